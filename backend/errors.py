@@ -1,0 +1,83 @@
+"""One JSON error shape for every failure: `{"error": {"code", "message"}}`.
+
+Handlers for the domain's AppError tree (each class carries its status), for Werkzeug's
+HTTPException (404, 405, 413 ... become JSON too) and a last one that logs the traceback
+and answers a 500 in the same shape, never an HTML page or a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from studio_core.errors import AppError
+
+logger = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "rate_limited",
+    503: "service_unavailable",
+}
+
+
+def error_response(status: int, code: str, message: str, retry_after: int | None = None):
+    """Build the JSON error response with an optional Retry-After header."""
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(int(retry_after))
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the JSON error handlers."""
+
+    @app.errorhandler(AppError)
+    def handle_app_error(exc: AppError):
+        response = jsonify(exc.to_dict())
+        response.status_code = exc.status
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(int(exc.retry_after))
+        return response
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(exc: HTTPException):
+        status = exc.code or 500
+        code = _HTTP_CODES.get(status, "http_error")
+        message = exc.description or exc.name
+        retry_after = None
+        if status == 429:
+            # Flask-Limiter's RateLimitExceeded carries the limit; say it plainly.
+            message = f"Too many requests ({exc.description}); slow down and retry shortly."
+            retry_after = _retry_after_from(exc)
+        return error_response(status, code, message, retry_after)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception):
+        logger.exception("unhandled error method=%s path=%s", request.method, request.path)
+        return error_response(500, "internal", "Internal server error; the log has details.")
+
+
+def _retry_after_from(exc: HTTPException) -> int:
+    headers = exc.get_headers() if hasattr(exc, "get_headers") else []
+    for name, value in headers:
+        if name.lower() == "retry-after":
+            try:
+                return max(1, int(value))
+            except ValueError:
+                break
+    limit = getattr(exc, "limit", None)
+    if limit is not None and getattr(limit, "limit", None) is not None:
+        return max(1, int(limit.limit.get_expiry()))
+    return 1

@@ -1,0 +1,342 @@
+"""The single executor: runs queued prompts node by node with ComfyUI's messages, cache and faults."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from comfyui_sim.config import SimConfig
+from comfyui_sim.folders import Folders
+from comfyui_sim.graph import ExecutionOrder, is_link, node_signatures
+from comfyui_sim.images import Pixels, preview_jpeg
+from comfyui_sim.nodes import NodeContext, compute, sampler_steps
+from comfyui_sim.progress import PromptProgress
+from comfyui_sim.prompt_queue import PromptQueue, QueueItem
+from comfyui_sim.schema import FILE_VALIDATED_INPUTS, is_output_node, iter_inputs
+from comfyui_sim.validation import full_type_name
+from comfyui_sim.ws import SocketHub
+
+logger = logging.getLogger(__name__)
+
+DIE_EXIT_CODE = 3
+
+
+class Interrupted(Exception):
+    """ComfyUI's InterruptProcessingException."""
+
+
+@dataclass
+class CachedNode:
+    """A node's outputs and UI dict, kept by signature (the classic cache)."""
+
+    outputs: tuple[Any, ...]
+    ui: dict[str, Any] | None
+
+
+@dataclass
+class _Run:
+    """State of the prompt being executed."""
+
+    prompt_id: str
+    prompt: dict[str, Any]
+    extra_data: dict[str, Any]
+    signatures: dict[str, str]
+    progress: PromptProgress
+    messages: list
+    executed: list[str]
+    current_outputs: list[str]
+
+
+class Executor:
+    """Takes prompts off the queue one at a time and executes them."""
+
+    def __init__(
+        self,
+        get_config: Callable[[], SimConfig],
+        folders: Folders,
+        hub: SocketHub,
+        queue: PromptQueue,
+        object_info: dict[str, Any],
+    ) -> None:
+        self.get_config = get_config
+        self.folders = folders
+        self.hub = hub
+        self.queue = queue
+        self.object_info = object_info
+        self.cache: dict[str, CachedNode] = {}
+        self.objects: dict[tuple[str, str], dict[str, Any]] = {}
+        self.interrupted = False
+        self.client_id: str | None = None
+        self.last_node_id: str | None = None
+
+    def interrupt(self) -> None:
+        """Set the global flag; the running prompt stops at its next check."""
+        self.interrupted = True
+
+    def current_node(self, sid: str) -> str | None:
+        """The node running for client `sid` (for the reconnect frame), else None."""
+        return self.last_node_id if self.client_id == sid else None
+
+    async def run_forever(self) -> None:
+        """The worker loop: one prompt at a time, in queue order."""
+        while True:
+            item = await self.queue.get()
+            outputs, meta, status = await self.execute(item)
+            self.queue.task_done(outputs, meta, status)
+            if self.client_id is not None:
+                self.hub.send("executing", {"node": None, "prompt_id": item[1]}, self.client_id)
+
+    async def execute(self, item: QueueItem) -> tuple[dict, dict, dict]:
+        """Run one prompt; returns (history outputs, meta, status)."""
+        _, prompt_id, prompt, extra_data, outputs = item
+        self.interrupted = False  # an interrupt sent while idle does not hit the next prompt
+        self.client_id = extra_data.get("client_id")
+        started = time.monotonic()
+        signatures = node_signatures(prompt, self._is_changed(prompt))
+        live = set(signatures.values())
+        self.cache = {sig: node for sig, node in self.cache.items() if sig in live}
+        self.objects = {
+            k: v for k, v in self.objects.items() if prompt.get(k[0], {}).get("class_type") == k[1]
+        }
+        cached = [node_id for node_id in prompt if signatures[node_id] in self.cache]
+        run = _Run(
+            prompt_id,
+            prompt,
+            extra_data,
+            signatures,
+            PromptProgress(self.hub, prompt_id, self.client_id),
+            [],
+            [],
+            cached,
+        )
+        self._message(run, "execution_start", {"prompt_id": prompt_id})
+        self._message(run, "execution_cached", {"nodes": cached, "prompt_id": prompt_id})
+        order = ExecutionOrder(prompt, self._is_output_id(prompt), set(cached))
+        for output_id in outputs:
+            order.add_node(output_id)
+        success = True
+        while not order.is_empty():
+            node_id = order.next_node()
+            if not await self._run_node(run, node_id):
+                success = False
+                break
+            order.complete(node_id)
+        else:
+            self._message(run, "execution_success", {"prompt_id": prompt_id})
+        self.last_node_id = None
+        logger.info(
+            "prompt done prompt=%s success=%s seconds=%.3f",
+            prompt_id,
+            success,
+            time.monotonic() - started,
+        )
+        history_outputs, meta = {}, {}
+        for node_id in prompt:
+            entry = self.cache.get(signatures[node_id])
+            if entry is not None and entry.ui is not None:
+                history_outputs[node_id] = entry.ui
+                meta[node_id] = {
+                    "node_id": node_id,
+                    "display_node": node_id,
+                    "parent_node": None,
+                    "real_node_id": node_id,
+                }
+        status = {
+            "status_str": "success" if success else "error",
+            "completed": success,
+            "messages": run.messages,
+        }
+        return history_outputs, meta, status
+
+    def _message(
+        self, run: _Run, event: str, data: dict[str, Any], broadcast: bool = False
+    ) -> None:
+        """Record a status message in history and send it (ComfyUI's add_message)."""
+        data = {**data, "timestamp": int(time.time() * 1000)}
+        run.messages.append([event, data])
+        if self.client_id is not None or broadcast:
+            self.hub.send(event, data, self.client_id)
+
+    def _is_output_id(self, prompt: dict[str, Any]) -> Callable[[str], bool]:
+        return lambda node_id: is_output_node(self.object_info[prompt[node_id]["class_type"]])
+
+    def _is_changed(self, prompt: dict[str, Any]) -> Callable[[str], str]:
+        """LoadImage's IS_CHANGED: the file hash, so a replaced upload re-runs the node."""
+
+        def token(node_id: str) -> str:
+            name = FILE_VALIDATED_INPUTS.get(prompt[node_id]["class_type"])
+            value = prompt[node_id].get("inputs", {}).get(name) if name else None
+            if not isinstance(value, str):
+                return ""
+            try:
+                return hashlib.sha256(self.folders.input_file(value).read_bytes()).hexdigest()
+            except OSError:
+                return "unreadable"
+
+        return token
+
+    async def _run_node(self, run: _Run, node_id: str) -> bool:
+        """Execute (or serve from cache) one node; False when the prompt must stop."""
+        node = run.prompt[node_id]
+        class_type = node["class_type"]
+        cached = self.cache.get(run.signatures[node_id])
+        if cached is not None:
+            if self.client_id is not None and cached.ui is not None:
+                self.hub.send(
+                    "executed",
+                    {
+                        "node": node_id,
+                        "display_node": node_id,
+                        "output": cached.ui,
+                        "prompt_id": run.prompt_id,
+                    },
+                    self.client_id,
+                )
+            run.progress.finish(node_id)
+            return True
+        run.progress.start(node_id)
+        inputs = self._resolve_inputs(run, node)
+        if self.client_id is not None:
+            self.last_node_id = node_id
+            self.hub.send(
+                "executing",
+                {"node": node_id, "display_node": node_id, "prompt_id": run.prompt_id},
+                self.client_id,
+            )
+        logger.info("node start prompt=%s node=%s class=%s", run.prompt_id, node_id, class_type)
+        try:
+            self._check_interrupt()
+            await self._apply_faults(node_id, class_type)
+            info = self.object_info[class_type]
+            ctx = NodeContext(
+                node_id,
+                class_type,
+                info,
+                run.signatures[node_id],
+                self.folders,
+                run.prompt,
+                run.extra_data,
+                self.objects.setdefault((node_id, class_type), {}),
+            )
+            steps = sampler_steps(info, inputs)
+            if steps:
+                await self._sample(run, node_id, steps, ctx, inputs)
+            else:
+                await asyncio.sleep(self.get_config().node_ms / 1000)
+            outputs, ui = await asyncio.to_thread(compute, ctx, inputs)
+        except Interrupted:
+            logger.info("prompt interrupted prompt=%s node=%s", run.prompt_id, node_id)
+            self._message(
+                run,
+                "execution_interrupted",
+                {
+                    "prompt_id": run.prompt_id,
+                    "node_id": node_id,
+                    "node_type": class_type,
+                    "executed": list(run.executed),
+                },
+                broadcast=True,
+            )
+            return False
+        except Exception as ex:  # any node failure becomes execution_error, as in ComfyUI
+            logger.warning("node failed prompt=%s node=%s error=%s", run.prompt_id, node_id, ex)
+            self._message(
+                run,
+                "execution_error",
+                {
+                    "prompt_id": run.prompt_id,
+                    "node_id": node_id,
+                    "node_type": class_type,
+                    "executed": list(run.executed),
+                    "exception_message": f"{ex}\n",
+                    "exception_type": full_type_name(ex),
+                    "traceback": traceback.format_tb(ex.__traceback__),
+                    "current_inputs": {k: [_format_value(v)] for k, v in inputs.items()},
+                    "current_outputs": list(run.current_outputs),
+                },
+            )
+            return False
+        self.cache[run.signatures[node_id]] = CachedNode(outputs, ui or None)
+        if ui and self.client_id is not None:
+            self.hub.send(
+                "executed",
+                {
+                    "node": node_id,
+                    "display_node": node_id,
+                    "output": ui,
+                    "prompt_id": run.prompt_id,
+                },
+                self.client_id,
+            )
+        run.progress.finish(node_id)
+        run.executed.append(node_id)
+        return True
+
+    def _resolve_inputs(self, run: _Run, node: dict[str, Any]) -> dict[str, Any]:
+        """Literal inputs and upstream outputs, in the schema's input order."""
+        raw = node.get("inputs", {})
+        names = [name for name, _, _ in iter_inputs(self.object_info[node["class_type"]])]
+        resolved = {}
+        for name in [*names, *(n for n in raw if n not in names)]:
+            if name not in raw:
+                continue
+            value = raw[name]
+            if is_link(value):
+                value = self.cache[run.signatures[value[0]]].outputs[value[1]]
+            resolved[name] = value
+        return resolved
+
+    def _check_interrupt(self) -> None:
+        if self.interrupted:
+            self.interrupted = False
+            raise Interrupted("Processing interrupted")
+
+    async def _apply_faults(self, node_id: str, class_type: str) -> None:
+        faults = self.get_config().faults
+        if faults.matches("die_at_node", node_id, class_type):
+            logger.error("fault die_at_node: exiting node=%s class=%s", node_id, class_type)
+            await self.hub.drain()
+            os._exit(DIE_EXIT_CODE)
+        if faults.matches("drop_ws_at_node", node_id, class_type):
+            logger.warning("fault drop_ws_at_node: closing sockets node=%s", node_id)
+            self.hub.close_all()
+        if faults.matches("stall_at_node", node_id, class_type):
+            logger.warning("fault stall_at_node: stalling node=%s", node_id)
+        while self.get_config().faults.matches("stall_at_node", node_id, class_type):
+            self._check_interrupt()
+            await asyncio.sleep(0.02)
+        if faults.matches("fail_at_node", node_id, class_type):
+            raise RuntimeError(f"Simulated failure at node {node_id} ({class_type})")
+
+    async def _sample(
+        self, run: _Run, node_id: str, steps: int, ctx: NodeContext, inputs: dict
+    ) -> None:
+        """Sampler steps: interrupt check, step time, progress (and a preview when enabled)."""
+        latent = next((v for v in inputs.values() if isinstance(v, Pixels)), None)
+        look = Pixels(
+            "IMAGE",
+            latent.width if latent else 512,
+            latent.height if latent else 512,
+            1,
+            f"{ctx.signature}:preview",
+        )
+        for step in range(1, steps + 1):
+            self._check_interrupt()
+            config = self.get_config()
+            await asyncio.sleep(config.step_ms / 1000)
+            preview = None
+            if config.preview and self.client_id is not None:
+                preview = await asyncio.to_thread(preview_jpeg, look, step, steps)
+            run.progress.step(node_id, step, steps, preview)
+
+
+def _format_value(value: Any) -> Any:
+    """ComfyUI's format_value: primitives as they are, anything else as its str()."""
+    return value if value is None or isinstance(value, (int, float, bool, str)) else str(value)

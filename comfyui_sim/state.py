@@ -1,0 +1,48 @@
+"""The simulator's shared state (one per app) and the response every handler may need."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from comfyui_sim.config import SimConfig
+from comfyui_sim.executor import Executor
+from comfyui_sim.folders import Folders
+from comfyui_sim.prompt_queue import PromptQueue
+from comfyui_sim.schema import list_input_images, shipped_object_info, with_file_lists
+from comfyui_sim.ws import SocketHub
+
+
+class SimState:
+    """Start-up config, live config, folders, sockets, queue and executor."""
+
+    def __init__(self, config: SimConfig) -> None:
+        self.base_config = config.copy()
+        self.config = config.copy()  # replaced by POST /sim/reset, patched by POST /sim/config
+        self.folders = Folders.create(config.data_dir)
+        self.hub = SocketHub()
+        self.queue = PromptQueue(self._broadcast_status)
+        self.schemas = shipped_object_info()
+        self.executor = Executor(
+            lambda: self.config, self.folders, self.hub, self.queue, self.schemas
+        )
+
+    def _broadcast_status(self) -> None:
+        self.hub.send("status", {"status": self.queue.queue_info()})
+
+    def object_info(self) -> dict[str, Any]:
+        """Schemas with model combos and LoadImage's list filled from config and input/."""
+        return with_file_lists(
+            self.schemas, self.config.models, list_input_images(self.folders.input)
+        )
+
+
+STATE = web.AppKey("comfyui_sim_state", SimState)
+
+TROUBLE_TEXT = "500 Internal Server Error\n\nServer got itself in trouble"
+
+
+def trouble() -> web.Response:
+    """aiohttp's answer to an unhandled error, which is what ComfyUI gives for a bad body."""
+    return web.Response(status=500, text=TROUBLE_TEXT, content_type="text/plain")

@@ -1,0 +1,126 @@
+// Full-size viewer for a job's outputs with all its parameters and actions.
+
+import { toastError } from "./toast.js";
+import { findTool } from "../lib/catalog.js";
+import { element, html, render } from "../lib/html.js";
+import { formatDate, localized, t } from "../lib/i18n.js";
+import { icon } from "../lib/icons.js";
+import { deleteJob, downloadName, remixJob, setFavorite } from "../lib/job-actions.js";
+import { outputsOf } from "./results-grid.js";
+
+const SHOWN_ELSEWHERE = new Set(["negative_prompt", "seed", "model", "aspect_ratio", "batch_size", "prompt"]);
+
+function paramRows(job, toolName) {
+  const rows = [
+    [t("param.tool"), toolName],
+    [t("param.status"), t(`status.${job.status}`)],
+    [t("param.seed"), job.seed],
+    [t("param.model"), job.model || t("model.default")],
+    [t("param.aspect_ratio"), job.aspect_ratio],
+    [t("param.batch_size"), job.batch_size],
+  ];
+  for (const [key, value] of Object.entries(job.params || {})) {
+    if (SHOWN_ELSEWHERE.has(key) || value === null || typeof value === "object") continue;
+    const label = t(`param.${key}`);
+    rows.push([label === `param.${key}` ? key : label, value]);
+  }
+  rows.push([t("param.created"), formatDate(job.created_at)], [t("param.finished"), formatDate(job.finished_at)]);
+  return rows.filter(([, v]) => v !== null && v !== undefined && v !== "");
+}
+
+/**
+ * Open the lightbox on output `index` of `job`.
+ * options.useAsInput: [{label, run(output)}] (studio only); options.onChange(job|null) after
+ * favourite (job) or delete (null).
+ */
+export async function openLightbox(job, index = 0, options = {}) {
+  const outputs = outputsOf(job);
+  const tool = await findTool(job.tool).catch(() => null);
+  const toolName = tool ? localized(tool.name) : job.tool;
+  let current = Math.max(0, Math.min(index, outputs.length - 1));
+  let favorite = Boolean(job.favorite);
+  const dialog = element(html`<dialog class="overlay-dialog lightbox" data-testid="lightbox" aria-label="${t("lightbox.label")}"></dialog>`);
+
+  function draw() {
+    const out = outputs[current];
+    const negative = job.negative_prompt ?? job.params?.negative_prompt;
+    render(dialog, html`<div class="lightbox-panel glass">
+      <div class="lightbox-stage">
+        ${out ? html`<img src="${out.url}" alt="${t("result.alt", { n: current + 1 })}" data-testid="lightbox-image">`
+              : html`<p class="empty">${job.error || t("lightbox.no_image")}</p>`}
+        ${outputs.length > 1 ? html`
+          <button type="button" class="icon-btn nav prev" data-prev aria-label="${t("common.previous")}">${icon("chevronLeft")}</button>
+          <button type="button" class="icon-btn nav next" data-next aria-label="${t("common.next")}">${icon("chevronRight")}</button>
+          <span class="counter">${current + 1} / ${outputs.length}</span>` : ""}
+      </div>
+      <aside class="lightbox-info">
+        <header class="dialog-head">
+          <h2>${toolName}</h2>
+          <button type="button" class="icon-btn" data-close data-testid="lightbox-close" aria-label="${t("common.close")}">${icon("close")}</button>
+        </header>
+        <p class="prompt-text" data-testid="lightbox-prompt">${job.prompt || t("job.no_prompt")}</p>
+        ${negative ? html`<p class="muted small"><strong>${t("param.negative_prompt")}:</strong> ${negative}</p>` : ""}
+        ${job.error ? html`<p class="field-error">${job.error}</p>` : ""}
+        <dl class="param-list" data-testid="lightbox-params">
+          ${paramRows(job, toolName).map(([k, v]) => html`<div><dt>${k}</dt><dd>${v}</dd></div>`)}
+        </dl>
+        <div class="action-row">
+          ${out ? html`<a class="btn" href="${out.url}" download="${downloadName(job, current)}" data-testid="lightbox-download">${icon("download", { size: 18 })}${t("common.download")}</a>` : ""}
+          <button type="button" class="btn" data-remix data-testid="lightbox-remix">${icon("remix", { size: 18 })}${t("job.remix")}</button>
+          <button type="button" class="btn ${favorite ? "active" : ""}" data-favorite data-testid="lightbox-favorite"
+            aria-pressed="${favorite ? "true" : "false"}">${icon("heart", { size: 18 })}${favorite ? t("job.unfavorite") : t("job.favorite")}</button>
+          <button type="button" class="btn danger" data-delete data-testid="lightbox-delete">${icon("trash", { size: 18 })}${t("common.delete")}</button>
+        </div>
+        ${out && options.useAsInput?.length ? html`<div class="action-row">
+          ${options.useAsInput.map((u, i) => html`<button type="button" class="btn subtle" data-use="${i}" data-testid="use-as-input">
+            ${icon("upload", { size: 18 })}${t("result.use_as", { slot: u.label })}</button>`)}
+        </div>` : ""}
+      </aside>
+    </div>`);
+  }
+
+  dialog.addEventListener("click", async (event) => {
+    const target = event.target;
+    if (target === dialog || target.closest("[data-close]")) return dialog.close();
+    if (target.closest("[data-prev]")) current = (current - 1 + outputs.length) % outputs.length;
+    else if (target.closest("[data-next]")) current = (current + 1) % outputs.length;
+    else if (target.closest("[data-remix]")) {
+      dialog.close();
+      return remixJob(job);
+    } else if (target.closest("[data-favorite]")) {
+      try {
+        const updated = await setFavorite(job, !favorite);
+        favorite = Boolean(updated.favorite);
+        Object.assign(job, updated);
+        options.onChange?.(job);
+      } catch (err) {
+        toastError(err, t);
+      }
+    } else if (target.closest("[data-delete]")) {
+      try {
+        if (await deleteJob(job)) {
+          dialog.close();
+          options.onChange?.(null);
+        }
+      } catch (err) {
+        toastError(err, t);
+      }
+      return;
+    } else if (target.closest("[data-use]")) {
+      const use = options.useAsInput[Number(target.closest("[data-use]").dataset.use)];
+      dialog.close();
+      return use.run(outputs[current]);
+    } else return;
+    draw();
+  });
+  dialog.addEventListener("keydown", (event) => {
+    if (outputs.length < 2) return;
+    if (event.key === "ArrowLeft") dialog.querySelector("[data-prev]").click();
+    if (event.key === "ArrowRight") dialog.querySelector("[data-next]").click();
+  });
+  dialog.addEventListener("close", () => dialog.remove());
+  draw();
+  document.body.append(dialog);
+  dialog.showModal();
+  return dialog;
+}

@@ -1,0 +1,255 @@
+// Generation settings built from a tool's manifest parameters.
+
+import { modelChoices, modelLabel } from "../lib/catalog.js";
+import { element, html, render } from "../lib/html.js";
+import { localized, t } from "../lib/i18n.js";
+import { icon } from "../lib/icons.js";
+
+const TOP_LEVEL = new Set(["seed", "model", "aspect_ratio", "batch_size"]);
+const ADVANCED_IDS = new Set(["steps", "cfg", "negative_prompt", "denoise", "sampler", "scheduler"]);
+const DEFAULT_ASPECTS = ["1:1", "16:9", "9:16", "2:3", "3:4", "4:3"];
+const SEED_MAX = 4294967295;
+
+/** How a parameter is drawn: prompt, seed, aspect, batch, model, bool, choice, number, text, string. */
+export function kindOf(param) {
+  const type = String(param.type || "").toLowerCase();
+  if (param.id === "prompt" || type === "prompt") return "prompt";
+  if (param.id === "seed" || type === "seed") return "seed";
+  if (param.id === "aspect_ratio" || type === "aspect_ratio" || type === "aspect") return "aspect";
+  if (param.id === "batch_size" || type === "batch") return "batch";
+  if (param.id === "model" || type === "model") return "model";
+  if (type === "bool" || type === "boolean") return "bool";
+  if (Array.isArray(param.choices) && param.choices.length) return "choice";
+  if (["int", "integer", "float", "number"].includes(type)) return "number";
+  if (type === "text" || type === "textarea" || param.id === "negative_prompt") return "text";
+  return "string";
+}
+
+/** The parameter's label in the current language. */
+export function paramLabel(param) {
+  const own = localized(param.label);
+  if (own) return own;
+  const key = `param.${param.id}`;
+  return t(key) === key ? param.id : t(key);
+}
+
+function aspectLabel(value) {
+  const key = `aspect.${value}`;
+  return t(key) === key ? value : t(key);
+}
+
+function isAdvanced(param) {
+  return param.advanced ?? ADVANCED_IDS.has(param.id);
+}
+
+function fieldMarkup(param, value) {
+  const id = `param-${param.id}`;
+  const label = paramLabel(param);
+  const kind = kindOf(param);
+  const testid = `param-${param.id}`;
+  if (kind === "aspect") {
+    const choices = param.choices?.length ? param.choices.map(String) : DEFAULT_ASPECTS;
+    return html`<fieldset class="field"><legend>${label}</legend>
+      <div class="chip-row" role="radiogroup" aria-label="${label}" data-testid="${testid}">
+        ${choices.map((c) => html`<button type="button" class="chip ${c === value ? "active" : ""}" role="radio"
+          aria-checked="${c === value ? "true" : "false"}" data-value="${c}" data-testid="aspect-${c}">
+          <span class="ratio-shape r-${c.replace(":", "-")}" aria-hidden="true"></span>${aspectLabel(c)}</button>`)}
+      </div></fieldset>`;
+  }
+  if (kind === "batch") {
+    const max = param.max ?? 4;
+    const choices = (param.choices?.length ? param.choices.map(Number) : [1, 2, 4]).filter((n) => n <= max);
+    return html`<fieldset class="field"><legend>${label}</legend>
+      <div class="chip-row" role="radiogroup" aria-label="${label}" data-testid="${testid}">
+        ${choices.map((n) => html`<button type="button" class="chip ${n === value ? "active" : ""}" role="radio"
+          aria-checked="${n === value ? "true" : "false"}" data-value="${n}" data-testid="batch-${n}">${n}</button>`)}
+      </div></fieldset>`;
+  }
+  if (kind === "seed") {
+    return html`<div class="field"><label for="${id}">${label}</label>
+      <div class="seed-row">
+        <input id="${id}" type="number" inputmode="numeric" step="1" min="-1" max="${SEED_MAX}" value="${value.seed}"
+          data-testid="seed-input" aria-describedby="${id}-hint">
+        <button type="button" class="icon-btn" data-seed-shuffle data-testid="seed-shuffle" aria-label="${t("seed.shuffle")}">${icon("shuffle")}</button>
+        <button type="button" class="icon-btn ${value.locked ? "active" : ""}" data-seed-lock data-testid="seed-lock"
+          aria-pressed="${value.locked ? "true" : "false"}" aria-label="${t("seed.lock")}">${icon(value.locked ? "lock" : "unlock")}</button>
+      </div>
+      <p class="hint" id="${id}-hint">${value.locked ? t("seed.locked_hint") : t("seed.random_hint")}</p></div>`;
+  }
+  if (kind === "model") {
+    return html`<div class="field"><label for="${id}">${label}</label>
+      <select id="${id}" data-testid="model-select"><option value="">${t("model.default")}</option></select>
+      <p class="hint" data-model-hint></p></div>`;
+  }
+  if (kind === "choice") {
+    return html`<div class="field"><label for="${id}">${label}</label>
+      <select id="${id}" data-testid="${testid}">
+        ${param.choices.map((c) => html`<option value="${c}" ${String(c) === String(value) ? "selected" : ""}>${c}</option>`)}
+      </select></div>`;
+  }
+  if (kind === "bool") {
+    return html`<div class="field check"><input id="${id}" type="checkbox" data-testid="${testid}" ${value ? "checked" : ""}>
+      <label for="${id}">${label}</label></div>`;
+  }
+  if (kind === "number") {
+    const isInt = ["int", "integer"].includes(String(param.type).toLowerCase());
+    return html`<div class="field"><label for="${id}">${label}</label>
+      <input id="${id}" type="number" inputmode="${isInt ? "numeric" : "decimal"}" data-testid="${testid}"
+        min="${param.min ?? ""}" max="${param.max ?? ""}" step="${param.step ?? (isInt ? 1 : "any")}" value="${value ?? ""}">
+      ${param.min !== undefined && param.max !== undefined ? html`<p class="hint">${param.min} – ${param.max}</p>` : ""}</div>`;
+  }
+  const maxlength = param.max_length ? html` maxlength="${param.max_length}"` : "";
+  if (kind === "text") {
+    return html`<div class="field"><label for="${id}">${label}</label>
+      <textarea id="${id}" rows="3" data-testid="${testid}"${maxlength}>${value ?? ""}</textarea></div>`;
+  }
+  return html`<div class="field"><label for="${id}">${label}</label>
+    <input id="${id}" type="text" data-testid="${testid}" value="${value ?? ""}"${maxlength}></div>`;
+}
+
+/** Build the panel. Returns {el, values, validate, apply}. */
+export function createSettingsPanel(tool, { onChange = () => {} } = {}) {
+  const params = (tool.parameters || []).filter((p) => kindOf(p) !== "prompt");
+  const values = {};
+  for (const p of params) {
+    if (kindOf(p) === "seed") {
+      const seed = Number.isInteger(p.default) ? p.default : -1;
+      values[p.id] = { seed, locked: seed !== -1 };
+    } else if (kindOf(p) === "aspect") values[p.id] = String(p.default ?? "1:1");
+    else if (kindOf(p) === "batch") values[p.id] = Number(p.default ?? 1);
+    else values[p.id] = p.default ?? (kindOf(p) === "model" ? "" : null);
+  }
+  const el = element(html`<div class="settings-panel" data-testid="settings-panel"></div>`);
+
+  function draw() {
+    const basic = params.filter((p) => !isAdvanced(p));
+    const advanced = params.filter(isAdvanced);
+    render(el, html`
+      ${basic.map((p) => html`<div data-param="${p.id}">${fieldMarkup(p, values[p.id])}</div>`)}
+      ${advanced.length
+        ? html`<details class="advanced" data-testid="advanced"><summary>${t("settings.advanced")}</summary>
+            ${advanced.map((p) => html`<div data-param="${p.id}">${fieldMarkup(p, values[p.id])}</div>`)}
+          </details>`
+        : ""}
+      ${params.length ? "" : html`<p class="muted">${t("settings.none")}</p>`}`);
+    fillModels();
+  }
+
+  async function fillModels() {
+    for (const p of params.filter((q) => kindOf(q) === "model")) {
+      const select = el.querySelector(`[data-param="${p.id}"] select`);
+      const hint = el.querySelector(`[data-param="${p.id}"] [data-model-hint]`);
+      try {
+        const choices = await modelChoices(p);
+        for (const path of choices) {
+          const option = document.createElement("option");
+          option.value = path;
+          option.textContent = modelLabel(path);
+          option.title = path;
+          select.append(option);
+        }
+        if (values[p.id] && !choices.includes(values[p.id])) hint.textContent = t("model.missing", { model: values[p.id] });
+        select.value = choices.includes(values[p.id]) ? values[p.id] : "";
+      } catch {
+        hint.textContent = t("model.unavailable");
+      }
+    }
+  }
+
+  function fieldFor(target) {
+    const wrap = target.closest("[data-param]");
+    return wrap ? params.find((p) => p.id === wrap.dataset.param) : null;
+  }
+
+  el.addEventListener("click", (event) => {
+    const param = fieldFor(event.target);
+    if (!param) return;
+    const chip = event.target.closest(".chip");
+    if (chip) {
+      values[param.id] = kindOf(param) === "batch" ? Number(chip.dataset.value) : chip.dataset.value;
+      draw();
+      el.querySelector(`[data-param="${param.id}"] .chip.active`)?.focus();
+    } else if (event.target.closest("[data-seed-shuffle]")) {
+      values[param.id] = { seed: Math.floor(Math.random() * SEED_MAX), locked: true };
+      draw();
+    } else if (event.target.closest("[data-seed-lock]")) {
+      const locked = !values[param.id].locked;
+      values[param.id] = { seed: locked ? Math.max(0, values[param.id].seed) : -1, locked };
+      draw();
+      el.querySelector("[data-seed-lock]").focus();
+    } else return;
+    onChange();
+  });
+  el.addEventListener("change", (event) => {
+    const param = fieldFor(event.target);
+    if (!param) return;
+    const kind = kindOf(param);
+    const raw = event.target.value;
+    if (kind === "seed") {
+      const seed = raw.trim() === "" ? -1 : Number(raw);
+      values[param.id] = { seed, locked: seed !== -1 };
+      draw();
+    } else if (kind === "bool") values[param.id] = event.target.checked;
+    else if (kind === "number") values[param.id] = raw.trim() === "" ? null : Number(raw);
+    else values[param.id] = raw;
+    onChange();
+  });
+  el.addEventListener("input", (event) => {
+    const param = fieldFor(event.target);
+    if (param && ["text", "string"].includes(kindOf(param))) values[param.id] = event.target.value;
+  });
+  draw();
+
+  /** A message for the first invalid value, or null. */
+  function validate() {
+    for (const p of params) {
+      const kind = kindOf(p);
+      const v = values[p.id];
+      if (kind === "seed" && (!Number.isInteger(v.seed) || v.seed < -1 || v.seed > SEED_MAX)) {
+        return t("seed.invalid");
+      }
+      if (kind === "number" && v !== null) {
+        if (!Number.isFinite(v) || (p.min !== undefined && v < p.min) || (p.max !== undefined && v > p.max)) {
+          return t("settings.out_of_range", { label: paramLabel(p), min: p.min ?? "", max: p.max ?? "" });
+        }
+      }
+      if (p.required && (v === null || v === "") && kind !== "model") return t("settings.required", { label: paramLabel(p) });
+    }
+    return null;
+  }
+
+  /** The request fields: {seed, model, aspect_ratio, batch_size, params: {...}} for declared params. */
+  function collect() {
+    const out = { params: {} };
+    for (const p of params) {
+      const kind = kindOf(p);
+      let v = values[p.id];
+      if (kind === "seed") v = v.seed;
+      if (kind === "model") v = v || null;
+      if (v === null || v === undefined || (kind === "text" && v === "" && !p.required)) {
+        if (kind !== "model") continue;
+      }
+      if (TOP_LEVEL.has(p.id)) out[p.id] = v;
+      else out.params[p.id] = v;
+    }
+    return out;
+  }
+
+  /** Restore values from a job or draft (remix). */
+  function apply(source) {
+    const merged = { ...(source.params || {}), ...source };
+    for (const p of params) {
+      if (!(p.id in merged) || merged[p.id] === undefined) continue;
+      const v = merged[p.id];
+      const kind = kindOf(p);
+      if (kind === "seed") values[p.id] = { seed: Number(v), locked: Number(v) !== -1 };
+      else if (kind === "batch") values[p.id] = Number(v);
+      else if (kind === "model") values[p.id] = v || "";
+      else if (kind === "aspect") values[p.id] = String(v);
+      else values[p.id] = v;
+    }
+    draw();
+  }
+
+  return { el, values: collect, validate, apply };
+}

@@ -1,0 +1,128 @@
+// Live job updates: Server-Sent Events from /api/events, resync on every (re)connect, and a
+// 2-second polling fallback for browsers or proxies where SSE does not work.
+
+import { api, isOffline } from "./api.js";
+import { activeJobs, getJob, upsertJob } from "./store.js";
+
+const POLL_MS = 2000;
+const DISCOVER_MS = 10000; // in polling mode, how often to look for jobs started elsewhere
+const SSE_RETRY_MS = 30000; // in polling mode, how often to try SSE again
+const MAX_SSE_FAILURES = 3;
+
+let source = null;
+let failures = 0;
+let pollTimer = null;
+let discoverTimer = null;
+let retryTimer = null;
+let mode = "idle"; // idle | sse | polling
+const modeListeners = new Set();
+
+function setMode(next) {
+  if (mode === next) return;
+  mode = next;
+  for (const fn of modeListeners) fn(mode);
+}
+
+/** Current transport: "sse", "polling" or "idle". */
+export function connectionMode() {
+  return mode;
+}
+
+/** Call fn(mode) when the transport changes; returns the unsubscribe function. */
+export function onModeChange(fn) {
+  modeListeners.add(fn);
+  return () => modeListeners.delete(fn);
+}
+
+/** Load my active jobs and refresh any job we thought active but the server no longer lists. */
+export async function resync() {
+  const data = await api.get("/api/jobs?active=1&limit=100");
+  const listed = new Set();
+  for (const job of data.jobs || []) {
+    listed.add(job.job_id);
+    upsertJob(job);
+  }
+  // Jobs that ended while we were disconnected: ask for their final state.
+  await Promise.all(activeJobs().filter((job) => !listed.has(job.job_id)).map((job) => refreshJob(job.job_id)));
+}
+
+/** Fetch one job's state from /api/status/<id> into the store. */
+export async function refreshJob(jobId) {
+  try {
+    upsertJob(await api.get(`/api/status/${encodeURIComponent(jobId)}`));
+  } catch (err) {
+    if (err.status === 404) upsertJob({ ...getJob(jobId), status: "failed", error: "job not found" });
+    else if (!isOffline(err)) throw err;
+  }
+}
+
+function safeResync() {
+  resync().catch(() => {}); // offline: the next (re)connect or poll tries again
+}
+
+function openSse() {
+  clearTimeout(retryTimer);
+  if (typeof EventSource === "undefined") {
+    startPolling();
+    return;
+  }
+  source = new EventSource("/api/events");
+  source.addEventListener("open", () => {
+    failures = 0;
+    stopPolling();
+    setMode("sse");
+    safeResync();
+  });
+  source.addEventListener("job", (event) => {
+    try {
+      upsertJob(JSON.parse(event.data));
+    } catch {
+      // a malformed frame is skipped; the next resync repairs state
+    }
+  });
+  source.addEventListener("error", () => {
+    failures += 1;
+    // CONNECTING: the browser reconnects by itself (server sent retry: 2000).
+    // CLOSED: it gave up (non-200 or wrong content type): reconnect ourselves, or poll.
+    if (source.readyState === EventSource.CLOSED || failures >= MAX_SSE_FAILURES) {
+      source.close();
+      source = null;
+      startPolling();
+      retryTimer = setTimeout(openSse, failures >= MAX_SSE_FAILURES ? SSE_RETRY_MS : POLL_MS);
+    }
+  });
+}
+
+async function pollOnce() {
+  await Promise.all(activeJobs().map((job) => refreshJob(job.job_id).catch(() => {})));
+}
+
+function startPolling() {
+  if (pollTimer) return;
+  setMode("polling");
+  pollTimer = setInterval(pollOnce, POLL_MS);
+  discoverTimer = setInterval(safeResync, DISCOVER_MS);
+  safeResync();
+}
+
+function stopPolling() {
+  clearInterval(pollTimer);
+  clearInterval(discoverTimer);
+  pollTimer = null;
+  discoverTimer = null;
+}
+
+/** Start following my jobs (idempotent). */
+export function startEvents() {
+  if (source || pollTimer) return;
+  openSse();
+}
+
+/** Stop everything (used by tests and on logout later). */
+export function stopEvents() {
+  clearTimeout(retryTimer);
+  stopPolling();
+  if (source) source.close();
+  source = null;
+  setMode("idle");
+}

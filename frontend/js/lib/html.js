@@ -1,0 +1,66 @@
+// Escaping templates: every interpolated value is escaped unless it is already SafeHtml.
+// This is the only place markup is produced from strings, so user text can never become markup.
+
+export class SafeHtml {
+  constructor(text) {
+    this.text = text;
+  }
+  toString() {
+    return this.text;
+  }
+}
+
+const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "`": "&#96;" };
+
+/** Escape text for HTML element content and quoted attribute values. */
+export function escapeHtml(value) {
+  return String(value).replace(/[&<>"'`]/g, (ch) => ESCAPES[ch]);
+}
+
+/** Allow only same-origin paths, http(s), blob: and raster data: URLs in src/href. */
+export function safeUrl(value) {
+  const url = String(value ?? "").trim();
+  if (url === "") return "";
+  if (/^(https?:|blob:|data:image\/(png|jpe?g|webp|gif);)/i.test(url)) return url;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return "#"; // javascript:, vbscript:, anything else
+  return url;
+}
+
+const URL_ATTR = /\s(?:src|href|action|formaction|poster)\s*=\s*["']?$/i;
+
+function convert(value, urlContext) {
+  if (value === null || value === undefined || value === false) return "";
+  if (value instanceof SafeHtml) return value.text;
+  if (Array.isArray(value)) return value.map((v) => convert(v, false)).join("");
+  return escapeHtml(urlContext ? safeUrl(value) : value);
+}
+
+/** Tagged template: html`<p>${userText}</p>` escapes userText; nested html`` stays markup. */
+export function html(strings, ...values) {
+  let out = strings[0];
+  for (let i = 0; i < values.length; i += 1) {
+    out += convert(values[i], URL_ATTR.test(strings[i])) + strings[i + 1];
+  }
+  return new SafeHtml(out);
+}
+
+/** Mark a trusted constant (never user input) as markup, e.g. vendored SVG icons. */
+export function unsafeRaw(text) {
+  return new SafeHtml(String(text));
+}
+
+/** Replace the children of target with the template's nodes. */
+export function render(target, template) {
+  if (!(template instanceof SafeHtml)) throw new TypeError("render() needs an html`` template");
+  const tpl = document.createElement("template");
+  tpl.innerHTML = template.text; // safe: every dynamic part went through escapeHtml above
+  target.replaceChildren(tpl.content);
+  return target;
+}
+
+/** Build one element from a template (the template must have a single root element). */
+export function element(template) {
+  const tpl = document.createElement("template");
+  render(tpl.content, template);
+  return tpl.content.firstElementChild;
+}

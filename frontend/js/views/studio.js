@@ -1,0 +1,233 @@
+// Studio: pick a tool, fill its slots, prompt and settings, Generate, follow the jobs live.
+
+import { createJobCard } from "../components/job-card.js";
+import { createSettingsPanel, kindOf } from "../components/settings-panel.js";
+import { toast, toastError } from "../components/toast.js";
+import { availabilityText, pickTool } from "../components/tool-picker.js";
+import { createUploadSlot } from "../components/upload-slot.js";
+import { api, ApiError, NetworkError, randomKey } from "../lib/api.js";
+import { isReady, loadTools } from "../lib/catalog.js";
+import { startEvents } from "../lib/events.js";
+import { html, render } from "../lib/html.js";
+import { localized, t } from "../lib/i18n.js";
+import { icon, toolIcon } from "../lib/icons.js";
+import { uploadFromUrl } from "../lib/images.js";
+import { navigate } from "../lib/router.js";
+import { allJobs, subscribe, upsertJob } from "../lib/store.js";
+
+const DEFAULT_PROMPT_LIMIT = 2000;
+const MAX_CARDS = 12;
+const drafts = new Map(); // tool id -> form state, kept while the page lives
+
+function layout(tool, promptParam) {
+  const limit = promptParam?.max_length || DEFAULT_PROMPT_LIMIT;
+  const required = Boolean(promptParam?.required);
+  return html`<div class="view studio" data-testid="view-studio" data-tool="${tool.id}">
+    <header class="studio-head">
+      <button type="button" class="tool-switch glass" data-switch data-testid="switch-tool">
+        <span class="tool-icon">${toolIcon(tool)}</span>
+        <span><span class="tool-name">${localized(tool.name)}</span>
+        <span class="muted small">${t("studio.switch")}</span></span>
+      </button>
+      <p class="muted studio-desc">${localized(tool.description)}</p>
+    </header>
+    ${isReady(tool) ? "" : html`<div class="banner banner-warn" role="alert" data-testid="tool-unavailable">
+      ${icon("alert", { size: 18 })}<span>${availabilityText(tool)}</span></div>`}
+    <div class="studio-layout">
+      <div class="studio-main">
+        <form class="compose glass" novalidate data-testid="compose">
+          ${tool.slots?.length ? html`<div class="slots" data-slots></div>` : ""}
+          ${promptParam ? html`<div class="field prompt-field">
+            <label for="prompt">${localized(promptParam.label) || t("param.prompt")}${required ? html`<span class="req" aria-hidden="true"> *</span>` : ""}</label>
+            <textarea id="prompt" rows="4" maxlength="${limit}" placeholder="${t("studio.prompt_placeholder")}"
+              data-testid="prompt-input" aria-describedby="prompt-counter" ${required ? "required" : ""}></textarea>
+            <span class="counter" id="prompt-counter" data-testid="prompt-counter" data-limit="${limit}">0 / ${limit}</span>
+          </div>` : ""}
+          <p class="form-error" role="alert" data-testid="form-error" hidden></p>
+          <button type="submit" class="btn primary big" data-testid="generate-button" ${isReady(tool) ? "" : "disabled"}>
+            ${icon("sparkles")}<span>${t("studio.generate")}</span></button>
+        </form>
+        <section class="jobs" aria-label="${t("studio.jobs")}" data-testid="job-list"></section>
+      </div>
+      <aside class="studio-settings glass" aria-label="${t("studio.settings")}">
+        <h2 class="section-title">${t("studio.settings")}</h2>
+        <div data-settings></div>
+      </aside>
+    </div>
+  </div>`;
+}
+
+/** Mount the studio for #/studio/<tool>; state.draft (remix) pre-fills the form. */
+export function mountStudio(root, { param, state }) {
+  let alive = true;
+  const cleanups = [];
+  render(root, html`<div class="view studio" data-testid="view-studio"><p class="muted">${t("common.loading")}</p></div>`);
+
+  async function choose(tools) {
+    const picked = await pickTool(tools);
+    if (!alive) return;
+    if (picked) navigate("studio", picked);
+    else if (!param) navigate("dashboard");
+  }
+
+  loadTools().then((tools) => {
+    if (!alive) return;
+    const tool = tools.find((x) => x.id === param);
+    if (!tool) {
+      if (param) toast(t("studio.unknown_tool", { tool: param }), "error");
+      render(root, html`<div class="view studio" data-testid="view-studio">
+        <section class="empty-state glass">${icon("studio", { size: 32 })}<h2>${t("studio.pick_title")}</h2>
+        <button type="button" class="btn primary" data-testid="open-picker">${t("studio.pick")}</button></section></div>`);
+      root.querySelector("[data-testid=open-picker]").addEventListener("click", () => choose(tools));
+      choose(tools);
+      return;
+    }
+    cleanups.push(setupTool(root, tool, tools, state?.draft || drafts.get(tool.id), () => choose(tools)));
+  }, (err) => {
+    if (!alive) return;
+    toastError(err, t);
+    render(root, html`<div class="view studio" data-testid="view-studio"><section class="empty-state glass">
+      ${icon("alert", { size: 32 })}<h2>${t("error.tools")}</h2></section></div>`);
+  });
+
+  return () => {
+    alive = false;
+    for (const fn of cleanups) fn();
+  };
+}
+
+function setupTool(root, tool, tools, draft, openPicker) {
+  const promptParam = (tool.parameters || []).find((p) => kindOf(p) === "prompt");
+  render(root, layout(tool, promptParam));
+  const form = root.querySelector("form");
+  const prompt = root.querySelector("#prompt");
+  const counter = root.querySelector("[data-testid=prompt-counter]");
+  const formError = root.querySelector("[data-testid=form-error]");
+  const generate = root.querySelector("[data-testid=generate-button]");
+  const jobList = root.querySelector("[data-testid=job-list]");
+  const toolNames = Object.fromEntries(tools.map((x) => [x.id, localized(x.name)]));
+  root.querySelector("[data-switch]").addEventListener("click", openPicker);
+
+  const slots = (tool.slots || []).map((slot) => createUploadSlot(slot, { onError: (err) => toastError(err, t) }));
+  root.querySelector("[data-slots]")?.append(...slots.map((s) => s.el));
+  const settings = createSettingsPanel(tool);
+  root.querySelector("[data-settings]").append(settings.el);
+
+  const updateCounter = () => {
+    if (!prompt) return;
+    const limit = Number(counter.dataset.limit);
+    counter.textContent = `${prompt.value.length} / ${limit}`;
+    counter.classList.toggle("near", prompt.value.length > limit * 0.9);
+  };
+  prompt?.addEventListener("input", updateCounter);
+
+  if (draft) {
+    if (prompt) prompt.value = draft.prompt || "";
+    settings.apply(draft);
+    for (const ctl of slots) {
+      const input = draft.inputs?.[ctl.slot.id];
+      if (input?.upload_id) ctl.setUpload({ upload_id: input.upload_id, url: input.url || `/api/uploads/${input.upload_id}` });
+    }
+    updateCounter();
+  }
+
+  const useAsInput = slots.map((ctl) => ({
+    label: localized(ctl.slot.label) || ctl.slot.id,
+    run: async (output) => {
+      try {
+        ctl.setUpload(await uploadFromUrl(output.url));
+        toast(t("result.used"), "success");
+      } catch (err) {
+        toastError(err, t);
+      }
+    },
+  }));
+
+  // Job cards: every job this page knows (active at load, or started/seen since), newest first.
+  const cards = new Map();
+  function syncCards(changed) {
+    if (changed?.deleted) {
+      cards.get(changed.job_id)?.el.remove();
+      cards.delete(changed.job_id);
+      return;
+    }
+    const jobs = allJobs().slice(0, MAX_CARDS);
+    const keep = new Set(jobs.map((j) => j.job_id));
+    for (const [id, card] of cards) if (!keep.has(id)) (card.el.remove(), cards.delete(id));
+    jobs.forEach((job, index) => {
+      let card = cards.get(job.job_id);
+      if (!card) {
+        card = createJobCard(job, { toolName: toolNames[job.tool] || job.tool, lightboxOptions: { useAsInput } });
+        cards.set(job.job_id, card);
+      } else if (!changed || changed.job_id === job.job_id) card.update(job);
+      if (jobList.children[index] !== card.el) jobList.insertBefore(card.el, jobList.children[index] || null);
+    });
+    jobList.classList.toggle("empty", cards.size === 0);
+  }
+  syncCards();
+  const unsubscribe = subscribe(syncCards);
+
+  // Paste an image anywhere in the studio: into the focused slot, else the first empty one.
+  const onPaste = (event) => {
+    if (!slots.length) return;
+    const file = [...(event.clipboardData?.files || [])].find((f) => f.type.startsWith("image/"));
+    if (!file) return;
+    event.preventDefault();
+    const focused = slots.find((s) => s.el.contains(document.activeElement));
+    (focused || slots.find((s) => s.isEmpty()) || slots[0]).setFile(file);
+  };
+  document.addEventListener("paste", onPaste);
+
+  let lastAttempt = null; // {body, key}: a retry after a network error reuses the key
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const problem = validate(tool, slots, prompt, promptParam, settings);
+    formError.hidden = !problem;
+    formError.textContent = problem || "";
+    if (problem) return;
+    const body = { workflow: tool.id, ...settings.values(), images: {} };
+    if (prompt) body.prompt = prompt.value.trim();
+    for (const ctl of slots) if (ctl.value()) body.images[ctl.slot.id] = ctl.value();
+    const text = JSON.stringify(body);
+    const key = lastAttempt && lastAttempt.body === text ? lastAttempt.key : randomKey();
+    lastAttempt = { body: text, key };
+    generate.disabled = true;
+    try {
+      const res = await api.post("/api/generate", body, { headers: { "Idempotency-Key": key } });
+      lastAttempt = null;
+      upsertJob(res.job || { job_id: res.job_id, status: res.status, seed: res.seed, tool: tool.id, prompt: body.prompt, progress: 0, created_at: new Date().toISOString() });
+      startEvents();
+      toast(t("studio.queued"), "success");
+    } catch (err) {
+      if (!(err instanceof NetworkError)) lastAttempt = null;
+      if (err instanceof ApiError && err.status !== 429 && err.status < 500) {
+        formError.hidden = false;
+        formError.textContent = err.field ? `${err.field}: ${err.message}` : err.message;
+      } else toastError(err, t);
+    } finally {
+      generate.disabled = !isReady(tool);
+    }
+  });
+
+  return () => {
+    drafts.set(tool.id, {
+      prompt: prompt ? prompt.value : "",
+      ...settings.values(),
+      ...settings.values().params,
+      inputs: Object.fromEntries(slots.filter((s) => s.upload()).map((s) => [s.slot.id, s.upload()])),
+    });
+    unsubscribe();
+    document.removeEventListener("paste", onPaste);
+    for (const ctl of slots) ctl.destroy();
+  };
+}
+
+function validate(tool, slots, prompt, promptParam, settings) {
+  if (!isReady(tool)) return availabilityText(tool);
+  for (const ctl of slots) {
+    if (ctl.isBusy()) return t("studio.wait_upload");
+    if (ctl.slot.required && !ctl.value()) return t("studio.need_slot", { label: localized(ctl.slot.label) || ctl.slot.id });
+  }
+  if (prompt && promptParam?.required && !prompt.value.trim()) return t("studio.need_prompt");
+  return settings.validate();
+}

@@ -1,0 +1,131 @@
+"""The catalog check's probes of built graphs: schema validity, prompt, seed, sizes, model."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from comfyui_sim.validation import validate_prompt
+from studio_core.catalog import Tool, combo_options
+from studio_core.catalog_graph import SEED_INPUTS, ancestors, is_link, links_of
+
+PROMPT, NEGATIVE = "catalog-check positive text", "catalog-check negative text"
+ALT_MODEL, PREFIX = "catalog-check/alternative.safetensors", "studio/catalog-check"
+
+
+def input_spec(object_info: Mapping[str, Any], class_type: str, name: str) -> list | None:
+    """The schema entry of one input (required or optional), or None if the class lacks it."""
+    inputs = object_info.get(class_type, {}).get("input", {})
+    for section in ("required", "optional"):
+        spec = inputs.get(section, {}).get(name)
+        if spec is not None:
+            return spec
+    return None
+
+
+def is_widget(spec: list) -> bool:
+    """True for inputs that take a literal value (INT, FLOAT, STRING, BOOLEAN, a combo)."""
+    return isinstance(spec[0], list) or spec[0] in ("INT", "FLOAT", "STRING", "BOOLEAN", "COMBO")
+
+
+def validate_graph(graph: dict, info: dict, image_names: list[str]) -> list[str]:
+    """ComfyUI's /prompt validation (the simulator's port), plus what it lets through."""
+    error, node_errors, _outputs = validate_prompt(
+        copy.deepcopy(graph), info, input_exists=image_names.__contains__
+    )
+    problems = []
+    if error is not None:
+        problems.append(f"ComfyUI would reject it: {error.get('message')} {error.get('details')}")
+    for node_id, entry in node_errors.items():
+        for err in entry.get("errors", []):
+            problems.append(f"node {node_id}: {err.get('message')}: {err.get('details')}")
+    # ComfyUI accepts unknown input names and unchecked V3 combo values at POST time, then
+    # ignores or fails on them at run time; a template must have neither.
+    for node_id, node in graph.items():
+        for name, value in node["inputs"].items():
+            spec = input_spec(info, node["class_type"], name)
+            if spec is None:
+                problems.append(f"node {node_id}: {node['class_type']} has no input '{name}'")
+            elif not is_link(value) and not is_widget(spec):
+                problems.append(f"node {node_id}: {name} needs a link to a {spec[0]}")
+            elif spec[0] == "COMBO" and not is_link(value) and value not in combo_options(spec):
+                problems.append(f"node {node_id}: {name}={value!r} is not an option")
+    return problems
+
+
+def built_graph_problems(
+    tool: Tool, label: str, params: dict, given: dict, images: dict, graph: dict
+) -> list[str]:
+    """What is wrong in one built graph of `tool` (built from `params` with the check's texts)."""
+    problems = []
+    roles = {role: _sources(graph, role) for role in ("positive", "negative")}
+    if not roles["positive"]:
+        problems.append("no sampler takes a positive conditioning")
+    for param_id, text, right, wrong in (
+        ("prompt", PROMPT, "positive", "negative"),
+        ("negative_prompt", NEGATIVE, "negative", "positive"),
+    ):
+        landed = _holds(graph, roles[right], text) and not _holds(graph, roles[wrong], text)
+        if tool.param(param_id) and not landed:
+            problems.append(f"'{param_id}' does not land in the {right} conditioning")
+    for node_id, node in graph.items():
+        seed_input = SEED_INPUTS.get(node["class_type"])
+        if seed_input and "seed" in params and node["inputs"].get(seed_input) != params["seed"]:
+            problems.append(f"the seed does not reach sampler {node_id}")
+    saves = [n for n in graph.values() if n["class_type"] == "SaveImage"]
+    if len(saves) != 1 or saves[0]["inputs"].get("filename_prefix") != PREFIX:
+        problems.append("the built graph needs one SaveImage with the studio's filename_prefix")
+    for slot in tool.slots:
+        present = (
+            slot.node in graph and graph[slot.node]["inputs"].get(slot.input) == images[slot.id]
+        )
+        if present != (slot.id in given):
+            problems.append(
+                f"slot {slot.id}: LoadImage {'missing' if slot.id in given else 'left'}"
+            )
+    for param in tool.parameters:
+        if param.type == "aspect" and label == f"{param.id}={params[param.id]}":
+            problems += _size_problems(graph, param.preset(params[param.id]), params)
+        if param.type == "model" and label.startswith(f"{param.id}="):
+            files = [graph.get(t.node, {}).get("inputs", {}).get(t.input) for t in param.targets]
+            if not files or any(name != ALT_MODEL for name in files):
+                problems.append(f"'{param.id}' does not change the loader's file")
+    return problems
+
+
+def _sources(graph: dict, role: str) -> set[str]:
+    """Every node feeding any sampler/guider input named `role`."""
+    starts = [link[0] for node in graph.values() for name, link in links_of(node) if name == role]
+    return ancestors(graph, starts)
+
+
+def _holds(graph: dict, node_ids: set[str], text: str) -> bool:
+    return any(
+        isinstance(value, str) and text in value
+        for node_id in node_ids
+        for value in graph[node_id]["inputs"].values()
+    )
+
+
+def _size_problems(graph: dict, preset: Any, params: dict) -> list[str]:
+    problems = []
+    for node_id, node in graph.items():
+        link = node["inputs"].get("latent_image")
+        if not isinstance(link, list):
+            continue
+        feeding = [graph[i]["inputs"] for i in ancestors(graph, [link[0]])]
+        sized = [(i.get("width"), i.get("height")) for i in feeding if "width" in i]
+        if preset.rewire:
+            if sized or not any(
+                graph[i]["class_type"] == "LoadImage" for i in ancestors(graph, [link[0]])
+            ):
+                problems.append(
+                    f"'{preset.id}': sampler {node_id} latent does not follow the input"
+                )
+        elif sized != [(preset.width, preset.height)]:
+            problems.append(f"'{preset.id}': sampler {node_id} gets size {sized}")
+        batch = params.get("batch_size")
+        if batch and not any(i.get("batch_size", i.get("amount")) == batch for i in feeding):
+            problems.append(f"'{preset.id}': batch_size {batch} does not reach sampler {node_id}")
+    return problems

@@ -1,0 +1,165 @@
+"""The pure template builder: writes validated parameters, seeds, sizes and images into a copy."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from studio_core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from studio_core.catalog import Tool
+    from studio_core.catalog_manifest import Param
+
+logger = logging.getLogger(__name__)
+
+# Every sampler-like class and the input that carries its seed (the original studio only ever
+# set KSampler.seed, so a SamplerCustom template silently kept its fixed seed).
+SEED_INPUTS: dict[str, str] = {
+    "KSampler": "seed",
+    "KSamplerAdvanced": "noise_seed",
+    "SamplerCustom": "noise_seed",
+    "RandomNoise": "noise_seed",
+}
+
+# Loader classes, the input naming the file, and the ComfyUI model folder that input lists.
+LOADER_INPUTS: dict[str, tuple[str, str]] = {
+    "CheckpointLoaderSimple": ("ckpt_name", "checkpoints"),
+    "UNETLoader": ("unet_name", "diffusion_models"),
+    "CLIPLoader": ("clip_name", "text_encoders"),
+    "VAELoader": ("vae_name", "vae"),
+    "LoraLoaderModelOnly": ("lora_name", "loras"),
+    "LoraLoader": ("lora_name", "loras"),
+}
+
+
+def is_link(value: Any) -> bool:
+    """True for an API-format link `[source_node_id, output_index]`."""
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and isinstance(value[0], str)
+        and isinstance(value[1], int)
+        and not isinstance(value[1], bool)
+    )
+
+
+def links_of(node: Mapping[str, Any]) -> Iterable[tuple[str, list]]:
+    """The (input name, link) pairs of one node."""
+    for name, value in node.get("inputs", {}).items():
+        if is_link(value):
+            yield name, value
+
+
+def ancestors(graph: Mapping[str, Any], start: Iterable[str]) -> set[str]:
+    """Ids of the start nodes and every node they read from, transitively (missing ids skipped)."""
+    seen: set[str] = set()
+    todo = [node_id for node_id in start if node_id in graph]
+    while todo:
+        node_id = todo.pop()
+        if node_id in seen:
+            continue
+        seen.add(node_id)
+        for _name, link in links_of(graph[node_id]):
+            if link[0] in graph and link[0] not in seen:
+                todo.append(link[0])
+    return seen
+
+
+def dangling_links(graph: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(node, input, missing source) for every link that points at a node not in the graph."""
+    return [
+        (node_id, name, link[0])
+        for node_id, node in graph.items()
+        for name, link in links_of(node)
+        if link[0] not in graph
+    ]
+
+
+def build_graph(
+    tool: Tool, params: Mapping[str, Any], images: Mapping[str, str], filename_prefix: str
+) -> dict:
+    """Return a new API-format graph for `tool` (pure: the template is deep-copied, no I/O).
+
+    `params` must come from `tool.validate` with the seed already resolved (never -1);
+    `images` maps slot ids to image names ComfyUI knows (as returned by /upload/image).
+    """
+    _check_prefix(filename_prefix)
+    graph = copy.deepcopy(tool.workflow)
+    given = _place_images(tool, graph, images)
+    for param in tool.parameters:
+        value = params.get(param.id, param.default)
+        if param.type == "aspect":
+            _apply_aspect(param, graph, value)
+        elif param.type == "seed":
+            _apply_seed(param, graph, value)
+        else:
+            if param.template is not None:
+                value = param.template.replace("{" + param.id + "}", str(value)).strip()
+            for target in param.targets:
+                graph[target.node]["inputs"][target.input] = value
+    for slot in tool.slots:
+        if slot.id not in given:
+            for target in slot.detach:
+                graph[target.node]["inputs"].pop(target.input, None)
+    for node_id in tool.outputs:
+        graph[node_id]["inputs"]["filename_prefix"] = filename_prefix
+    # ComfyUI only runs ancestors of outputs; dropping the rest removes unused branches (the
+    # other latent source, the chain of an absent optional slot) instead of shipping them.
+    keep = ancestors(graph, tool.outputs)
+    graph = {node_id: node for node_id, node in graph.items() if node_id in keep}
+    broken = dangling_links(graph)
+    if broken:
+        raise ValueError(f"tool {tool.id}: graph links to missing nodes: {broken}")
+    return graph
+
+
+def _check_prefix(prefix: str) -> None:
+    """Refuse prefixes ComfyUI would write outside its output folder."""
+    if not prefix or "\\" in prefix or prefix.startswith("/") or ".." in prefix.split("/"):
+        raise ValueError(f"bad filename_prefix {prefix!r}")
+
+
+def _place_images(tool: Tool, graph: dict, images: Mapping[str, str]) -> set[str]:
+    """Write uploaded image names into the slots' LoadImage nodes; return the given slot ids."""
+    slots = {slot.id: slot for slot in tool.slots}
+    for slot_id in images:
+        if slot_id not in slots:
+            raise InvalidInput(f"{tool.id} has no image slot '{slot_id}'", field=slot_id)
+    for slot in tool.slots:
+        name = images.get(slot.id)
+        if name is None:
+            if slot.required:
+                raise InvalidInput(f"image '{slot.id}' is required", field=slot.id)
+            continue
+        if not isinstance(name, str) or not name:
+            raise InvalidInput(f"image '{slot.id}' must be an uploaded image name", field=slot.id)
+        graph[slot.node]["inputs"][slot.input] = name
+    return {slot_id for slot_id, name in images.items() if name is not None}
+
+
+def _apply_aspect(param: Param, graph: dict, value: str) -> None:
+    """Write the preset's width/height to every target, or rewire for 'keep input ratio'."""
+    preset = param.preset(value)
+    if preset.rewire:
+        for rewire in preset.rewire:
+            graph[rewire.node]["inputs"][rewire.input] = list(rewire.link)
+        return
+    for target in param.width_targets:
+        graph[target.node]["inputs"][target.input] = preset.width
+    for target in param.height_targets:
+        graph[target.node]["inputs"][target.input] = preset.height
+
+
+def _apply_seed(param: Param, graph: dict, value: int) -> None:
+    """Write the seed to the mapped inputs and to every sampler that carries a literal seed."""
+    if not isinstance(value, int) or value < 0:
+        raise ValueError(f"seed {value!r} must be resolved before building (see resolve_seed)")
+    for target in param.targets:
+        graph[target.node]["inputs"][target.input] = value
+    for node in graph.values():
+        seed_input = SEED_INPUTS.get(node.get("class_type", ""))
+        if seed_input and not is_link(node["inputs"].get(seed_input)):
+            node["inputs"][seed_input] = value

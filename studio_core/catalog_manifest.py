@@ -1,0 +1,260 @@
+"""Manifest data classes and their strict parsing from `manifest.json` + `workflow.json`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from studio_core.catalog_graph import is_link
+
+PARAM_TYPES = {"string", "text", "int", "float", "seed", "aspect", "choice", "model", "bool"}
+MAX_SEED = 2**53 - 1  # the largest integer a browser's JSON parser keeps exactly
+LANGS = ("en", "zh-TW")
+
+
+class ManifestError(ValueError):
+    """A tool folder whose manifest or template is malformed or inconsistent."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """One node input a value is written to."""
+
+    node: str
+    input: str
+
+
+@dataclass(frozen=True)
+class Rewire:
+    """Replace one node input with a link (used by the 'keep input ratio' aspect preset)."""
+
+    node: str
+    input: str
+    link: tuple[str, int]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One aspect-ratio choice: a size, or a rewiring that keeps the input's ratio."""
+
+    id: str
+    width: int | None = None
+    height: int | None = None
+    label: dict | None = None
+    rewire: tuple[Rewire, ...] = ()
+
+
+@dataclass(frozen=True)
+class Slot:
+    """An image the user uploads, landing in one LoadImage input."""
+
+    id: str
+    label: dict
+    required: bool
+    node: str
+    input: str
+    detach: tuple[Target, ...] = ()  # inputs dropped when an optional slot is not given
+
+
+@dataclass(frozen=True)
+class Param:
+    """One user-settable parameter and the node inputs it is written to."""
+
+    id: str
+    type: str
+    label: dict
+    default: Any = None
+    required: bool = False
+    advanced: bool = False
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    choices: tuple | None = None
+    max_length: int | None = None
+    folder: str | None = None
+    template: str | None = None
+    targets: tuple[Target, ...] = ()
+    width_targets: tuple[Target, ...] = ()
+    height_targets: tuple[Target, ...] = ()
+    presets: tuple[Preset, ...] = ()
+
+    def preset(self, preset_id: str) -> Preset:
+        """The aspect preset with this id (KeyError if unknown)."""
+        for preset in self.presets:
+            if preset.id == preset_id:
+                return preset
+        raise KeyError(preset_id)
+
+    def all_targets(self) -> tuple[Target, ...]:
+        """Every node input this parameter can write, rewires included."""
+        rewires = tuple(Target(r.node, r.input) for p in self.presets for r in p.rewire)
+        return self.targets + self.width_targets + self.height_targets + rewires
+
+
+@dataclass
+class ToolSpec:
+    """Everything parsed from one tool folder (the Tool class adds behaviour)."""
+
+    id: str
+    name: dict
+    description: dict
+    icon: str
+    category: str
+    workflow: dict
+    slots: list[Slot]
+    parameters: list[Param]
+    outputs: list[str]
+    requires: dict
+    variant_of: str | None = None
+    order: int = 100
+    path: str = ""
+
+
+def _need(data: dict, key: str, kind: type | tuple, where: str) -> Any:
+    if key not in data:
+        raise ManifestError(f"{where}: missing '{key}'")
+    if not isinstance(data[key], kind):
+        raise ManifestError(f"{where}: '{key}' has the wrong type")
+    return data[key]
+
+
+def _text(data: dict, key: str, where: str) -> dict:
+    value = _need(data, key, dict, where)
+    for lang in LANGS:
+        if not isinstance(value.get(lang), str) or not value[lang]:
+            raise ManifestError(f"{where}: '{key}' needs a non-empty '{lang}' text")
+    return value
+
+
+def _target(raw: Any, workflow: dict, where: str) -> Target:
+    if not isinstance(raw, dict) or not isinstance(raw.get("node"), str):
+        raise ManifestError(f"{where}: a target must be {{node, input}}")
+    node, name = raw["node"], raw.get("input")
+    if node not in workflow:
+        raise ManifestError(f"{where}: node '{node}' is not in the template")
+    if not isinstance(name, str) or name not in workflow[node].get("inputs", {}):
+        raise ManifestError(f"{where}: node '{node}' has no input '{name}' in the template")
+    return Target(node, name)
+
+
+def _targets(raw: Any, workflow: dict, where: str) -> tuple[Target, ...]:
+    if not isinstance(raw, list):
+        raise ManifestError(f"{where}: targets must be a list")
+    return tuple(_target(item, workflow, where) for item in raw)
+
+
+def _preset(raw: dict, workflow: dict, where: str) -> Preset:
+    preset_id = _need(raw, "id", str, where)
+    where = f"{where} preset {preset_id}"
+    rewires = []
+    for item in raw.get("rewire", []):
+        target = _target(item, workflow, where)
+        link = item.get("link")
+        if not is_link(link) or link[0] not in workflow:
+            raise ManifestError(f"{where}: rewire link {link!r} must point at a template node")
+        rewires.append(Rewire(target.node, target.input, (link[0], link[1])))
+    if rewires:
+        return Preset(preset_id, label=raw.get("label"), rewire=tuple(rewires))
+    width, height = _need(raw, "width", int, where), _need(raw, "height", int, where)
+    if width <= 0 or height <= 0:
+        raise ManifestError(f"{where}: sizes must be positive")
+    return Preset(preset_id, width, height, raw.get("label"))
+
+
+def parse_param(raw: dict, workflow: dict, tool_id: str) -> Param:
+    """Parse one parameter entry; mapped nodes and inputs must exist in the template."""
+    where = f"{tool_id} parameter {raw.get('id')!r}"
+    param_id = _need(raw, "id", str, where)
+    kind = _need(raw, "type", str, where)
+    if kind not in PARAM_TYPES:
+        raise ManifestError(f"{where}: unknown type '{kind}'")
+    fields: dict[str, Any] = {
+        "id": param_id,
+        "type": kind,
+        "label": _text(raw, "label", where),
+        "default": raw.get("default"),
+        "required": bool(raw.get("required", False)),
+        "advanced": bool(raw.get("advanced", False)),
+    }
+    for key in ("min", "max", "step", "max_length", "folder", "template"):
+        fields[key] = raw.get(key)
+    if "choices" in raw:
+        fields["choices"] = tuple(_need(raw, "choices", list, where))
+    if kind == "aspect":
+        targets = _need(raw, "targets", dict, where)
+        fields["width_targets"] = _targets(targets.get("width"), workflow, where)
+        fields["height_targets"] = _targets(targets.get("height"), workflow, where)
+        presets = _need(raw, "presets", list, where)
+        fields["presets"] = tuple(_preset(p, workflow, where) for p in presets)
+        fields["choices"] = tuple(p.id for p in fields["presets"])
+    else:
+        fields["targets"] = _targets(raw.get("targets"), workflow, where)
+    if kind == "seed":
+        fields["min"], fields["max"] = -1, MAX_SEED
+    if kind == "model" and not isinstance(fields["folder"], str):
+        raise ManifestError(f"{where}: a model parameter needs its loader 'folder'")
+    if kind in ("choice", "aspect") and not fields.get("choices"):
+        raise ManifestError(f"{where}: needs choices")
+    template = fields["template"]
+    if template is not None and "{" + param_id + "}" not in template:
+        raise ManifestError(f"{where}: template must contain '{{{param_id}}}'")
+    param = Param(**fields)
+    if param.choices and param.default not in param.choices:
+        raise ManifestError(f"{where}: default {param.default!r} is not among the choices")
+    return param
+
+
+def parse_slot(raw: dict, workflow: dict, tool_id: str) -> Slot:
+    """Parse one image slot; its LoadImage node and input must exist in the template."""
+    where = f"{tool_id} slot {raw.get('id')!r}"
+    slot_id = _need(raw, "id", str, where)
+    target = _target(raw, workflow, where)
+    detach = _targets(raw.get("detach", []), workflow, where)
+    required = bool(raw.get("required", True))
+    if not required and not detach:
+        raise ManifestError(f"{where}: an optional slot must list the inputs to 'detach'")
+    return Slot(slot_id, _text(raw, "label", where), required, target.node, target.input, detach)
+
+
+def parse_tool(manifest: dict, workflow: dict, path: str = "") -> ToolSpec:
+    """Build a ToolSpec from the two JSON documents of a tool folder."""
+    where = path or "manifest"
+    tool_id = _need(manifest, "id", str, where)
+    if not isinstance(workflow, dict) or not workflow:
+        raise ManifestError(f"{tool_id}: workflow.json must be a non-empty API-format graph")
+    for node_id, node in workflow.items():
+        if not isinstance(node, dict) or not isinstance(node.get("class_type"), str):
+            raise ManifestError(f"{tool_id}: node '{node_id}' lacks class_type")
+        if not isinstance(node.get("inputs"), dict):
+            raise ManifestError(f"{tool_id}: node '{node_id}' lacks inputs")
+    slots = [parse_slot(s, workflow, tool_id) for s in _need(manifest, "slots", list, tool_id)]
+    params = [
+        parse_param(p, workflow, tool_id) for p in _need(manifest, "parameters", list, tool_id)
+    ]
+    ids = [s.id for s in slots] + [p.id for p in params]
+    if len(ids) != len(set(ids)):
+        raise ManifestError(f"{tool_id}: slot and parameter ids must be unique")
+    outputs = _need(manifest, "outputs", list, tool_id)
+    for node_id in outputs:
+        if node_id not in workflow:
+            raise ManifestError(f"{tool_id}: output node '{node_id}' is not in the template")
+    requires = _need(manifest, "requires", dict, tool_id)
+    return ToolSpec(
+        id=tool_id,
+        name=_text(manifest, "name", tool_id),
+        description=_text(manifest, "description", tool_id),
+        icon=_need(manifest, "icon", str, tool_id),
+        category=_need(manifest, "category", str, tool_id),
+        workflow=workflow,
+        slots=slots,
+        parameters=params,
+        outputs=list(outputs),
+        requires={
+            "nodes": list(requires.get("nodes", [])),
+            "models": {k: list(v) for k, v in requires.get("models", {}).items()},
+            "custom_node_packs": list(requires.get("custom_node_packs", [])),
+        },
+        variant_of=manifest.get("variant_of"),
+        order=int(manifest.get("order", 100)),
+        path=path,
+    )

@@ -1,0 +1,172 @@
+"""Checking user parameters against a tool's manifest, and resolving the random seed."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any
+
+from studio_core.catalog_manifest import MAX_SEED, Param
+from studio_core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from studio_core.catalog import Tool
+
+_TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
+
+
+def validate_params(
+    tool: Tool,
+    raw: Mapping[str, Any],
+    images: Collection[str] | None = None,
+    models_by_folder: Mapping[str, list[str]] | None = None,
+) -> dict:
+    """Return the parameters with defaults filled in, or raise InvalidInput naming the field.
+
+    `images` are the slot ids the user supplied (None means none). With
+    `models_by_folder` a model must be installed; an unset model whose default is missing
+    falls back to the first installed file of its folder.
+    """
+    if not isinstance(raw, Mapping):
+        raise InvalidInput("parameters must be a JSON object")
+    known = {param.id: param for param in tool.parameters}
+    for key in raw:
+        if key not in known:
+            raise InvalidInput(f"{tool.id} has no parameter '{key}'", field=str(key))
+    _check_slots(tool, images or ())
+    result: dict[str, Any] = {}
+    for param in tool.parameters:
+        value = raw.get(param.id)
+        if value is None or (value == "" and param.type not in ("string", "text")):
+            if param.required:
+                raise InvalidInput(f"'{param.id}' is required", field=param.id)
+            value = param.default
+            if param.type == "model" and models_by_folder is not None:
+                value = _installed_default(param, models_by_folder)
+            result[param.id] = value
+            continue
+        result[param.id] = _check_value(param, value, models_by_folder)
+    return result
+
+
+def resolve_seed(params: Mapping[str, Any], rng: random.Random | None = None) -> dict:
+    """Return a copy with every seed of -1 replaced by a random 0..2**53-1.
+
+    The caller must record the returned value (it is the seed that actually ran, so a remix
+    reproduces the image); params without a seed come back unchanged.
+    """
+    rng = rng or random.SystemRandom()
+    resolved = dict(params)
+    if resolved.get("seed") == -1:
+        resolved["seed"] = rng.randint(0, MAX_SEED)
+    return resolved
+
+
+def _check_slots(tool: Tool, images: Collection[str]) -> None:
+    slot_ids = {slot.id for slot in tool.slots}
+    for slot_id in images:
+        if slot_id not in slot_ids:
+            raise InvalidInput(f"{tool.id} has no image slot '{slot_id}'", field=str(slot_id))
+    for slot in tool.slots:
+        if slot.required and slot.id not in images:
+            raise InvalidInput(f"image '{slot.id}' is required", field=slot.id)
+
+
+def _installed_default(param: Param, models_by_folder: Mapping[str, list[str]]) -> str:
+    installed = list(models_by_folder.get(param.folder or "", []))
+    if param.default in installed or not installed:
+        return param.default
+    return sorted(installed)[0]
+
+
+def _check_value(param: Param, value: Any, models: Mapping[str, list[str]] | None) -> Any:
+    kind = param.type
+    if kind in ("string", "text"):
+        return _check_text(param, value)
+    if kind in ("int", "seed"):
+        return _check_range(param, _as_int(param, value))
+    if kind == "float":
+        return _check_range(param, _as_float(param, value))
+    if kind == "bool":
+        return _as_bool(param, value)
+    if kind == "model":
+        return _check_model(param, value, models)
+    # choice and aspect: exact members of the declared list
+    if value not in (param.choices or ()):
+        allowed = ", ".join(str(choice) for choice in param.choices or ())
+        raise InvalidInput(f"'{param.id}' must be one of: {allowed}", field=param.id)
+    return value
+
+
+def _check_text(param: Param, value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f"'{param.id}' must be text", field=param.id)
+    if param.required and not value.strip():
+        raise InvalidInput(f"'{param.id}' is required", field=param.id)
+    if param.max_length is not None and len(value) > param.max_length:
+        raise InvalidInput(
+            f"'{param.id}' is too long ({len(value)} characters, at most {param.max_length})",
+            field=param.id,
+        )
+    if "\x00" in value or (param.type == "string" and ("\n" in value or "\r" in value)):
+        raise InvalidInput(f"'{param.id}' contains characters not allowed here", field=param.id)
+    return value
+
+
+def _as_int(param: Param, value: Any) -> int:
+    # bool is an int in Python but never a meaningful count or seed
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        number = int(value.strip())  # multipart form fields arrive as strings
+    else:
+        raise InvalidInput(f"'{param.id}' must be a whole number", field=param.id)
+    if param.choices and number not in param.choices:
+        allowed = ", ".join(str(choice) for choice in param.choices)
+        raise InvalidInput(f"'{param.id}' must be one of: {allowed}", field=param.id)
+    return number
+
+
+def _as_float(param: Param, value: Any) -> float:
+    if isinstance(value, bool):
+        raise InvalidInput(f"'{param.id}' must be a number", field=param.id)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"'{param.id}' must be a number", field=param.id) from None
+    if not math.isfinite(number):
+        raise InvalidInput(f"'{param.id}' must be a finite number", field=param.id)
+    return number
+
+
+def _as_bool(param: Param, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise InvalidInput(f"'{param.id}' must be true or false", field=param.id)
+
+
+def _check_range(param: Param, number: int | float) -> int | float:
+    if param.min is not None and number < param.min:
+        raise InvalidInput(f"'{param.id}' must be at least {param.min}", field=param.id)
+    if param.max is not None and number > param.max:
+        raise InvalidInput(f"'{param.id}' must be at most {param.max}", field=param.id)
+    return number
+
+
+def _check_model(param: Param, value: Any, models: Mapping[str, list[str]] | None) -> str:
+    if not isinstance(value, str) or len(value) > 255:
+        raise InvalidInput(f"'{param.id}' must be a model file name", field=param.id)
+    # names come from ComfyUI's own lists; anything path-like beyond that is refused
+    parts = value.replace("\\", "/").split("/")
+    if value.startswith(("/", "\\")) or ".." in parts or ":" in value or "\x00" in value:
+        raise InvalidInput(f"'{param.id}' is not a valid model file name", field=param.id)
+    if models is not None and value not in models.get(param.folder or "", []):
+        raise InvalidInput(
+            f"model '{value}' is not installed in ComfyUI's {param.folder} folder", field=param.id
+        )
+    return value

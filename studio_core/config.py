@@ -1,0 +1,257 @@
+"""Settings: defaults in code, then `.env`, then the environment, then a test dict.
+
+This is the only module that reads the environment. Everything else receives a `Settings`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+# Values that must never be accepted as a production SECRET_KEY (samples, the original's).
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {"", "change-me", "changeme", "secret", "mysecret", "dev", "development", "please-change-me"}
+)
+MIN_SECRET_LEN = 16
+_RATE_RE = re.compile(
+    r"^\d+\s*(?:/|per)\s*(?:\d+\s*)?(?:second|minute|hour|day|month|year)s?$", re.IGNORECASE
+)
+_USE_DEFAULT = object()
+
+
+class ConfigError(ValueError):
+    """A setting is missing or has a value the studio cannot run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of the studio; build it with `load_settings()`."""
+
+    comfyui_url: str = "http://127.0.0.1:8188"
+    redis_url: str | None = None
+    database_url: str = ""  # "" until load_settings() derives it from storage_dir
+    storage_dir: Path = Path("storage")
+    log_dir: Path = Path("logs")
+    port: int = 5000
+    host: str = "127.0.0.1"
+    studio_env: str = "production"
+    secret_key: str | None = None
+    studio_admin_password: str | None = None
+    trusted_proxy_count: int = 0
+    cors_origins: tuple[str, ...] = ()
+    worker_id: str = ""
+    max_prompt_chars: int = 2000
+    max_batch: int = 4
+    max_upload_mb: int = 20
+    max_image_side: int = 4096
+    max_image_pixels: int = 16_000_000
+    job_timeout_s: int = 600
+    engine_wait_s: int = 600
+    heartbeat_ttl_s: int = 30
+    max_attempts: int = 3
+    max_inflight: int = 2
+    thumb_px: int = 384
+    upload_retention_h: int = 24
+    output_retention_days: int = 30
+    rate_limit_generate: str = "10/minute"
+    rate_limit_login: str = "5/minute"
+    rate_limit_reads: str = "20/second"
+    demo_mode: str = "auto"
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def comfyui_urls(self) -> list[str]:
+        """The ComfyUI base URLs (COMFYUI_URL may list several, comma-separated)."""
+        return [u for u in self.comfyui_url.split(",") if u]
+
+    @property
+    def is_production(self) -> bool:
+        """True unless STUDIO_ENV=development."""
+        return self.studio_env == "production"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """MAX_UPLOAD_MB in bytes."""
+        return self.max_upload_mb * 1024 * 1024
+
+    def check_production(self) -> None:
+        """Raise ConfigError when a production deployment would run with an unsafe secret."""
+        if not self.is_production:
+            return
+        key = self.secret_key or ""
+        if key.strip().lower() in KNOWN_DEFAULT_SECRETS or len(key) < MIN_SECRET_LEN:
+            raise ConfigError(
+                "SECRET_KEY must be set to a random value of at least "
+                f"{MIN_SECRET_LEN} characters when STUDIO_ENV=production "
+                '(e.g. python -c "import secrets; print(secrets.token_urlsafe(32))"), '
+                "or set STUDIO_ENV=development for local work"
+            )
+
+
+def _int(minimum: int, maximum: int | None = None) -> Callable[[str, Any], int]:
+    def parse(name: str, value: Any) -> int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{name} must be an integer, got {value!r}")
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise ConfigError(f"{name} must be an integer, got {value!r}") from None
+        if number < minimum or (maximum is not None and number > maximum):
+            bound = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+            raise ConfigError(f"{name} must be {bound}, got {number}")
+        return number
+
+    return parse
+
+
+def _choice(*allowed: str) -> Callable[[str, Any], str]:
+    def parse(name: str, value: Any) -> str:
+        text = str(value).strip().lower()
+        if text not in allowed:
+            raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+        return text
+
+    return parse
+
+
+def _text(name: str, value: Any) -> str:
+    return str(value).strip()
+
+
+def _optional_text(name: str, value: Any) -> str | None:
+    text = "" if value is None else str(value).strip()
+    return text or None
+
+
+def _path(name: str, value: Any) -> Path:
+    text = str(value).strip()
+    if not text:
+        raise ConfigError(f"{name} must not be empty")
+    return Path(text).expanduser().resolve()
+
+
+def _comfyui_urls(name: str, value: Any) -> str:
+    urls = [u.strip().rstrip("/") for u in str(value).split(",") if u.strip()]
+    if not urls:
+        raise ConfigError(f"{name} must name at least one ComfyUI URL")
+    for url in urls:
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise ConfigError(f"{name} must be http(s) URLs, got {url!r}")
+    return ",".join(urls)
+
+
+def _redis_url(name: str, value: Any) -> str | None:
+    text = _optional_text(name, value)
+    if text and not text.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"{name} must start with redis://, rediss:// or unix://, got {text!r}")
+    return text
+
+
+def _database_url(name: str, value: Any) -> str:
+    text = str(value).strip()
+    if not text:
+        return ""  # empty means the SQLite default under STORAGE_DIR
+    try:
+        make_url(text)
+    except ArgumentError:
+        raise ConfigError(f"{name} is not a valid SQLAlchemy URL: {text!r}") from None
+    return text
+
+
+def _origins(name: str, value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list | tuple) else str(value).split(",")
+    origins = tuple(str(o).strip().rstrip("/") for o in items if str(o).strip())
+    for origin in origins:
+        # A wildcard would let any site call the API with the user's cookies.
+        if not re.match(r"^https?://[^/\s*]+$", origin):
+            raise ConfigError(f"{name} must be explicit http(s) origins, got {origin!r}")
+    return origins
+
+
+def _rate(name: str, value: Any) -> str:
+    text = str(value).strip()
+    if not all(_RATE_RE.match(part.strip()) for part in text.split(";")):
+        raise ConfigError(f"{name} must look like '10/minute', got {value!r}")
+    return text
+
+
+_PARSERS: dict[str, Callable[[str, Any], Any]] = {
+    "comfyui_url": _comfyui_urls,
+    "redis_url": _redis_url,
+    "database_url": _database_url,
+    "storage_dir": _path,
+    "log_dir": _path,
+    "port": _int(1, 65535),
+    "host": _text,
+    "studio_env": _choice("development", "production"),
+    "secret_key": _optional_text,
+    "studio_admin_password": _optional_text,
+    "trusted_proxy_count": _int(0, 10),
+    "cors_origins": _origins,
+    "worker_id": _text,
+    "max_prompt_chars": _int(1),
+    "max_batch": _int(1, 64),
+    "max_upload_mb": _int(1),
+    "max_image_side": _int(16),
+    "max_image_pixels": _int(256),
+    "job_timeout_s": _int(1),
+    "engine_wait_s": _int(0),
+    "heartbeat_ttl_s": _int(1),
+    "max_attempts": _int(1),
+    "max_inflight": _int(1, 16),
+    "thumb_px": _int(16, 4096),
+    "upload_retention_h": _int(1),
+    "output_retention_days": _int(1),
+    "rate_limit_generate": _rate,
+    "rate_limit_login": _rate,
+    "rate_limit_reads": _rate,
+    "demo_mode": _choice("auto", "on", "off"),
+}
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    env_file: str | os.PathLike | object | None = _USE_DEFAULT,
+) -> Settings:
+    """Build Settings: code defaults < `.env` < environment < overrides (tests).
+
+    `env` replaces os.environ (tests); the `.env` file (default `./.env`) is then read only
+    when `env_file` is given explicitly, so a developer's `.env` cannot leak into tests.
+    Override keys may be attribute names (`storage_dir`) or variable names (`STORAGE_DIR`).
+    Raises ConfigError (a ValueError) naming the variable on a bad value.
+    """
+    if env_file is _USE_DEFAULT:
+        env_file = ".env" if env is None else None
+    environ = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    if env_file is not None and Path(env_file).is_file():
+        raw.update({k.lower(): v for k, v in dotenv_values(env_file).items() if v is not None})
+    names = {f.name for f in fields(Settings)} - {"extra"}
+    raw.update({k.lower(): v for k, v in environ.items() if k.lower() in names})
+    extra: dict[str, Any] = {}
+    for key, value in (overrides or {}).items():
+        if key.lower() in names:
+            raw[key.lower()] = value
+        else:
+            extra[key] = value  # app-specific test keys (e.g. TESTING) pass through untouched
+    values: dict[str, Any] = {}
+    for name in names:
+        if name in raw:
+            values[name] = _PARSERS[name](name.upper(), raw[name])
+    values.setdefault("storage_dir", _path("STORAGE_DIR", Settings.storage_dir))
+    values.setdefault("log_dir", _path("LOG_DIR", Settings.log_dir))
+    if not values.get("database_url"):
+        values["database_url"] = f"sqlite:///{values['storage_dir'] / 'studio.db'}"
+    if not values.get("worker_id"):
+        values["worker_id"] = f"{socket.gethostname()}-{os.getpid()}"
+    return Settings(**values, extra=extra)

@@ -1,0 +1,177 @@
+"""Queries behind `JobRepository`: loading jobs with their inputs/outputs, listing, deleting.
+
+Functions take an open connection; the repository owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from studio_core.db import job_events, job_inputs, job_outputs, jobs, uploads
+from studio_core.errors import Conflict, InvalidInput, JobNotFound
+from studio_core.job_states import ACTIVE, JobStatus
+
+MAX_PAGE = 200
+_ACTIVE = [s.value for s in ACTIVE]
+_OUTPUT_COLUMNS = ("idx", "filename", "thumb_filename", "width", "height", "size_bytes")
+
+
+def visible_clause(job_id: str, user_id: int | None):
+    """WHERE for a non-deleted job owned by user_id (None: any owner, for admins)."""
+    clause = sa.and_(jobs.c.id == job_id, jobs.c.deleted_at.is_(None))
+    if user_id is not None:
+        clause = sa.and_(clause, jobs.c.user_id == user_id)
+    return clause
+
+
+def _attach(conn: Connection, rows: list[dict]) -> list[dict]:
+    """Add `inputs` and `outputs` lists to job dicts with two queries, not one per job."""
+    ids = [r["id"] for r in rows]
+    if not ids:
+        return rows
+    ins: dict[str, list] = defaultdict(list)
+    outs: dict[str, list] = defaultdict(list)
+    for r in conn.execute(
+        sa.select(job_inputs).where(job_inputs.c.job_id.in_(ids)).order_by(job_inputs.c.slot)
+    ):
+        ins[r.job_id].append({"slot": r.slot, "upload_id": r.upload_id, "path": r.path})
+    for r in conn.execute(
+        sa.select(job_outputs).where(job_outputs.c.job_id.in_(ids)).order_by(job_outputs.c.idx)
+    ):
+        outs[r.job_id].append({c: getattr(r, c) for c in _OUTPUT_COLUMNS})
+    for row in rows:
+        row["inputs"], row["outputs"] = ins[row["id"]], outs[row["id"]]
+    return rows
+
+
+def load_job(conn: Connection, job_id: str) -> dict:
+    """The job row as a dict with `inputs` and `outputs`; JobNotFound if it does not exist."""
+    row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
+    if row is None:
+        raise JobNotFound(f"job {job_id} not found")
+    return _attach(conn, [dict(row._mapping)])[0]
+
+
+def list_jobs(
+    conn: Connection,
+    user_id: int | None,
+    *,
+    status: str | None,
+    tool: str | None,
+    q: str | None,
+    favorite: bool | None,
+    active: bool | None,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[dict]]:
+    """(total matching, one page newest first) of non-deleted jobs."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}", field="limit")
+    if offset < 0:
+        raise InvalidInput("offset must be >= 0", field="offset")
+    where: list[Any] = [jobs.c.deleted_at.is_(None)]
+    if user_id is not None:
+        where.append(jobs.c.user_id == user_id)
+    if status:
+        try:
+            where.append(jobs.c.status == JobStatus(status).value)
+        except ValueError:
+            raise InvalidInput(f"unknown status {status!r}", field="status") from None
+    if tool:
+        where.append(jobs.c.tool == tool)
+    if q:
+        # Case-insensitive substring; autoescape makes % and _ in the search literal.
+        where.append(sa.func.lower(jobs.c.prompt).contains(q.strip().lower(), autoescape=True))
+    if favorite is not None:
+        where.append(
+            jobs.c.favorite.is_(sa.true()) if favorite else jobs.c.favorite.is_(sa.false())
+        )
+    if active is not None:
+        where.append(jobs.c.status.in_(_ACTIVE) if active else jobs.c.status.not_in(_ACTIVE))
+    total = conn.execute(sa.select(sa.func.count()).select_from(jobs).where(*where)).scalar_one()
+    page = conn.execute(
+        sa.select(jobs)
+        .where(*where)
+        .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return total, _attach(conn, [dict(r._mapping) for r in page])
+
+
+def status_counts(conn: Connection, user_id: int | None) -> dict[str, int]:
+    """{status: count} of non-deleted jobs, with zeros for absent statuses."""
+    query = (
+        sa.select(jobs.c.status, sa.func.count())
+        .where(jobs.c.deleted_at.is_(None))
+        .group_by(jobs.c.status)
+    )
+    if user_id is not None:
+        query = query.where(jobs.c.user_id == user_id)
+    counts = {s.value: 0 for s in JobStatus}
+    counts.update({status: n for status, n in conn.execute(query)})
+    return counts
+
+
+def job_files(conn: Connection, job_id: str) -> list[str]:
+    """Storage-relative files of a job: outputs, thumbnails, and inputs no live job shares."""
+    files: list[str] = []
+    for r in conn.execute(
+        sa.select(job_outputs.c.filename, job_outputs.c.thumb_filename).where(
+            job_outputs.c.job_id == job_id
+        )
+    ):
+        files += [f"outputs/{r.filename}", f"outputs/thumbs/{r.thumb_filename}"]
+    paths = [
+        r.path
+        for r in conn.execute(sa.select(job_inputs.c.path).where(job_inputs.c.job_id == job_id))
+    ]
+    if paths:
+        # A remix reuses the same upload: keep it while another live job refers to it.
+        shared = set(
+            conn.execute(
+                sa.select(job_inputs.c.path)
+                .join(jobs, jobs.c.id == job_inputs.c.job_id)
+                .where(
+                    job_inputs.c.path.in_(paths),
+                    job_inputs.c.job_id != job_id,
+                    jobs.c.deleted_at.is_(None),
+                )
+            ).scalars()
+        )
+        files += [p for p in paths if p not in shared]
+    return files
+
+
+def mark_deleted(
+    conn: Connection, job_id: str, status: str, attempt: int, now: datetime, detail: str
+) -> list[str]:
+    """Soft-delete one job row and its unshared upload rows; returns its files to remove."""
+    files = job_files(conn, job_id)
+    conn.execute(sa.update(jobs).where(jobs.c.id == job_id).values(deleted_at=now, updated_at=now))
+    gone_inputs = [f for f in files if f.startswith("uploads/")]
+    if gone_inputs:
+        conn.execute(sa.delete(uploads).where(uploads.c.path.in_(gone_inputs)))
+    conn.execute(
+        sa.insert(job_events).values(
+            job_id=job_id, status=status, attempt=attempt, detail=detail, created_at=now
+        )
+    )
+    return files
+
+
+def soft_delete_job(conn: Connection, job_id: str, user_id: int | None, now: datetime) -> list[str]:
+    """Soft-delete a terminal job for its owner; Conflict while it is still active."""
+    row = conn.execute(
+        sa.select(jobs.c.status, jobs.c.attempt).where(visible_clause(job_id, user_id))
+    ).first()
+    if row is None:
+        raise JobNotFound(f"job {job_id} not found")
+    if row.status in _ACTIVE:
+        raise Conflict("cancel the job before deleting it")
+    return mark_deleted(conn, job_id, row.status, row.attempt, now, "deleted by user")

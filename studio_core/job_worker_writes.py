@@ -1,0 +1,204 @@
+"""The worker's writes to a job, fenced on `jobs.attempt` (mixed into `JobRepository`).
+
+A worker presumed dead cannot overwrite a newer attempt: every write here is conditional on
+`id`, `attempt` and `status='processing'`, and each state change writes a `job_events` row
+in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from studio_core.db import job_events, job_outputs, jobs, utcnow
+from studio_core.db import write_transaction as _write
+from studio_core.job_states import ACTIVE, JobStatus
+
+logger = logging.getLogger(__name__)
+
+_Q, _P = JobStatus.QUEUED.value, JobStatus.PROCESSING.value
+_ACTIVE = [s.value for s in ACTIVE]
+
+
+def record_event(
+    conn: Connection, job_id: str, status: str, attempt: int, detail: str | None
+) -> None:
+    """Append one transition to `job_events` (inside the caller's transaction)."""
+    conn.execute(
+        sa.insert(job_events).values(
+            job_id=job_id, status=status, attempt=attempt, detail=detail, created_at=utcnow()
+        )
+    )
+
+
+def fenced(job_id: str, attempt: int | None):
+    """WHERE clause for a write by the worker holding `attempt` (None: any active attempt)."""
+    if attempt is None:
+        return sa.and_(jobs.c.id == job_id, jobs.c.status.in_(_ACTIVE))
+    return sa.and_(jobs.c.id == job_id, jobs.c.attempt == attempt, jobs.c.status == _P)
+
+
+class WorkerWrites:
+    """claim / set_prompt_id / set_progress / finish / fail / release / mark_cancelled."""
+
+    engine: Engine
+
+    # -- the worker's writes (fenced on attempt) ------------------------------------------
+
+    def claim(self, job_id: str, worker_id: str) -> int | None:
+        """Start a new attempt; returns it, or None when the job is terminal, gone or poison."""
+        now = utcnow()
+        with _write(self.engine) as conn:
+            moved = conn.execute(
+                sa.update(jobs)
+                .where(
+                    jobs.c.id == job_id,
+                    jobs.c.status.in_(_ACTIVE),
+                    jobs.c.attempt < jobs.c.max_attempts,
+                )
+                .values(
+                    status=_P,
+                    attempt=jobs.c.attempt + 1,
+                    worker_id=worker_id,
+                    prompt_id=None,
+                    started_at=now,
+                    updated_at=now,
+                )
+            ).rowcount
+            if moved:
+                attempt = conn.execute(
+                    sa.select(jobs.c.attempt).where(jobs.c.id == job_id)
+                ).scalar_one()
+                record_event(conn, job_id, _P, attempt, f"claimed by {worker_id}")
+                logger.info("job claimed job=%s attempt=%s worker=%s", job_id, attempt, worker_id)
+                return attempt
+            poisoned = conn.execute(
+                sa.update(jobs)
+                .where(
+                    jobs.c.id == job_id,
+                    jobs.c.status.in_(_ACTIVE),
+                    jobs.c.attempt >= jobs.c.max_attempts,
+                )
+                .values(status=JobStatus.FAILED.value, finished_at=now, updated_at=now)
+            ).rowcount
+            if not poisoned:
+                return None  # terminal (e.g. cancelled while queued) or unknown
+            attempts = conn.execute(
+                sa.select(jobs.c.attempt).where(jobs.c.id == job_id)
+            ).scalar_one()
+            reason = f"gave up after {attempts} attempts"
+            conn.execute(sa.update(jobs).where(jobs.c.id == job_id).values(error=reason))
+            record_event(conn, job_id, JobStatus.FAILED.value, attempts, reason)
+        logger.warning("job poisoned job=%s attempts=%s", job_id, attempts)
+        return None
+
+    def set_prompt_id(self, job_id: str, attempt: int, prompt_id: str) -> bool:
+        """Record ComfyUI's prompt id for this attempt; False when fenced out."""
+        with _write(self.engine) as conn:
+            return bool(
+                conn.execute(
+                    sa.update(jobs)
+                    .where(fenced(job_id, attempt))
+                    .values(prompt_id=prompt_id, updated_at=utcnow())
+                ).rowcount
+            )
+
+    def set_progress(self, job_id: str, attempt: int, progress: int) -> bool:
+        """Persist progress (monotonic, 0-100); False when fenced out or not higher."""
+        progress = max(0, min(100, int(progress)))
+        with _write(self.engine) as conn:
+            return bool(
+                conn.execute(
+                    sa.update(jobs)
+                    .where(fenced(job_id, attempt), jobs.c.progress < progress)
+                    .values(progress=progress, updated_at=utcnow())
+                ).rowcount
+            )
+
+    def finish(self, job_id: str, attempt: int, outputs: Iterable[Any]) -> bool:
+        """Write outputs + finished + event in one transaction; False when fenced out.
+
+        `outputs` are `storage.StoredOutput`s or mappings with idx, filename,
+        thumb_filename, width, height, size_bytes.
+        """
+        now = utcnow()
+        rows = [
+            {
+                **(o._asdict() if hasattr(o, "_asdict") else dict(o)),
+                "job_id": job_id,
+                "created_at": now,
+            }
+            for o in outputs
+        ]
+        with _write(self.engine) as conn:
+            if not conn.execute(
+                sa.update(jobs)
+                .where(fenced(job_id, attempt))
+                .values(
+                    status=JobStatus.FINISHED.value,
+                    progress=100,
+                    error=None,
+                    finished_at=now,
+                    updated_at=now,
+                )
+            ).rowcount:
+                logger.warning("finish fenced out job=%s attempt=%s", job_id, attempt)
+                return False
+            conn.execute(sa.delete(job_outputs).where(job_outputs.c.job_id == job_id))
+            if rows:
+                conn.execute(sa.insert(job_outputs), rows)
+            record_event(conn, job_id, JobStatus.FINISHED.value, attempt, f"{len(rows)} images")
+        logger.info("job finished job=%s attempt=%s images=%s", job_id, attempt, len(rows))
+        return True
+
+    def fail(self, job_id: str, attempt: int | None, reason: str) -> bool:
+        """Fail the job with a readable reason; attempt None fails it from any active state."""
+        now = utcnow()
+        with _write(self.engine) as conn:
+            if not conn.execute(
+                sa.update(jobs)
+                .where(fenced(job_id, attempt))
+                .values(
+                    status=JobStatus.FAILED.value, error=reason, finished_at=now, updated_at=now
+                )
+            ).rowcount:
+                return False
+            current = conn.execute(
+                sa.select(jobs.c.attempt).where(jobs.c.id == job_id)
+            ).scalar_one()
+            record_event(conn, job_id, JobStatus.FAILED.value, current, reason)
+        logger.info("job failed job=%s attempt=%s reason=%s", job_id, current, reason)
+        return True
+
+    def release(self, job_id: str, attempt: int, reason: str) -> bool:
+        """Give a processing job back to the queue (worker shutdown); False when fenced out."""
+        with _write(self.engine) as conn:
+            if not conn.execute(
+                sa.update(jobs)
+                .where(fenced(job_id, attempt))
+                .values(status=_Q, worker_id=None, updated_at=utcnow())
+            ).rowcount:
+                return False
+            record_event(conn, job_id, _Q, attempt, reason)
+        return True
+
+    def mark_cancelled_by_worker(
+        self, job_id: str, attempt: int, detail: str = "stopped by worker"
+    ) -> bool:
+        """The worker stopped this attempt for a cancel; records it (idempotent)."""
+        now = utcnow()
+        with _write(self.engine) as conn:
+            moved = conn.execute(
+                sa.update(jobs)
+                .where(fenced(job_id, attempt))
+                .values(status=JobStatus.CANCELLED.value, finished_at=now, updated_at=now)
+            ).rowcount
+            status = conn.execute(sa.select(jobs.c.status).where(jobs.c.id == job_id)).scalar()
+            if not moved and status != JobStatus.CANCELLED.value:
+                return False
+            record_event(conn, job_id, JobStatus.CANCELLED.value, attempt, detail)
+        return True

@@ -1,0 +1,224 @@
+"""`python -m studio_core.launcher`: start the whole studio on one machine with one command.
+
+Starts (or reuses) Redis, runs the migrations, starts the backend and one worker per ComfyUI
+URL, and, when no ComfyUI answers, the simulator as a demo engine (said in the log, and the
+UI shows a banner because the workers report the engine as a simulator). Children that die
+are restarted; Ctrl-C or SIGTERM stops everything. Platform differences stay in this module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from studio_core.config import Settings, load_settings
+from studio_core.logging_setup import configure_logging
+
+logger = logging.getLogger("studio.launcher")
+
+SIM_PORT = 8188
+RESTART_BACKOFF_S = 2.0
+
+
+@dataclass
+class Child:
+    """A supervised process and how to start it again."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    popen: subprocess.Popen | None = None
+    restarts: int = 0
+    started_at: float = field(default=0.0)
+
+    def start(self) -> None:
+        self.popen = subprocess.Popen(self.argv, env=self.env)
+        self.started_at = time.monotonic()
+        logger.info("started name=%s pid=%s", self.name, self.popen.pid)
+
+
+def persistent_secret(storage_dir: Path) -> str:
+    """A random SECRET_KEY kept under storage/ so sessions survive restarts."""
+    path = storage_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    storage_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    if os.name != "nt":
+        path.chmod(0o600)
+    return key
+
+
+def engine_answers(url: str, timeout: float = 2.0) -> bool:
+    """True when a ComfyUI (or the simulator) answers GET /system_stats at url."""
+    try:
+        return requests.get(f"{url}/system_stats", timeout=timeout).ok
+    except requests.RequestException:
+        return False
+
+
+def _wait_until(check, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+class Launcher:
+    """Owns the child processes of one studio."""
+
+    def __init__(self, settings: Settings, demo: str):
+        self.settings = settings
+        self.demo = demo
+        self.children: list[Child] = []
+        self.redis_handle = None
+        self.stopping = False
+
+    def prepare(self) -> dict[str, str]:
+        """Redis, secret, migrations; returns the environment for the children."""
+        from studio_core.db import make_engine, upgrade
+        from studio_core.redis_embedded import ensure_redis
+
+        settings = self.settings
+        env = dict(os.environ)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        if not settings.secret_key:
+            env["SECRET_KEY"] = persistent_secret(settings.storage_dir)
+        redis_url, self.redis_handle = ensure_redis(settings.redis_url, settings.storage_dir / "redis")
+        if self.redis_handle:
+            logger.info("redis embedded url=%s data=%s", redis_url, settings.storage_dir / "redis")
+        env["REDIS_URL"] = redis_url
+        env["DATABASE_URL"] = settings.database_url
+        env["STORAGE_DIR"] = str(settings.storage_dir)
+        env["LOG_DIR"] = str(settings.log_dir)
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+        engine.dispose()
+        logger.info("database migrated url=%s", engine.url.render_as_string(hide_password=True))
+        return env
+
+    def engine_urls(self, env: dict[str, str]) -> list[str]:
+        """The ComfyUI URLs the workers use, starting the demo engine when needed."""
+        urls = self.settings.comfyui_urls
+        reachable = [u for u in urls if engine_answers(u)]
+        if self.demo == "on" or (self.demo == "auto" and not reachable):
+            sim_url = f"http://127.0.0.1:{SIM_PORT}"
+            if not engine_answers(sim_url):
+                self._add(
+                    "comfyui-sim",
+                    [sys.executable, "-m", "comfyui_sim", "--host", "127.0.0.1",
+                     "--port", str(SIM_PORT),
+                     "--data-dir", str(self.settings.storage_dir / "comfyui_sim")],
+                    env,
+                )
+                if not _wait_until(lambda: engine_answers(sim_url), 30):
+                    raise RuntimeError("the demo engine (ComfyUI simulator) did not start")
+            logger.warning(
+                "demo mode: no ComfyUI answered at %s; the simulator at %s is the engine "
+                "(images are test patterns). Start ComfyUI and restart to use it.",
+                ",".join(urls), sim_url,
+            )
+            return [sim_url]
+        for url in urls:
+            if url not in reachable:
+                logger.warning("comfyui not answering url=%s (its worker will wait)", url)
+        return urls
+
+    def _add(self, name: str, argv: list[str], env: dict[str, str]) -> Child:
+        child = Child(name=name, argv=argv, env=env)
+        child.start()
+        self.children.append(child)
+        return child
+
+    def start(self) -> None:
+        """Start every process of the studio."""
+        env = self.prepare()
+        for index, url in enumerate(self.engine_urls(env)):
+            worker_env = {**env, "COMFYUI_URL": url}
+            worker_env.setdefault("WORKER_ID", f"worker-{index + 1}")
+            if index:
+                worker_env["WORKER_ID"] = f"{env.get('WORKER_ID', 'worker')}-{index + 1}"
+            self._add(f"worker-{index + 1}", [sys.executable, "-m", "worker"], worker_env)
+        self._add("backend", [sys.executable, "-m", "backend"], env)
+        port = self.settings.port
+        if _wait_until(lambda: _http_ok(f"http://127.0.0.1:{port}/livez"), 30):
+            logger.info("studio ready url=http://localhost:%s", port)
+        else:
+            logger.error("backend did not answer /livez on port %s within 30 s", port)
+
+    def supervise(self) -> None:
+        """Restart children that exit until asked to stop."""
+        while not self.stopping:
+            for child in self.children:
+                if child.popen and child.popen.poll() is not None and not self.stopping:
+                    code = child.popen.returncode
+                    child.restarts += 1
+                    logger.error("exited name=%s code=%s restarts=%s", child.name, code, child.restarts)
+                    time.sleep(RESTART_BACKOFF_S)
+                    child.start()
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        """Stop the children (backend first, then workers, engine), then Redis."""
+        self.stopping = True
+        for child in reversed(self.children):
+            if child.popen and child.popen.poll() is None:
+                child.popen.terminate()
+        for child in reversed(self.children):
+            if child.popen:
+                try:
+                    child.popen.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    child.popen.kill()
+        if self.redis_handle:
+            self.redis_handle.stop()
+        logger.info("studio stopped")
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).ok
+    except requests.RequestException:
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse flags, start the studio and supervise it until interrupted."""
+    parser = argparse.ArgumentParser(prog="studio", description=__doc__.splitlines()[0])
+    parser.add_argument("--demo", choices=["auto", "on", "off"], default=None,
+                        help="use the ComfyUI simulator: auto = when no ComfyUI answers")
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    configure_logging("launcher", settings.log_dir)
+    launcher = Launcher(settings, demo=args.demo or settings.demo_mode)
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt
+
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, on_signal)
+    try:
+        launcher.start()
+        launcher.supervise()
+    except KeyboardInterrupt:
+        logger.info("stopping")
+    finally:
+        launcher.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Live job state in Redis: progress, current node, queue position, preview frame.
+
+A cache for the UI and the HUD, never the source of truth (SQL is). Keys:
+
+    job:<id>            hash    status, progress, current_node, step_value, step_max,
+                                queue_position, worker, updated_at (+ any extra field); TTL 24 h,
+                                refreshed on every write
+    job:<id>:preview    string  latest preview frame bytes, short TTL
+    active:<status>     zset    job ids per active status, score = last write time; entries
+                                older than the hash TTL are pruned, so counts need no scan
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from datetime import datetime, timezone
+
+import redis as redis_lib
+
+logger = logging.getLogger(__name__)
+
+STATE_TTL = 24 * 3600
+PREVIEW_TTL = 60
+ACTIVE_STATUSES = ("queued", "processing")
+INT_FIELDS = frozenset({"progress", "step_value", "step_max", "queue_position"})
+
+# ARGV: prefix, job, now, ttl, new status ('' = unchanged), active statuses...
+# Moves the job between the active:<status> sets in the same step as the status write.
+_TRACK = """
+local p, job, now, ttl, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local key = p .. 'job:' .. job
+if status == '' then status = redis.call('HGET', key, 'status') end
+for i = 6, #ARGV do
+  if ARGV[i] == status then
+    redis.call('ZADD', p .. 'active:' .. ARGV[i], now, job)
+  else
+    redis.call('ZREM', p .. 'active:' .. ARGV[i], job)
+  end
+end
+redis.call('EXPIRE', key, ttl)
+return 1
+"""
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class LiveState:
+    """Per-job live state with a TTL, batch reads and active-job counters."""
+
+    def __init__(self, redis, prefix: str = "studio:", ttl: int = STATE_TTL):
+        self.redis = redis
+        self.prefix = prefix
+        self.ttl = ttl
+        self._track = redis.register_script(_TRACK)
+        self._binary = None
+
+    def update(self, job_id: str, **fields) -> None:
+        """Write the given fields (None deletes one) and refresh the TTL and counters."""
+        now = time.time()
+        key = self._key(job_id)
+        values = {k: str(v) for k, v in fields.items() if v is not None}
+        values["updated_at"] = datetime.fromtimestamp(now, timezone.utc).isoformat()
+        removed = [k for k, v in fields.items() if v is None]
+        status = fields.get("status") or ""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(key, mapping=values)
+        if removed:
+            pipe.hdel(key, *removed)
+        self._track(
+            args=[self.prefix, job_id, now, self.ttl, status, *ACTIVE_STATUSES], client=pipe
+        )
+        pipe.execute()
+
+    def get(self, job_id: str) -> dict | None:
+        """The job's live fields (ints typed), or None when Redis holds nothing for it."""
+        return self._decode(self.redis.hgetall(self._key(job_id)))
+
+    def get_many(self, job_ids: Iterable[str]) -> dict[str, dict]:
+        """Live state of several jobs in one round trip; jobs without state are left out."""
+        ids = list(job_ids)
+        pipe = self.redis.pipeline(transaction=False)
+        for job_id in ids:
+            pipe.hgetall(self._key(job_id))
+        found = {}
+        for job_id, raw in zip(ids, pipe.execute(), strict=True):
+            state = self._decode(raw)
+            if state is not None:
+                found[job_id] = state
+        return found
+
+    def delete(self, job_id: str) -> None:
+        """Drop a job's live state, preview and counter entries."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(self._key(job_id), self._key(job_id) + ":preview")
+        for status in ACTIVE_STATUSES:
+            pipe.zrem(f"{self.prefix}active:{status}", job_id)
+        pipe.execute()
+
+    def counts(self) -> dict[str, int]:
+        """Number of jobs per active status, pruning entries whose state expired."""
+        stale_before = time.time() - self.ttl
+        pipe = self.redis.pipeline(transaction=True)
+        for status in ACTIVE_STATUSES:
+            pipe.zremrangebyscore(f"{self.prefix}active:{status}", "-inf", stale_before)
+            pipe.zcard(f"{self.prefix}active:{status}")
+        replies = pipe.execute()
+        return {s: int(replies[2 * i + 1]) for i, s in enumerate(ACTIVE_STATUSES)}
+
+    def active_ids(self, status: str) -> list[str]:
+        """Job ids currently counted under an active status, oldest write first."""
+        return [_text(j) for j in self.redis.zrange(f"{self.prefix}active:{status}", 0, -1)]
+
+    def set_preview(self, job_id: str, frame: bytes, ttl: int = PREVIEW_TTL) -> None:
+        """Keep the latest preview frame of a running job for a short while."""
+        self._binary_client().set(self._key(job_id) + ":preview", frame, ex=ttl)
+
+    def get_preview(self, job_id: str) -> bytes | None:
+        """The latest preview frame, or None."""
+        return self._binary_client().get(self._key(job_id) + ":preview")
+
+    def close(self) -> None:
+        """Close the bytes twin client if one was made (the caller owns `redis`)."""
+        if self._binary is not None and self._binary is not self.redis:
+            self._binary.close()
+        self._binary = None
+
+    def _binary_client(self):
+        """A client that returns bytes: frames are binary even when `redis` decodes."""
+        if self._binary is None:
+            pool = self.redis.connection_pool
+            if not pool.connection_kwargs.get("decode_responses"):
+                self._binary = self.redis
+            else:
+                kwargs = {**pool.connection_kwargs, "decode_responses": False}
+                self._binary = redis_lib.Redis(
+                    connection_pool=redis_lib.ConnectionPool(
+                        connection_class=pool.connection_class, **kwargs
+                    )
+                )
+        return self._binary
+
+    @staticmethod
+    def _decode(raw: dict) -> dict | None:
+        if not raw:
+            return None
+        state: dict = {}
+        for k, v in raw.items():
+            name, value = _text(k), _text(v)
+            state[name] = (
+                int(value) if name in INT_FIELDS and value.lstrip("-").isdigit() else value
+            )
+        return state
+
+    def _key(self, job_id: str) -> str:
+        return f"{self.prefix}job:{job_id}"

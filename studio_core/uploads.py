@@ -1,0 +1,66 @@
+"""User uploads: check and re-encode the image, store it under a random name, record it."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from studio_core.db import uploads, utcnow, write_transaction
+from studio_core.errors import NotFound
+from studio_core.storage import ImageLimits, StoragePaths, check_and_reencode
+
+logger = logging.getLogger(__name__)
+
+
+def save_upload(
+    engine: Engine, paths: StoragePaths, user_id: int, data: bytes, limits: ImageLimits
+) -> dict[str, Any]:
+    """Validate, re-encode and store an uploaded image; returns its `uploads` row as a dict.
+
+    Raises PayloadTooLarge, UnsupportedMediaType or InvalidImage before anything is written.
+    """
+    image = check_and_reencode(data, limits)
+    relative = paths.write_upload(image)
+    row = {
+        "id": relative.rsplit("/", 1)[1].removesuffix(".png"),
+        "user_id": user_id,
+        "path": relative,
+        "mime": image.mime,
+        "width": image.width,
+        "height": image.height,
+        "size_bytes": len(image.data),
+        "sha256": hashlib.sha256(image.data).hexdigest(),
+        "created_at": utcnow(),
+        "used_by_job": None,
+    }
+    try:
+        with write_transaction(engine) as conn:
+            conn.execute(sa.insert(uploads).values(**row))
+    except Exception:
+        paths.remove([relative])  # no row, no file: do not leave an orphan behind
+        raise
+    logger.info(
+        "upload stored upload=%s user=%s size=%sx%s bytes=%s",
+        row["id"],
+        user_id,
+        image.width,
+        image.height,
+        row["size_bytes"],
+    )
+    return row
+
+
+def get_upload(engine: Engine, upload_id: str, user_id: int | None) -> dict[str, Any]:
+    """The upload row if it exists and belongs to user_id (None: any owner); else NotFound."""
+    query = sa.select(uploads).where(uploads.c.id == upload_id)
+    if user_id is not None:
+        query = query.where(uploads.c.user_id == user_id)
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None:
+        raise NotFound(f"upload {upload_id} not found")
+    return dict(row._mapping)

@@ -1,0 +1,68 @@
+"""Shared fixtures: a private Redis, a running ComfyUI simulator, temporary storage."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import redis as redis_lib
+import requests
+
+from tests.services import start_redis, start_simulator
+
+IN_CI = os.environ.get("CI") == "true"
+
+# db_engine (parametrized over SQLite and MySQL) and mysql_database, for every test package.
+pytest_plugins = ["tests.db_support"]
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A redis-server of our own on a free port (never someone's DB 0)."""
+    proc = start_redis(tmp_path_factory.mktemp("redis"))
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """URL of the private Redis, emptied before each test."""
+    client = redis_lib.Redis.from_url(redis_server.url)
+    client.flushall()
+    client.close()
+    return redis_server.url
+
+
+@pytest.fixture
+def redis_client(redis_url):
+    """A client on the private, empty Redis."""
+    client = redis_lib.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def sim_server(tmp_path_factory):
+    """One simulator for the session: fast nodes, short sampler steps."""
+    proc = start_simulator(tmp_path_factory.mktemp("sim"), "--node-ms", "0", "--step-ms", "5")
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def sim_url(sim_server):
+    """Base URL of the session simulator, with faults and timings reset before each test."""
+    requests.post(sim_server.url + "/sim/reset", json={}, timeout=5).raise_for_status()
+    return sim_server.url
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tag MySQL tests; they skip locally without STUDIO_TEST_MYSQL_URL but CI sets it."""
+    if os.environ.get("STUDIO_TEST_MYSQL_URL"):
+        return
+    skip = pytest.mark.skip(reason="STUDIO_TEST_MYSQL_URL not set")
+    for item in items:
+        if "mysql" in item.keywords:
+            if IN_CI:
+                raise pytest.UsageError("CI must set STUDIO_TEST_MYSQL_URL for mysql tests")
+            item.add_marker(skip)
