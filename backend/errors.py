@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import logging
 
+import redis
 from flask import Flask, jsonify, request
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from studio_core.errors import AppError
 
 logger = logging.getLogger(__name__)
+
+OUTAGE_RETRY_AFTER = 5  # seconds a client should wait when Redis or the database is down
+# Failures of a dependency, not bugs: the request may succeed once the service is back.
+REDIS_OUTAGES = (redis.ConnectionError, redis.TimeoutError)
+DB_OUTAGES = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -62,6 +69,24 @@ def init_app(app: Flask) -> None:
             message = f"Too many requests ({exc.description}); slow down and retry shortly."
             retry_after = _retry_after_from(exc)
         return error_response(status, code, message, retry_after)
+
+    @app.errorhandler(REDIS_OUTAGES[0])
+    @app.errorhandler(REDIS_OUTAGES[1])
+    def handle_redis_outage(exc: Exception):
+        logger.error("redis unavailable method=%s path=%s error=%s", request.method,
+                     request.path, exc)
+        return error_response(503, "redis_unavailable",
+                              "The queue service (Redis) is unavailable; retry shortly.",
+                              OUTAGE_RETRY_AFTER)
+
+    @app.errorhandler(DB_OUTAGES[0])
+    @app.errorhandler(DB_OUTAGES[1])
+    @app.errorhandler(DB_OUTAGES[2])
+    def handle_db_outage(exc: Exception):
+        logger.error("database unavailable method=%s path=%s error=%s", request.method,
+                     request.path, str(exc).splitlines()[0])
+        return error_response(503, "database_unavailable",
+                              "The database is unavailable; retry shortly.", OUTAGE_RETRY_AFTER)
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_MODELS: dict[str, list[str]] = {
-    "checkpoints": ["sd15-demo.safetensors", "sdxl-demo.safetensors"],
+    # The demo names first; then the files the shipped catalog's templates use by default.
+    "checkpoints": [
+        "sd15-demo.safetensors",
+        "sdxl-demo.safetensors",
+        "sd_xl_base_1.0.safetensors",
+        "v1-5-pruned-emaonly.safetensors",
+    ],
     "diffusion_models": [
         "z_image_turbo_bf16.safetensors",
         "qwen_image_edit_2509_fp8_e4m3fn.safetensors",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 import time
 import traceback
 from collections.abc import Callable
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from comfyui_sim.config import SimConfig
+from comfyui_sim.faults import Interrupted, InterruptFlag, apply_node_faults
 from comfyui_sim.folders import Folders
 from comfyui_sim.graph import ExecutionOrder, is_link, node_signatures
 from comfyui_sim.images import Pixels, preview_jpeg
@@ -24,12 +24,6 @@ from comfyui_sim.validation import full_type_name
 from comfyui_sim.ws import SocketHub
 
 logger = logging.getLogger(__name__)
-
-DIE_EXIT_CODE = 3
-
-
-class Interrupted(Exception):
-    """ComfyUI's InterruptProcessingException."""
 
 
 @dataclass
@@ -72,13 +66,13 @@ class Executor:
         self.object_info = object_info
         self.cache: dict[str, CachedNode] = {}
         self.objects: dict[tuple[str, str], dict[str, Any]] = {}
-        self.interrupted = False
+        self.interrupt_flag = InterruptFlag()
         self.client_id: str | None = None
         self.last_node_id: str | None = None
 
     def interrupt(self) -> None:
         """Set the global flag; the running prompt stops at its next check."""
-        self.interrupted = True
+        self.interrupt_flag.set()
 
     def current_node(self, sid: str) -> str | None:
         """The node running for client `sid` (for the reconnect frame), else None."""
@@ -88,7 +82,13 @@ class Executor:
         """The worker loop: one prompt at a time, in queue order."""
         while True:
             item = await self.queue.get()
-            outputs, meta, status = await self.execute(item)
+            try:
+                outputs, meta, status = await self.execute(item)
+            except Exception:
+                # A simulator bug must not stop the queue: record the prompt as failed, go on.
+                logger.exception("executor crashed prompt=%s", item[1])
+                outputs, meta = {}, {}
+                status = {"status_str": "error", "completed": False, "messages": []}
             self.queue.task_done(outputs, meta, status)
             if self.client_id is not None:
                 self.hub.send("executing", {"node": None, "prompt_id": item[1]}, self.client_id)
@@ -96,7 +96,7 @@ class Executor:
     async def execute(self, item: QueueItem) -> tuple[dict, dict, dict]:
         """Run one prompt; returns (history outputs, meta, status)."""
         _, prompt_id, prompt, extra_data, outputs = item
-        self.interrupted = False  # an interrupt sent while idle does not hit the next prompt
+        self.interrupt_flag.clear()  # an interrupt sent while idle does not hit the next prompt
         self.client_id = extra_data.get("client_id")
         started = time.monotonic()
         signatures = node_signatures(prompt, self._is_changed(prompt))
@@ -188,17 +188,7 @@ class Executor:
         class_type = node["class_type"]
         cached = self.cache.get(run.signatures[node_id])
         if cached is not None:
-            if self.client_id is not None and cached.ui is not None:
-                self.hub.send(
-                    "executed",
-                    {
-                        "node": node_id,
-                        "display_node": node_id,
-                        "output": cached.ui,
-                        "prompt_id": run.prompt_id,
-                    },
-                    self.client_id,
-                )
+            self._send_executed(run, node_id, cached.ui)
             run.progress.finish(node_id)
             return True
         run.progress.start(node_id)
@@ -212,8 +202,10 @@ class Executor:
             )
         logger.info("node start prompt=%s node=%s class=%s", run.prompt_id, node_id, class_type)
         try:
-            self._check_interrupt()
-            await self._apply_faults(node_id, class_type)
+            self.interrupt_flag.check()
+            await apply_node_faults(
+                lambda: self.get_config().faults, self.hub, self.interrupt_flag, node_id, class_type
+            )
             info = self.object_info[class_type]
             ctx = NodeContext(
                 node_id,
@@ -264,20 +256,21 @@ class Executor:
             )
             return False
         self.cache[run.signatures[node_id]] = CachedNode(outputs, ui or None)
-        if ui and self.client_id is not None:
-            self.hub.send(
-                "executed",
-                {
-                    "node": node_id,
-                    "display_node": node_id,
-                    "output": ui,
-                    "prompt_id": run.prompt_id,
-                },
-                self.client_id,
-            )
+        self._send_executed(run, node_id, ui or None)
         run.progress.finish(node_id)
         run.executed.append(node_id)
         return True
+
+    def _send_executed(self, run: _Run, node_id: str, ui: dict[str, Any] | None) -> None:
+        """`executed` for a node with UI output (re-sent when served from cache)."""
+        if ui is not None and self.client_id is not None:
+            data = {
+                "node": node_id,
+                "display_node": node_id,
+                "output": ui,
+                "prompt_id": run.prompt_id,
+            }
+            self.hub.send("executed", data, self.client_id)
 
     def _resolve_inputs(self, run: _Run, node: dict[str, Any]) -> dict[str, Any]:
         """Literal inputs and upstream outputs, in the schema's input order."""
@@ -293,28 +286,6 @@ class Executor:
             resolved[name] = value
         return resolved
 
-    def _check_interrupt(self) -> None:
-        if self.interrupted:
-            self.interrupted = False
-            raise Interrupted("Processing interrupted")
-
-    async def _apply_faults(self, node_id: str, class_type: str) -> None:
-        faults = self.get_config().faults
-        if faults.matches("die_at_node", node_id, class_type):
-            logger.error("fault die_at_node: exiting node=%s class=%s", node_id, class_type)
-            await self.hub.drain()
-            os._exit(DIE_EXIT_CODE)
-        if faults.matches("drop_ws_at_node", node_id, class_type):
-            logger.warning("fault drop_ws_at_node: closing sockets node=%s", node_id)
-            self.hub.close_all()
-        if faults.matches("stall_at_node", node_id, class_type):
-            logger.warning("fault stall_at_node: stalling node=%s", node_id)
-        while self.get_config().faults.matches("stall_at_node", node_id, class_type):
-            self._check_interrupt()
-            await asyncio.sleep(0.02)
-        if faults.matches("fail_at_node", node_id, class_type):
-            raise RuntimeError(f"Simulated failure at node {node_id} ({class_type})")
-
     async def _sample(
         self, run: _Run, node_id: str, steps: int, ctx: NodeContext, inputs: dict
     ) -> None:
@@ -328,7 +299,7 @@ class Executor:
             f"{ctx.signature}:preview",
         )
         for step in range(1, steps + 1):
-            self._check_interrupt()
+            self.interrupt_flag.check()
             config = self.get_config()
             await asyncio.sleep(config.step_ms / 1000)
             preview = None

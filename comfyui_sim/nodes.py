@@ -40,6 +40,8 @@ _PASSTHROUGH = {
     "LatentFromBatch",
     "ImageFromBatch",
 }
+_REPEATERS = {"RepeatLatentBatch", "RepeatImageBatch"}
+_CONCATENATORS = {"ImageBatch", "LatentBatch"}
 # PreviewImage.__init__'s alphabet, typo included.
 _TEMP_LETTERS = "abcdefghijklmnopqrstupvxyz"
 
@@ -110,7 +112,7 @@ def _pixels_inputs(inputs: dict[str, Any]) -> list[Pixels]:
     return [v for v in inputs.values() if isinstance(v, Pixels)]
 
 
-def _target_size(ctx: NodeContext, inputs: dict[str, Any], src: Pixels | None) -> tuple[int, int]:
+def _target_size(inputs: dict[str, Any], src: Pixels | None) -> tuple[int, int]:
     width, height = (src.width, src.height) if src else (512, 512)
     w, h = inputs.get("width"), inputs.get("height")
     if isinstance(w, int) and isinstance(h, int):
@@ -153,11 +155,15 @@ def _generic_pixels(
 ) -> Pixels:
     candidates = _pixels_inputs(inputs)
     src = candidates[0] if candidates else None
-    width, height = _target_size(ctx, inputs, src)
+    width, height = _target_size(inputs, src)
     if kind == "LATENT":  # latents are 1/8 of the pixels: decoding floors to a multiple of 8
         width, height = max(8, width // 8 * 8), max(8, height // 8 * 8)
     batch = inputs.get("batch_size") if isinstance(inputs.get("batch_size"), int) else None
     batch = batch or max((p.batch for p in candidates), default=1)
+    if ctx.class_type in _REPEATERS and isinstance(inputs.get("amount"), int) and src:
+        batch = src.batch * inputs["amount"]  # RepeatLatentBatch / RepeatImageBatch multiply
+    elif ctx.class_type in _CONCATENATORS and candidates:
+        batch = sum(p.batch for p in candidates)  # ImageBatch / LatentBatch join two batches
     if src is None:
         return Pixels(kind, width, height, batch, fingerprint)
     if sampler_steps(ctx.info, inputs):

@@ -131,6 +131,7 @@ class ComfyClient(ComfyHttp):
         # Messages reach us only once the server registered our socket (first status frame).
         if not self._router.connected.wait(self.timeout):
             logger.warning("comfy ws not connected yet url=%s prompt=%s", self.base_url, prompt_id)
+        watch.ws_epoch = self._router.connections
         return watch
 
     def unwatch(self, prompt_id: str) -> None:
@@ -164,6 +165,9 @@ class ComfyClient(ComfyHttp):
             watch = self._watches.get(prompt_id)
         if watch is not None:
             watch.submitted = True
+            # A reconnect between watch() and now skipped this not-yet-submitted prompt.
+            if self._router.connections != watch.ws_epoch or not self.ws_connected:
+                watch.request_reconcile()
         logger.info(
             "comfy submitted prompt=%s number=%s front=%s", prompt_id, answer.get("number"), front
         )

@@ -73,6 +73,7 @@ class PromptWatch:
         self._failure: ComfyError | None = None
         self._reconcile_now = submitted  # adopted prompt: ask /history at once
         self.submitted = submitted
+        self.ws_epoch = 0  # the client's WebSocket connection count when the watch began
         self.cancel_requested = False  # set by cancel(): "not queued, no history" is expected then
 
     # ---- read side -------------------------------------------------------------------

@@ -48,4 +48,4 @@ def test_no_inline_handlers_or_external_urls():
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"\son[a-z]+\s*=\s*[\"']", text), f"inline handler in {path}"
         assert not re.search(r"(src|href)=[\"']https?://", text), f"external URL in {path}"
-        assert "style=\"" not in text, f"inline style attribute in {path}"
+        assert 'style="' not in text, f"inline style attribute in {path}"

@@ -38,7 +38,9 @@ def test_html_template_escapes_and_blocks_script_urls(open_app):
       return [m.html`<p title="${user}">${user}</p>`.text, m.html`<a href="${'javascript:alert(1)'}">x</a>`.text,
               m.html`<img src="${'/outputs/a.png'}">`.text];
     }""")
-    assert out[0] == '<p title="&lt;b&gt;&quot;x&quot;&lt;/b&gt;">&lt;b&gt;&quot;x&quot;&lt;/b&gt;</p>'
+    assert (
+        out[0] == '<p title="&lt;b&gt;&quot;x&quot;&lt;/b&gt;">&lt;b&gt;&quot;x&quot;&lt;/b&gt;</p>'
+    )
     assert out[1] == '<a href="#">x</a>'
     assert out[2] == '<img src="/outputs/a.png">'
 
@@ -84,15 +86,21 @@ def test_required_prompt_and_slots_are_checked_before_posting(open_app, fake_api
 
 def test_sse_events_drive_the_job_card(open_app, fake_api):
     job = fake_api.add_job(5, status="processing", progress=10)
-    fake_api.sse_events = [{**job, "progress": 60, "step": {"value": 5, "max": 8}, "current_node": "KSampler"}]
+    fake_api.sse_events = [
+        {**job, "progress": 60, "step": {"value": 5, "max": 8}, "current_node": "KSampler"}
+    ]
     page = open_app("#/studio/text_to_image")
     bar = page.locator("[data-testid=progress-bar]")
-    page.wait_for_function("document.querySelector('[data-testid=progress-bar]').getAttribute('aria-valuenow') === '60'")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=progress-bar]').getAttribute('aria-valuenow') === '60'"
+    )
     assert "step 5/8" in page.inner_text("[data-testid=job-status]")
     assert bar.get_attribute("aria-valuemax") == "100"
     finished = fake_api.add_job(5, status="finished", n_outputs=2)
     fake_api.sse_events = [finished]  # delivered when EventSource reconnects (retry: 2000)
-    page.wait_for_selector("[data-testid=job-card][data-status=finished] [data-testid=result-image]", timeout=6000)
+    page.wait_for_selector(
+        "[data-testid=job-card][data-status=finished] [data-testid=result-image]", timeout=6000
+    )
     assert page.locator("[data-testid=result-image]").count() == 2
     assert page.locator("[data-testid=cancel-button]").is_hidden()
 
@@ -116,7 +124,9 @@ def test_cancel_button(open_app, fake_api):
     assert _calls(fake_api, "/api/cancel/job0007")
 
 
-@pytest.mark.parametrize(("status", "text", "state"), [(429, "Slow down", "warn"), (503, "Offline", "bad")])
+@pytest.mark.parametrize(
+    ("status", "text", "state"), [(429, "Slow down", "warn"), (503, "Offline", "bad")]
+)
 def test_hud_tells_rate_limited_from_offline(open_app, fake_api, status, text, state):
     fake_api.metrics_status = status
     page = open_app("#/dashboard")
@@ -151,8 +161,10 @@ def test_upload_downscales_big_photos(open_app, fake_api):
     buf = io.BytesIO()
     Image.new("RGB", (3000, 1500), (10, 200, 30)).save(buf, "JPEG")
     page = open_app("#/studio/single_image_edit")
-    page.set_input_files("[data-testid=slot-input-input]",
-                         files=[{"name": "big.jpg", "mimeType": "image/jpeg", "buffer": buf.getvalue()}])
+    page.set_input_files(
+        "[data-testid=slot-input-input]",
+        files=[{"name": "big.jpg", "mimeType": "image/jpeg", "buffer": buf.getvalue()}],
+    )
     page.wait_for_selector("[data-testid=slot-preview-input]")
     page.wait_for_function("!document.querySelector('.slot-busy')")
     body = fake_api.upload_bodies[-1]
@@ -171,16 +183,20 @@ def test_gallery_infinite_scroll_thumbnails_search_and_filters(open_app, fake_ap
     page = open_app("#/gallery")
     page.wait_for_function("document.querySelectorAll('[data-testid=gallery-item]').length >= 30")
     first_pages = len(_calls(fake_api, "/api/jobs"))
-    page.locator("[data-testid=gallery-item]").last.scroll_into_view_if_needed()
-    page.mouse.wheel(0, 20000)
-    page.wait_for_function("document.querySelectorAll('[data-testid=gallery-item]').length === 70", timeout=5000)
+    # Keep scrolling to the bottom, as a person would, until every page has arrived.
+    page.wait_for_function(
+        "() => { window.scrollTo(0, document.body.scrollHeight);"
+        " return document.querySelectorAll('[data-testid=gallery-item]').length === 70; }",
+        polling=100,
+        timeout=5000,
+    )
     offsets = [r[2].get("offset") for r in _calls(fake_api, "/api/jobs")]
     assert {"0", "30", "60"} <= set(offsets) and len(_calls(fake_api, "/api/jobs")) > first_pages
     outputs = [r[1] for r in _calls(fake_api, "/outputs/")]
     assert outputs and all(p.startswith("/outputs/thumbs/") for p in outputs)
-    page.fill("[data-testid=gallery-search]", "number 7")
+    page.fill("[data-testid=gallery-search]", "number 42")
     page.wait_for_function("document.querySelectorAll('[data-testid=gallery-item]').length === 1")
-    assert _calls(fake_api, "/api/jobs")[-1][2]["q"] == "number 7"
+    assert _calls(fake_api, "/api/jobs")[-1][2]["q"] == "number 42"
     page.fill("[data-testid=gallery-search]", "")
     page.select_option("[data-testid=filter-status]", "failed")
     page.wait_for_function("document.querySelectorAll('[data-testid=gallery-item]').length === 7")
@@ -208,8 +224,16 @@ def test_favourite_lightbox_and_delete(open_app, fake_api):
 
 
 def test_remix_restores_tool_prompt_seed_settings_and_inputs(open_app, fake_api):
-    fake_api.add_job(3, tool="single_image_edit", seed=0, batch_size=2, aspect_ratio="16:9", prompt="paint it gold",
-                     params={"steps": 20}, inputs={"input": {"upload_id": "up9", "url": "/api/uploads/up9"}})
+    fake_api.add_job(
+        3,
+        tool="single_image_edit",
+        seed=0,
+        batch_size=2,
+        aspect_ratio="16:9",
+        prompt="paint it gold",
+        params={"steps": 20},
+        inputs={"input": {"upload_id": "up9", "url": "/api/uploads/up9"}},
+    )
     page = open_app("#/gallery")
     page.click("[data-testid=remix-button]")
     page.wait_for_selector("[data-testid=view-studio][data-tool=single_image_edit]")
@@ -229,7 +253,9 @@ def test_remix_restores_tool_prompt_seed_settings_and_inputs(open_app, fake_api)
 def test_language_switch_is_saved(open_app):
     page = open_app("#/settings")
     page.select_option("[data-testid=language-select]", "zh-TW")
-    page.wait_for_function("document.querySelector('[data-testid=nav-gallery]').innerText.includes('作品集')")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=nav-gallery]').innerText.includes('作品集')"
+    )
     assert page.evaluate("localStorage.getItem('studio.lang')") == "zh-TW"
     assert page.evaluate("document.documentElement.lang") == "zh-TW"
 
@@ -255,9 +281,12 @@ def test_phone_drawer_and_no_horizontal_scroll(open_app, fake_api, width):
     button.click()
     page.click("[data-testid=nav-gallery]")
     page.wait_for_selector("[data-testid=gallery-item]")
-    assert page.locator("[data-testid=nav-gallery]").is_hidden()
+    page.locator("[data-testid=nav-gallery]").wait_for(state="hidden")  # after the slide-out
+    assert button.get_attribute("aria-expanded") == "false"
     for route in ("dashboard", "studio/multi_image_blend", "gallery", "queue", "settings"):
         page.goto(re.sub(r"#.*", f"#/{route}", page.url))
         page.wait_for_timeout(300)
-        widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        widths = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
         assert widths[0] <= widths[1], f"horizontal scroll on {route}: {widths}"

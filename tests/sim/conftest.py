@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,9 @@ class WsClient:
 
     def __init__(self, base_url: str, client_id: str | None = None, flags: dict | None = None):
         query = f"?clientId={client_id}" if client_id else ""
-        self.ws = websocket.create_connection(base_url.replace("http", "ws", 1) + "/ws" + query, timeout=TIMEOUT)  # fmt: skip
+        self.ws = websocket.create_connection(
+            base_url.replace("http", "ws", 1) + "/ws" + query, timeout=TIMEOUT
+        )
         if flags is not None:
             self.ws.send(json.dumps({"type": "feature_flags", "data": flags}))
         self.frames: list[Any] = []
@@ -34,6 +37,8 @@ class WsClient:
         """Next frame: a dict for text, bytes for binary."""
         self.ws.settimeout(timeout)
         opcode, data = self.ws.recv_data()
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            raise websocket.WebSocketConnectionClosedException("closed by the server")
         frame = json.loads(data) if opcode == websocket.ABNF.OPCODE_TEXT else bytes(data)
         self.frames.append(frame)
         return frame
@@ -51,7 +56,12 @@ class WsClient:
 
     def until_done(self, prompt_id: str, timeout: float = TIMEOUT) -> list[Any]:
         """Frames up to and including `executing {node: null}` of this prompt."""
-        return self.until(lambda f: is_event(f, "executing") and f["data"] == {"node": None, "prompt_id": prompt_id}, timeout)  # fmt: skip
+        return self.until(
+            lambda f: (
+                is_event(f, "executing") and f["data"] == {"node": None, "prompt_id": prompt_id}
+            ),
+            timeout,
+        )
 
     def close(self) -> None:
         self.ws.close()
@@ -66,7 +76,9 @@ def of_prompt(frames: list[Any], prompt_id: str) -> list[tuple[str, dict]]:
     """(type, data) of the text frames about this prompt, status frames kept in place."""
     out = []
     for f in frames:
-        if isinstance(f, dict) and (f["type"] == "status" or f["data"].get("prompt_id") == prompt_id):
+        if isinstance(f, dict) and (
+            f["type"] == "status" or f["data"].get("prompt_id") == prompt_id
+        ):
             out.append((f["type"], f["data"]))
     return out
 
@@ -126,7 +138,7 @@ class Sim:
 
 
 @pytest.fixture
-def sim(sim_url) -> Sim:
+def sim(sim_url) -> Iterator[Sim]:
     """The session simulator: reset, idle again after the test."""
     client = Sim(sim_url)
     client.wait_idle()
@@ -135,20 +147,53 @@ def sim(sim_url) -> Sim:
     client.wait_idle()
 
 
-def empty_save(prefix: str, width: int = 64, height: int = 64, batch: int = 1, color: int = 0) -> dict:  # fmt: skip
+def empty_save(
+    prefix: str, width: int = 64, height: int = 64, batch: int = 1, color: int = 0
+) -> dict:
     """EmptyImage(1) -> SaveImage(2)."""
     return {
-        "1": {"class_type": "EmptyImage", "inputs": {"width": width, "height": height, "batch_size": batch, "color": color}},  # fmt: skip
+        "1": {
+            "class_type": "EmptyImage",
+            "inputs": {"width": width, "height": height, "batch_size": batch, "color": color},
+        },
         "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": prefix}},
     }
 
 
-def t2i(text: str, seed: int = 1, width: int = 64, height: int = 64, batch: int = 1, steps: int = 2, prefix: str = "t2i") -> dict:  # fmt: skip
+def t2i(
+    text: str,
+    seed: int = 1,
+    width: int = 64,
+    height: int = 64,
+    batch: int = 1,
+    steps: int = 2,
+    prefix: str = "t2i",
+) -> dict:
     """The classic checkpoint text-to-image graph (ids as ComfyUI's default workflow)."""
     return {
-        "3": {"class_type": "KSampler", "inputs": {"seed": seed, "steps": steps, "cfg": 7.0, "sampler_name": "euler", "scheduler": "normal", "denoise": 1.0, "model": ["4", 0], "positive": ["6", 0], "negative": ["7", 0], "latent_image": ["5", 0]}},  # fmt: skip
-        "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "sd15-demo.safetensors"}},  # fmt: skip
-        "5": {"class_type": "EmptyLatentImage", "inputs": {"width": width, "height": height, "batch_size": batch}},  # fmt: skip
+        "3": {
+            "class_type": "KSampler",
+            "inputs": {
+                "seed": seed,
+                "steps": steps,
+                "cfg": 7.0,
+                "sampler_name": "euler",
+                "scheduler": "normal",
+                "denoise": 1.0,
+                "model": ["4", 0],
+                "positive": ["6", 0],
+                "negative": ["7", 0],
+                "latent_image": ["5", 0],
+            },
+        },
+        "4": {
+            "class_type": "CheckpointLoaderSimple",
+            "inputs": {"ckpt_name": "sd15-demo.safetensors"},
+        },
+        "5": {
+            "class_type": "EmptyLatentImage",
+            "inputs": {"width": width, "height": height, "batch_size": batch},
+        },
         "6": {"class_type": "CLIPTextEncode", "inputs": {"text": text, "clip": ["4", 1]}},
         "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry", "clip": ["4", 1]}},
         "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
@@ -157,9 +202,21 @@ def t2i(text: str, seed: int = 1, width: int = 64, height: int = 64, batch: int 
 
 
 def blur_chain(prefix: str, count: int = 3) -> dict:
-    """EmptyImage(1) -> ImageBlur(2..) -> SaveImage: plain nodes only."""
-    graph = {"1": {"class_type": "EmptyImage", "inputs": {"width": 32, "height": 32, "batch_size": 1, "color": 7}}}  # fmt: skip
+    """EmptyImage(1) -> ImageBlur(2..) -> SaveImage(99): plain nodes, a random colour so never cached."""
+    color = int(tag(), 16) % 0xFFFFFF
+    graph = {
+        "1": {
+            "class_type": "EmptyImage",
+            "inputs": {"width": 32, "height": 32, "batch_size": 1, "color": color},
+        }
+    }
     for i in range(2, count + 2):
-        graph[str(i)] = {"class_type": "ImageBlur", "inputs": {"image": [str(i - 1), 0], "blur_radius": i, "sigma": 1.0}}  # fmt: skip
-    graph["99"] = {"class_type": "SaveImage", "inputs": {"images": [str(count + 1), 0], "filename_prefix": prefix}}  # fmt: skip
+        graph[str(i)] = {
+            "class_type": "ImageBlur",
+            "inputs": {"image": [str(i - 1), 0], "blur_radius": i, "sigma": 1.0},
+        }
+    graph["99"] = {
+        "class_type": "SaveImage",
+        "inputs": {"images": [str(count + 1), 0], "filename_prefix": prefix},
+    }
     return graph

@@ -146,6 +146,8 @@ def test_cancel_deletes_pending_and_interrupts_running(client, sim_url):
 
     assert client.cancel(ids[1]) == "deleted"
     assert client.cancel(ids[2]) == "deleted"
+    assert client.get_queue() == ([ids[0]], [])  # deleting never touches the running one
+    assert not watches[ids[0]].done
     assert client.cancel(ids[0]) == "interrupted"
     result = watches[ids[0]].wait(5)
     assert result.status == "interrupted" and "KSampler #3" in result.error

@@ -75,6 +75,7 @@ export function mountSidebar(shell) {
   wide.addEventListener("change", onWide);
 
   const stopRoute = onRouteChange(({ name }) => {
+    close(false); // back button, remix or a typed URL must not leave the drawer over the new view
     for (const link of aside.querySelectorAll(".nav-link")) {
       const active = link.dataset.route === name;
       link.classList.toggle("active", active);

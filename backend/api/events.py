@@ -1,0 +1,76 @@
+"""Server-Sent Events: every change of my jobs, pushed from Redis pub/sub.
+
+The subscription is made before the response starts, so a Redis outage is a 503 JSON, not
+a broken stream. Idle streams get a `: ping` comment (PING_S) so proxies keep them open and
+a closed client is noticed; `retry: 2000` tells EventSource how soon to reconnect.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, current_app, stream_with_context
+from redis.exceptions import RedisError
+
+from backend.auth import current_user_id, is_admin
+from backend.job_views import shape
+from backend.services import studio
+from studio_core.events import Subscription
+from studio_core.jobs import JobStatus
+from studio_core.live import LiveState
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("events", __name__, url_prefix="/api")
+
+DEFAULT_PING_S = 15.0
+RETRY_MS = 2000
+
+
+def _frame(live: LiveState, event: dict) -> str | None:
+    if event.get("type") != "job" or not isinstance(event.get("job"), dict):
+        return None
+    job = event["job"]
+    has_preview = False
+    if job.get("status") == JobStatus.PROCESSING:
+        has_preview = bool(live.redis.exists(f"{live.prefix}job:{job.get('job_id')}:preview"))
+    return f"event: job\ndata: {json.dumps(shape(job, has_preview), default=str)}\n\n"
+
+
+def event_stream(subscription: Subscription, live: LiveState, user: int) -> Iterator[str]:
+    """SSE text for one subscriber; ends (and unsubscribes) when the client goes away."""
+    try:
+        yield f"retry: {RETRY_MS}\n\n"
+        for event in subscription:
+            if event is None:
+                yield ": ping\n\n"
+                continue
+            frame = _frame(live, event)
+            if frame:
+                yield frame
+    except RedisError as exc:
+        # The client reconnects after `retry` and re-reads state over HTTP.
+        logger.warning("sse stream lost redis user=%s error=%s", user, exc)
+    finally:
+        subscription.close()
+        logger.info("sse closed user=%s", user)
+
+
+@bp.get("/events")
+def events():
+    """`text/event-stream` of `event: job` frames for the current user's jobs."""
+    s = studio()
+    user = current_user_id()
+    ping_s = float(current_app.config.get("SSE_PING_S", DEFAULT_PING_S))
+    subscription = s.events.subscribe(user, admin=is_admin(), timeout=ping_s)
+    logger.info("sse opened user=%s", user)
+    return Response(
+        stream_with_context(event_stream(subscription, s.live, user)),
+        mimetype="text/event-stream",
+        headers={
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",  # nginx and friends must not hold frames back
+        },
+    )

@@ -1,0 +1,57 @@
+"""System endpoints: the HUD's metrics, health and probes, and Prometheus text."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from backend.errors import OUTAGE_RETRY_AFTER
+from backend.system import SystemStatus
+
+bp = Blueprint("system", __name__)
+
+
+def _status() -> SystemStatus:
+    return current_app.extensions["studio_system"]
+
+
+@bp.get("/api/metrics")
+def metrics():
+    """Queue length, workers, backends, active jobs and jobs by status."""
+    return _status().metrics()
+
+
+@bp.get("/health")
+def health():
+    """Every component's state; 200 when all are ok, 503 otherwise."""
+    document, healthy = _status().health()
+    if healthy:
+        return document, 200
+    return document, 503, {"Retry-After": str(OUTAGE_RETRY_AFTER), "Cache-Control": "no-store"}
+
+
+@bp.get("/livez")
+def livez():
+    """The process is up and serving."""
+    return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz():
+    """The database and Redis answer (ready to take requests)."""
+    components = _status().readiness()
+    ready = all(v == "ok" for v in components.values())
+    body = {"status": "ok" if ready else "down", "components": components}
+    if ready:
+        return body, 200
+    return body, 503, {"Retry-After": str(OUTAGE_RETRY_AFTER)}
+
+
+@bp.get("/metrics")
+def prometheus():
+    """Prometheus text format from this app's own registry."""
+    registry = current_app.extensions["studio_metrics"]
+    return Response(
+        generate_latest(registry),
+        headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"},
+    )

@@ -1,0 +1,49 @@
+"""Uploads: a checked, re-encoded image the user can reference from a job by id."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request, send_file
+
+from backend.auth import current_user_id
+from backend.job_views import upload_url
+from backend.services import studio
+from studio_core.errors import InvalidInput, NotFound, UnsupportedMediaType
+from studio_core.uploads import get_upload, save_upload
+
+bp = Blueprint("uploads", __name__, url_prefix="/api/uploads")
+
+
+@bp.post("")
+def create():
+    """Store the multipart `file` part; 201 with its id and size."""
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedMediaType("send the image as multipart/form-data with a 'file' part")
+    part = request.files.get("file")
+    if part is None:
+        raise InvalidInput("the 'file' part is missing", field="file")
+    s = studio()
+    row = save_upload(s.engine, s.paths, current_user_id(), part.read(), s.settings)
+    body = {
+        "upload_id": row["id"],
+        "url": upload_url(row["id"]),
+        "width": row["width"],
+        "height": row["height"],
+        "mime": row["mime"],
+    }
+    return body, 201
+
+
+@bp.get("/<upload_id>")
+def fetch(upload_id: str):
+    """The re-encoded image, to its owner only."""
+    s = studio()
+    row = get_upload(s.engine, upload_id, current_user_id())
+    try:
+        path = s.paths.resolve(row["path"])
+    except ValueError:
+        raise NotFound(f"upload {upload_id} not found") from None
+    if not path.is_file():
+        raise NotFound(f"upload {upload_id} not found")
+    response = send_file(path, mimetype=row["mime"], max_age=3600, conditional=True)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,60 @@
+"""Rate limits in Redis via Flask-Limiter, one bucket per user (per client IP before login).
+
+Reads get RATE_LIMIT_READS per route; `POST /api/generate` gets RATE_LIMIT_GENERATE instead.
+Static files, images, health probes and CORS preflights are not counted: a gallery page loads
+dozens of thumbnails at once, and a monitor must never be locked out.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, request
+from flask_limiter import Limiter
+
+from backend.auth import rate_limit_key
+from studio_core.config import Settings
+
+logger = logging.getLogger(__name__)
+
+# Endpoints that are never rate limited (see the module docstring).
+EXEMPT_ENDPOINTS = frozenset(
+    {
+        "spa.index",
+        "spa.asset",
+        "outputs.output",
+        "outputs.thumb",
+        "system.livez",
+        "system.readyz",
+        "system.health",
+        "system.prometheus",
+        "static",
+    }
+)
+GENERATE_ENDPOINT = "jobs.generate"
+
+
+def _exempt() -> bool:
+    return request.method == "OPTIONS" or request.endpoint in EXEMPT_ENDPOINTS
+
+
+def init_app(app: Flask, settings: Settings) -> Limiter:
+    """Attach a limiter backed by the studio's Redis; call after the blueprints are registered."""
+    limiter = Limiter(
+        rate_limit_key,
+        app=app,
+        default_limits=[settings.rate_limit_reads],
+        storage_uri=settings.redis_url,
+        storage_options={"socket_connect_timeout": 2, "socket_timeout": 2},
+        strategy="fixed-window",
+        headers_enabled=True,
+        # A Redis outage must not turn every request into a 500; the routes that need Redis
+        # answer 503 themselves, and /health keeps working.
+        swallow_errors=True,
+        key_prefix="studio:limits",
+    )
+    limiter.request_filter(_exempt)
+    generate = app.view_functions[GENERATE_ENDPOINT]
+    app.view_functions[GENERATE_ENDPOINT] = limiter.limit(settings.rate_limit_generate)(generate)
+    app.extensions["studio_limiter"] = limiter
+    return limiter

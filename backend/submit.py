@@ -1,0 +1,185 @@
+"""Submitting a job: parse the request body, validate against the tool, record, enqueue.
+
+Record first, enqueue second: the job is in SQL before the 202, and if the enqueue fails
+after that the worker's reconciler re-enqueues it from SQL. Nothing is written (no upload,
+no row) until the tool, the slots and every parameter have been checked.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from backend.job_views import JobPresenter
+from backend.services import Studio
+from studio_core.catalog import Tool, resolve_seed
+from studio_core.engines import merged_models
+from studio_core.errors import InvalidInput, NotFound
+from studio_core.jobs import JobStatus
+from studio_core.storage import decode_data_url
+from studio_core.uploads import get_upload, save_upload
+
+logger = logging.getLogger(__name__)
+
+# The original studio's top-level fields; kept only when the tool has such a parameter, so
+# old clients that always send model/aspect_ratio/batch_size still work with every tool.
+LEGACY_FIELDS = ("prompt", "negative_prompt", "seed", "model", "aspect_ratio", "batch_size")
+BODY_FIELDS = frozenset({"workflow", "tool", "images", "params", *LEGACY_FIELDS})
+DEFAULT_TOOL = "text_to_image"  # what the original studio assumed without a workflow
+_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+
+@dataclass
+class Submission:
+    """A parsed generate request, not yet checked against the tool."""
+
+    tool_id: str
+    fields: dict[str, Any]
+    image_refs: dict[str, str] = field(default_factory=dict)  # slot -> upload id | data URL
+    files: dict[str, bytes] = field(default_factory=dict)  # slot -> uploaded file bytes
+    idempotency_key: str | None = None
+
+
+def check_idempotency_key(value: str | None) -> str | None:
+    """The header value if usable (1-128 visible ASCII characters), None if absent."""
+    if value is None or value == "":
+        return None
+    if not _IDEMPOTENCY_KEY.match(value):
+        raise InvalidInput(
+            "Idempotency-Key must be 1-128 visible ASCII characters", field="Idempotency-Key"
+        )
+    return value
+
+
+def _json_object(value: Any, name: str) -> dict:
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise InvalidInput(f"'{name}' is not valid JSON", field=name) from None
+    if not isinstance(value, dict):
+        raise InvalidInput(f"'{name}' must be a JSON object", field=name)
+    return value
+
+
+def parse_body(body: Any, files: Mapping[str, bytes] | None = None, key: str | None = None):
+    """Build a Submission from a JSON object or multipart form fields (+ file parts)."""
+    if not isinstance(body, Mapping):
+        raise InvalidInput("the request body must be a JSON object")
+    unknown = sorted(set(body) - BODY_FIELDS)
+    if unknown:
+        raise InvalidInput(f"unknown field '{unknown[0]}'", field=unknown[0])
+    tool_id = body.get("workflow") or body.get("tool") or DEFAULT_TOOL
+    if not isinstance(tool_id, str):
+        raise InvalidInput("'workflow' must be a tool id", field="workflow")
+    params = _json_object(body.get("params"), "params")
+    merged = {name: body[name] for name in LEGACY_FIELDS if body.get(name) is not None}
+    merged.update(params)  # explicit params win over the legacy top-level copies
+    refs = _json_object(body.get("images"), "images")
+    for slot, ref in refs.items():
+        if ref is not None and not isinstance(ref, str):
+            raise InvalidInput("an image must be an upload id or a data URL", field=f"images.{slot}")
+    return Submission(
+        tool_id=tool_id,
+        fields=merged,
+        image_refs={slot: ref for slot, ref in refs.items() if ref},
+        files=dict(files or {}),
+        idempotency_key=key,
+    )
+
+
+def _tool_fields(tool: Tool, fields: Mapping[str, Any]) -> dict:
+    """Drop legacy fields the tool does not have (its parameters are checked by validate)."""
+    return {k: v for k, v in fields.items() if k not in LEGACY_FIELDS or tool.param(k)}
+
+
+def _check_limits(studio: Studio, params: Mapping[str, Any]) -> None:
+    settings = studio.settings
+    prompt = params.get("prompt")
+    if isinstance(prompt, str) and len(prompt) > settings.max_prompt_chars:
+        raise InvalidInput(
+            f"prompt is too long ({len(prompt)} characters, at most {settings.max_prompt_chars})",
+            field="prompt",
+        )
+    batch = params.get("batch_size")
+    if isinstance(batch, int) and batch > settings.max_batch:
+        raise InvalidInput(f"batch_size must be at most {settings.max_batch}", field="batch_size")
+
+
+def _resolve_images(studio: Studio, user_id: int, sub: Submission) -> dict[str, str]:
+    """{slot: upload_id}: check referenced uploads, then store data URLs and file parts."""
+    inputs: dict[str, str] = {}
+    pending: dict[str, bytes] = dict(sub.files)
+    max_bytes = studio.settings.max_upload_bytes
+    for slot, ref in sub.image_refs.items():
+        if _UPLOAD_ID.match(ref):
+            try:
+                inputs[slot] = get_upload(studio.engine, ref, user_id)["id"]
+            except NotFound:
+                raise InvalidInput(f"upload {ref!r} not found", field=f"images.{slot}") from None
+        else:
+            # The original studio also accepted bare base64 without the data: prefix.
+            url = ref if ref.startswith("data:") else f"data:image/png;base64,{ref}"
+            pending[slot] = decode_data_url(url, max_bytes)
+    for slot, data in pending.items():
+        row = save_upload(studio.engine, studio.paths, user_id, data, studio.settings)
+        inputs[slot] = row["id"]
+    return inputs
+
+
+def submit_job(studio: Studio, user_id: int, sub: Submission) -> tuple[dict, bool]:
+    """Validate, record and enqueue a job; returns (job as the API shows it, created)."""
+    tool = studio.catalog.get(sub.tool_id)
+    slots = set(sub.image_refs) | set(sub.files)
+    known_slots = {slot.id for slot in tool.slots}
+    for slot in sorted(slots - known_slots):
+        raise InvalidInput(f"{tool.id} has no image slot '{slot}'", field=f"images.{slot}")
+    online = studio.engines.online()  # Redis down: 503 here, before anything is written
+    models = merged_models(online) if online else None
+    params = tool.validate(_tool_fields(tool, sub.fields), images=slots, models_by_folder=models)
+    _check_limits(studio, params)
+    params = resolve_seed(params)
+    inputs = _resolve_images(studio, user_id, sub)
+    studio.redis.ping()
+    job, created = studio.repo.create(
+        {
+            "user_id": user_id,
+            "tool": tool.id,
+            "prompt": params.get("prompt") or "",
+            "negative_prompt": params.get("negative_prompt"),
+            "params": params,
+            "seed": params.get("seed"),
+            "model": params.get("model"),
+            "aspect_ratio": params.get("aspect_ratio"),
+            "batch_size": params.get("batch_size") or 1,
+            "idempotency_key": sub.idempotency_key,
+        },
+        inputs,
+    )
+    presenter = JobPresenter(studio.live, studio.queue)
+    if not created:
+        logger.info("submit replay job=%s key=%s", job["id"], sub.idempotency_key)
+        return presenter.one(job), False
+    try:
+        studio.queue.enqueue(job["id"], user_id)
+        studio.live.update(job["id"], status=JobStatus.QUEUED.value, progress=0)
+    except RedisError as exc:
+        logger.error(
+            "enqueue failed job=%s error=%s; the reconciler re-enqueues it from SQL", job["id"], exc
+        )
+    public = presenter.one(job)
+    try:
+        studio.events.publish_job(user_id, public)
+    except RedisError as exc:
+        logger.warning("job event not published job=%s error=%s", job["id"], exc)
+    logger.info("submit job=%s tool=%s user=%s", job["id"], tool.id, user_id)
+    return public, True

@@ -1,0 +1,3 @@
+@echo off
+cd /d "%~dp0\.."
+python scripts\studio.py test %*

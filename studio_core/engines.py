@@ -1,0 +1,132 @@
+"""What each ComfyUI backend can do, as its worker last saw it, shared through Redis.
+
+Workers probe their ComfyUI (`/system_stats`, `/object_info`, `/models/{folder}`) and publish
+the result here with a TTL; the backend reads it to answer `/api/models`, tool availability,
+`/health` and the HUD without talking to ComfyUI itself (it may not even reach it).
+
+    engine:<url>   string JSON {url, online, simulator, version, node_classes, models,
+                                worker_id, checked_at, error}; TTL = a few heartbeats
+    engines        set    every engine URL ever published (no KEYS/SCAN)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """One ComfyUI backend as last probed by its worker."""
+
+    url: str
+    online: bool
+    simulator: bool = False
+    version: str | None = None
+    node_classes: frozenset[str] = frozenset()
+    models: dict[str, list[str]] = field(default_factory=dict)
+    worker_id: str | None = None
+    checked_at: float = 0.0
+    error: str | None = None
+
+    def to_json(self) -> str:
+        """Serialise for Redis."""
+        return json.dumps({
+            "url": self.url, "online": self.online, "simulator": self.simulator,
+            "version": self.version, "node_classes": sorted(self.node_classes),
+            "models": self.models, "worker_id": self.worker_id,
+            "checked_at": self.checked_at, "error": self.error,
+        })
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> EngineInfo:
+        """Parse what `to_json` wrote."""
+        data = json.loads(text)
+        return cls(
+            url=data["url"], online=bool(data.get("online")),
+            simulator=bool(data.get("simulator")), version=data.get("version"),
+            node_classes=frozenset(data.get("node_classes") or ()),
+            models={k: list(v) for k, v in (data.get("models") or {}).items()},
+            worker_id=data.get("worker_id"), checked_at=float(data.get("checked_at") or 0),
+            error=data.get("error"),
+        )
+
+    def public_dict(self) -> dict:
+        """What the HUD and /api/metrics show (no model lists)."""
+        return {
+            "url": self.url, "online": self.online, "simulator": self.simulator,
+            "version": self.version, "worker_id": self.worker_id,
+            "checked_at": self.checked_at, "error": self.error,
+        }
+
+
+class EngineRegistry:
+    """Publish and read EngineInfo records in Redis."""
+
+    def __init__(self, redis, prefix: str = "studio:"):
+        self.redis = redis
+        self.prefix = prefix
+
+    def _key(self, url: str) -> str:
+        return f"{self.prefix}engine:{url}"
+
+    def publish(self, info: EngineInfo, ttl: float) -> None:
+        """Store a worker's view of its engine; it vanishes if the worker stops refreshing."""
+        pipe = self.redis.pipeline()
+        pipe.set(self._key(info.url), info.to_json(), px=int(ttl * 1000))
+        pipe.sadd(f"{self.prefix}engines", info.url)
+        pipe.execute()
+
+    def all(self) -> list[EngineInfo]:
+        """Every known engine; one whose record expired is reported offline."""
+        urls = sorted(_text(u) for u in self.redis.smembers(f"{self.prefix}engines"))
+        if not urls:
+            return []
+        raw = self.redis.mget([self._key(u) for u in urls])
+        result = []
+        for url, text in zip(urls, raw, strict=True):
+            if text is None:
+                result.append(EngineInfo(url=url, online=False, error="no worker reports it"))
+            else:
+                result.append(EngineInfo.from_json(text))
+        return result
+
+    def online(self) -> list[EngineInfo]:
+        """Engines a live worker saw answering."""
+        return [e for e in self.all() if e.online]
+
+    def forget(self, url: str) -> None:
+        """Drop an engine from the listing (e.g. removed from the config)."""
+        self.redis.delete(self._key(url))
+        self.redis.srem(f"{self.prefix}engines", url)
+
+
+def merged_models(engines: list[EngineInfo]) -> dict[str, list[str]]:
+    """Union of the model files per folder over the online engines, sorted."""
+    merged: dict[str, set[str]] = {}
+    for engine in engines:
+        if engine.online:
+            for folder, files in engine.models.items():
+                merged.setdefault(folder, set()).update(files)
+    return {folder: sorted(files) for folder, files in sorted(merged.items())}
+
+
+def merged_object_info(engines: list[EngineInfo]) -> dict | None:
+    """A class-name-only object_info over the online engines (None when none is online)."""
+    online = [e for e in engines if e.online]
+    if not online:
+        return None
+    classes: set[str] = set()
+    for engine in online:
+        classes |= engine.node_classes
+    return {name: {} for name in sorted(classes)}
+
+
+def now() -> float:
+    """Wall-clock seconds, for checked_at."""
+    return time.time()
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else value

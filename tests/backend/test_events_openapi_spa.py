@@ -1,0 +1,144 @@
+"""SSE through a real waitress server, the OpenAPI document against the routes, the SPA."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+
+import pytest
+import requests
+from waitress.server import create_server
+
+from backend.openapi_doc import openapi_document
+from tests.backend.conftest import services, submit
+
+
+@pytest.fixture
+def live_server(app):
+    """The app behind waitress on a free port (as `python -m backend` serves it)."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=5)
+
+
+def _frames(response):
+    """Yield SSE frames (lists of lines) as they arrive."""
+    lines: list[str] = []
+    for line in response.iter_lines(decode_unicode=True):
+        if line == "":
+            if lines:
+                yield lines
+            lines = []
+        else:
+            lines.append(line)
+
+
+def test_sse_delivers_job_events_and_pings(live_server, app):
+    with requests.get(f"{live_server}/api/events", stream=True, timeout=5) as resp:
+        assert resp.status_code == 200
+        assert resp.headers["Content-Type"].startswith("text/event-stream")
+        assert resp.headers["Cache-Control"] == "no-cache"
+        assert resp.headers["X-Accel-Buffering"] == "no"
+        frames = _frames(resp)
+        assert next(frames) == ["retry: 2000"]
+        # A worker publishes a change of one of my jobs (in to_public's shape).
+        job = {"job_id": "j1", "status": "processing", "progress": 30, "inputs": {"input": "u1"}}
+        services(app).events.publish_job(1, job)
+        services(app).events.publish_job(2, {**job, "job_id": "someone-else"})
+        seen_ping = False
+        for frame in frames:
+            if frame == [": ping"]:
+                seen_ping = True
+                if job_frame_seen:
+                    break
+                continue
+            assert frame[0] == "event: job"
+            data = json.loads(frame[1].removeprefix("data: "))
+            assert data["job_id"] == "j1" and data["progress"] == 30
+            assert data["inputs"] == {"input": {"upload_id": "u1", "url": "/api/uploads/u1"}}
+            job_frame_seen = True
+            if seen_ping:
+                break
+        assert seen_ping and job_frame_seen
+
+
+job_frame_seen = False
+
+
+def test_sse_streams_submitted_jobs(live_server):
+    with requests.get(f"{live_server}/api/events", stream=True, timeout=5) as resp:
+        frames = _frames(resp)
+        next(frames)
+        posted = requests.post(f"{live_server}/api/generate",
+                               json={"workflow": "text_to_image", "prompt": "sse"}, timeout=5)
+        assert posted.status_code == 202
+        for frame in frames:
+            if frame[0] == "event: job":
+                data = json.loads(frame[1].removeprefix("data: "))
+                assert data["job_id"] == posted.json()["job_id"] and data["status"] == "queued"
+                break
+
+
+def _rule_path(rule: str) -> str:
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule)
+
+
+def test_openapi_documents_every_route_and_nothing_else(app, client):
+    doc = client.get("/api/openapi.json").get_json()
+    assert doc == json.loads(json.dumps(openapi_document()))
+    assert doc["openapi"].startswith("3.1")
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            routes.add((_rule_path(rule.rule), method.lower()))
+    documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
+    assert routes == documented
+    for path, ops in doc["paths"].items():
+        for op in ops.values():
+            assert op["responses"], path
+            names = {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
+            assert names == set(re.findall(r"{(\w+)}", path)), path
+    assert doc["components"]["schemas"]["Error"]["required"] == ["error"]
+
+
+def test_openapi_refs_resolve(client):
+    doc = client.get("/api/openapi.json").get_json()
+    refs = set(re.findall(r'"\$ref": "#/components/(\w+)/(\w+)"', json.dumps(doc)))
+    for section, name in refs:
+        assert name in doc["components"][section], (section, name)
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "kind"),
+    [
+        ("/", 200, "text/html"),
+        ("/gallery", 200, "text/html"),
+        ("/studio/text_to_image", 200, "text/html"),
+        ("/js/main.js", 200, "text/javascript"),
+        ("/css/app.css", 200, "text/css"),
+        ("/js/missing.js", 404, "application/json"),
+        ("/api/missing", 404, "application/json"),
+        ("/api", 404, "application/json"),
+        ("/../pyproject.toml", 404, "application/json"),
+    ],
+)
+def test_spa_serving(client, path, status, kind):
+    resp = client.get(path)
+    assert resp.status_code == status, path
+    assert resp.mimetype == kind, path
+
+
+def test_unknown_api_post_is_404_json(client):
+    resp = client.post("/api/missing", json={})
+    assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
+
+
+def test_generate_round_trip_over_http(live_server):
+    resp = requests.post(f"{live_server}/api/generate", json={"prompt": "legacy default tool"},
+                         timeout=5)
+    assert resp.status_code == 202 and resp.json()["job"]["tool"] == "text_to_image"
+    assert submit  # the helper is shared with the test-client tests

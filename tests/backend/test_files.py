@@ -1,0 +1,130 @@
+"""Uploads (checked, re-encoded, owner only) and outputs (owner only, no path tricks)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from studio_core.db import jobs
+from tests.backend.conftest import finish_job, png_bytes, services, submit
+
+
+def _upload(client, data: bytes, name: str = "x.png"):
+    return client.post(
+        "/api/uploads", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data"
+    )
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
+def test_upload_accepts_png_jpeg_webp_and_reencodes(client, fmt):
+    resp = _upload(client, png_bytes(40, 30, fmt=fmt))
+    assert resp.status_code == 201
+    body = resp.get_json()
+    assert body["width"] == 40 and body["height"] == 30 and body["mime"] == "image/png"
+    assert body["url"] == f"/api/uploads/{body['upload_id']}"
+    image = client.get(body["url"])
+    assert image.status_code == 200 and image.data.startswith(b"\x89PNG")
+    assert image.headers["Cache-Control"].startswith("private")
+
+
+def test_upload_strips_exif(client):
+    exif = Image.Exif()
+    exif[0x010F] = "SpyCam"  # Make
+    exif[0x8825] = {2: (1.0, 2.0, 3.0)}  # GPSInfo
+    original = png_bytes(fmt="JPEG", exif=exif.tobytes())
+    assert b"SpyCam" in original
+    body = _upload(client, original).get_json()
+    data = client.get(body["url"]).data
+    assert b"SpyCam" not in data and not Image.open(io.BytesIO(data)).getexif()
+
+
+def _gif() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(out, format="GIF")
+    return out.getvalue()
+
+
+def _bomb() -> bytes:
+    out = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(out, format="PNG")  # tiny file, 400 MP
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "code"),
+    [
+        (_gif(), 415, "unsupported_media_type"),
+        (b"hello, I am text", 415, "unsupported_media_type"),
+        (b"\x89PNG\r\n\x1a\n" + b"garbage" * 10, 400, "invalid_image"),
+        (_bomb(), 400, "invalid_image"),
+    ],
+    ids=["gif", "text", "truncated", "bomb"],
+)
+def test_upload_rejects_bad_images(client, app, data, status, code):
+    resp = _upload(client, data)
+    assert resp.status_code == status and resp.get_json()["error"]["code"] == code
+    assert list(services(app).paths.uploads.iterdir()) == []
+
+
+def test_upload_needs_multipart_and_a_file_part(client):
+    assert client.post("/api/uploads", json={"file": "x"}).status_code == 415
+    resp = client.post("/api/uploads", data={"other": "x"}, content_type="multipart/form-data")
+    assert resp.status_code == 400 and resp.get_json()["error"]["field"] == "file"
+
+
+def test_oversized_request_is_413_json(make_app):
+    client = make_app(MAX_UPLOAD_MB=1).test_client()
+    resp = _upload(client, b"\x89PNG\r\n\x1a\n" + b"0" * (3 * 1024 * 1024))
+    assert resp.status_code == 413 and resp.get_json()["error"]["code"] == "payload_too_large"
+
+
+def test_upload_of_another_user_is_404(client, app):
+    body = _upload(client, png_bytes()).get_json()
+    with services(app).engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO users (username, password_hash, role, disabled, "
+                             "created_at) VALUES ('bob', 'x', 'user', 0, '2026-01-01')"))
+        conn.execute(sa.text("UPDATE uploads SET user_id = (SELECT id FROM users WHERE "
+                             "username = 'bob')"))
+    assert client.get(body["url"]).status_code == 404
+    assert client.get("/api/uploads/../../studio.db").status_code == 404
+
+
+def test_outputs_are_served_to_the_owner(client, app):
+    job_id = submit(client).get_json()["job_id"]
+    finish_job(app, job_id)
+    full = client.get(f"/outputs/{job_id}_0.png")
+    assert full.status_code == 200 and full.mimetype == "image/png"
+    thumb = client.get(f"/outputs/thumbs/{job_id}_0.webp")
+    assert thumb.status_code == 200 and thumb.mimetype == "image/webp"
+    assert client.get(f"/outputs/{job_id}_1.png").status_code == 404  # not an output of it
+    # Another user's job: its files exist but are not mine.
+    with services(app).engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO users (username, password_hash, role, disabled, "
+                             "created_at) VALUES ('eve', 'x', 'user', 0, '2026-01-01')"))
+        eve = conn.execute(sa.text("SELECT id FROM users WHERE username='eve'")).scalar_one()
+        conn.execute(sa.update(jobs).where(jobs.c.id == job_id).values(user_id=eve))
+    resp = client.get(f"/outputs/{job_id}_0.png")
+    assert resp.status_code == 404 and resp.is_json
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/outputs/../studio.db",
+        "/outputs/..%2fstudio.db",
+        "/outputs/%2e%2e/%2e%2e/etc/passwd",
+        "/outputs/thumbs/../../studio.db",
+        "/outputs/x_0.png/../../studio.db",
+        "/outputs/C:%5cwindows%5cwin.ini",
+        "/outputs/thumbs/x_0.png",
+        "/outputs/x_0.webp",
+    ],
+)
+def test_output_path_tricks_are_404(client, app, path):
+    (services(app).paths.root / "secret.txt").write_text("no")
+    resp = client.get(path)
+    assert resp.status_code == 404
+    assert b"no" != resp.data

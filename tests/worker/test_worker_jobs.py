@@ -1,0 +1,179 @@
+"""The worker end to end on real Redis, SQLite (and MariaDB) and the simulator: jobs and cancels."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from studio_core.catalog import Catalog
+from studio_core.storage import sniff_format
+from tests.worker.test_worker_support import (  # noqa: F401 - fixtures
+    build_stack,
+    make_settings,
+    png,
+    sim_config,
+    stack,
+    subscribe_events,
+    teardown,
+    wait_until,
+)
+
+CATALOG = Catalog.load()
+SLOT_COLORS = ["red", "green", "blue"]
+
+
+def assert_outputs_stored(stack, job: dict, count: int) -> None:
+    assert len(job["outputs"]) == count
+    for n, out in enumerate(job["outputs"]):
+        assert out["idx"] == n and out["filename"] == f"{job['id']}_{n}.png"
+        assert sniff_format(stack.storage.resolve(f"outputs/{out['filename']}").read_bytes()) == "PNG"
+        thumb = stack.storage.resolve(f"outputs/thumbs/{out['thumb_filename']}").read_bytes()
+        assert sniff_format(thumb) == "WEBP"
+
+
+@pytest.mark.parametrize("tool_id", [t.id for t in CATALOG.tools])
+def test_every_catalog_tool_finishes_with_every_image_stored(stack, tool_id):
+    tool = CATALOG.get(tool_id)
+    images = {slot.id: png(SLOT_COLORS[i % 3]) for i, slot in enumerate(tool.slots)}
+    extra = {}
+    if tool.model_folder:  # the backend picks an installed file, as tool.validate does
+        extra["model"] = stack.sim(f"/models/{tool.model_folder}")[0]
+    job_id = stack.create_job(tool_id, images=images, seed=4242, batch_size=2, **extra)
+    stack.start_worker()
+    job = stack.wait_status(job_id)
+    assert job["status"] == "finished", job["error"]
+    assert job["seed"] == 4242 and job["prompt_id"] == job_id and job["progress"] == 100
+    entry = stack.sim(f"/history/{job_id}")[job_id]
+    saved = [i for ui in entry["outputs"].values() for i in ui.get("images", [])]
+    assert saved and all(i["subfolder"] == "studio" for i in saved)
+    assert_outputs_stored(stack, job, len(saved))
+    if tool_id.startswith("text_to_image"):
+        assert len(saved) == 2  # the whole batch, not only the first image
+    assert [e["status"] for e in stack.repo.events(job_id)] == ["queued", "processing", "finished"]
+    assert stack.queue.processing(stack.settings.worker_id) == []
+
+
+def test_happy_path_on_each_database(tmp_path, redis_url, sim_url, db_engine):
+    settings = make_settings(
+        tmp_path, redis_url, sim_url, DATABASE_URL=db_engine.url.render_as_string(False)
+    )
+    built = build_stack(settings, redis_url, sim_url, engine=db_engine)
+    try:
+        job_id = built.create_job("single_image_edit", images={"input": png()}, batch_size=1)
+        built.start_worker()
+        job = built.wait_status(job_id)
+        assert job["status"] == "finished", job["error"]
+        assert_outputs_stored(built, job, 1)
+    finally:
+        teardown(built)
+
+
+def test_progress_is_monotonic_and_published(stack, sim_url):
+    sim_config(sim_url, step_ms=40)
+    with subscribe_events(stack) as events:
+        job_id = stack.create_job(batch_size=1)
+        stack.start_worker()
+        seen = []
+        while not seen or seen[-1]["status"] not in ("finished", "failed"):
+            event = events.get(timeout=15)
+            assert event is not None, f"no event after {seen[-3:]}"
+            if event["job"]["job_id"] == job_id:
+                seen.append(event["job"])
+    progress = [j["progress"] for j in seen]
+    assert seen[-1]["status"] == "finished" and progress[-1] == 100
+    assert progress == sorted(progress) and len(set(progress)) >= 4
+    assert any(j["current_node"] for j in seen[:-1])
+    assert seen[-1]["outputs"] and seen[-1]["outputs"][0]["thumb_url"].endswith(".webp")
+    assert stack.repo.get(job_id)["progress"] == 100
+
+
+def test_cancel_while_queued_never_reaches_comfyui(stack):
+    gone = stack.create_job()
+    stack.repo.cancel(gone, None)  # what the API does: SQL first, then the queue
+    stack.queue.cancel(gone)
+    racing = stack.create_job()
+    stack.repo.cancel(racing, None)  # the API died before touching Redis: still queued there
+    after = stack.create_job()
+    worker = stack.start_worker()
+    assert stack.wait_status(after)["status"] == "finished"
+    wait_until(lambda: racing in worker.outcomes, 5, "racing job skipped")
+    for job_id in (gone, racing):
+        assert stack.repo.get(job_id)["status"] == "cancelled"
+        assert stack.sim(f"/history/{job_id}") == {}
+    assert worker.outcomes[racing] == "skipped" and gone not in worker.outcomes
+    assert stack.queue.processing(worker.worker_id) == []
+
+
+def test_cancel_pending_and_running_prompts_are_targeted(stack, sim_url):
+    sim_config(sim_url, step_ms=150)  # 8 steps: about 1.2 s per prompt
+    running = stack.create_job()
+    pending = stack.create_job()
+    survivor = stack.create_job()
+    worker = stack.start_worker()
+
+    def in_comfy(job_id: str, where: str) -> bool:
+        queue = stack.sim("/queue")
+        return any(item[1] == job_id for item in queue[where])
+
+    wait_until(lambda: in_comfy(pending, "queue_pending"), 10, "second prompt pending")
+    assert in_comfy(running, "queue_running")
+    for job_id in (pending, running):
+        stack.repo.cancel(job_id, None)
+        stack.queue.cancel(job_id)
+    for job_id in (pending, running):
+        # SQL says cancelled at once (the API wrote it); wait for the worker to stop it.
+        wait_until(lambda j=job_id: j in worker.outcomes, 10, f"worker done with {job_id}")
+        assert worker.outcomes[job_id] == "cancelled"
+        job = stack.repo.get(job_id)
+        assert job["status"] == "cancelled" and job["error"] is None
+    assert stack.sim(f"/history/{pending}") == {}  # deleted from ComfyUI's queue
+    status = stack.sim(f"/history/{running}")[running]["status"]
+    assert any(m[0] == "execution_interrupted" for m in status["messages"])
+    assert stack.wait_status(survivor)["status"] == "finished"
+    events = [e["status"] for e in stack.repo.events(running)]
+    assert "failed" not in events and events[-1] == "cancelled"
+
+
+def test_validation_error_fails_with_node_and_input(stack):
+    job_id = stack.create_job(model="no-such-model.safetensors")
+    stack.start_worker()
+    job = stack.wait_status(job_id)
+    assert job["status"] == "failed"
+    assert "#" in job["error"] and "no-such-model.safetensors" in job["error"]
+    assert "_name" in job["error"]  # the input (unet_name / ckpt_name) is named
+
+
+def test_runtime_error_fails_with_node_and_message(stack, sim_url):
+    sim_config(sim_url, faults={"fail_at_node": "KSampler"})
+    job_id = stack.create_job()
+    stack.start_worker()
+    job = stack.wait_status(job_id)
+    assert job["status"] == "failed" and "KSampler" in job["error"]
+    assert stack.repo.get(job_id)["outputs"] == []
+
+
+def test_time_limit_interrupts_and_fails(tmp_path, redis_url, sim_url):
+    sim_config(sim_url, faults={"stall_at_node": "KSampler"})
+    settings = make_settings(tmp_path, redis_url, sim_url, JOB_TIMEOUT_S=1)
+    built = build_stack(settings, redis_url, sim_url)
+    try:
+        job_id = built.create_job()
+        built.start_worker()
+        job = built.wait_status(job_id, timeout=15)
+        assert job["status"] == "failed" and job["error"] == "timed out after 1 s"
+        # The stalled prompt was interrupted (targeted), so ComfyUI is free again.
+        wait_until(lambda: not built.sim("/queue")["queue_running"], 10, "ComfyUI idle")
+    finally:
+        teardown(built)
+
+
+def test_heartbeat_and_engine_record(stack):
+    worker = stack.start_worker()
+    wait_until(lambda: stack.queue.workers(), 5, "heartbeat")
+    record = next(w for w in stack.queue.workers() if w["id"] == worker.worker_id)
+    assert record["online"] and record["engine_online"] and record["backend"] == stack.sim_url
+    assert record["simulator"] is True and record["jobs"] == []
+    raw = stack.redis.get(f"studio:engine:{stack.sim_url}")
+    assert raw and b"KSampler" in raw
+    with stack.repo.engine.connect() as conn:
+        assert conn.execute(sa.text("select 1")).scalar() == 1

@@ -1,0 +1,167 @@
+"""Redelivery, crashes, Redis loss, engine outages and graceful stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from studio_core.catalog import Catalog, build_graph
+from studio_core.jobs import JobRepository
+from tests.services import ROOT, start_simulator
+from tests.worker.test_worker_support import (  # noqa: F401 - fixtures
+    build_stack,
+    make_settings,
+    sim_config,
+    stack,
+    teardown,
+    wait_until,
+)
+from worker.comfy_client import ComfyClient
+from worker.job_flow import job_params
+
+
+def saved_files(stack, job_id: str) -> list[str]:
+    entry = stack.sim(f"/history/{job_id}")[job_id]
+    return sorted(i["filename"] for ui in entry["outputs"].values() for i in ui["images"])
+
+
+def test_redelivered_job_reuses_the_comfyui_prompt(stack):
+    job_id = stack.create_job(batch_size=2)
+    # A worker claims the job, submits prompt_id = job id, then dies before finishing.
+    assert stack.queue.claim("ghost", timeout=0, lease=0.5).job_id == job_id
+    assert stack.repo.claim(job_id, "ghost") == 1
+    job = stack.repo.get(job_id)
+    tool = Catalog.load().get("text_to_image")
+    graph = build_graph(tool, job_params(tool, job), {}, f"studio/{job_id}")
+    with ComfyClient(stack.sim_url, "ghost", timeout=5) as client:
+        watch = client.watch(job_id, graph)
+        client.submit(graph, job_id)
+        assert watch.wait(10).status == "success"
+    before = saved_files(stack, job_id)
+    history_size = len(stack.sim("/history"))
+    stack.start_worker()  # its reaper requeues the ghost's job once its lease lapses
+    job = stack.wait_status(job_id, timeout=15)
+    assert job["status"] == "finished" and job["attempt"] == 2
+    assert len(stack.sim("/history")) == history_size  # nothing ran a second time
+    assert saved_files(stack, job_id) == before and len(job["outputs"]) == 2
+
+
+def test_redis_flushall_is_reconciled_from_sql(stack):
+    jobs = [stack.create_job() for _ in range(3)]
+    stack.redis.flushall()
+    assert stack.queue.length() == 0
+    stack.start_worker()
+    for job_id in jobs:
+        assert stack.wait_status(job_id)["status"] == "finished"
+
+
+def test_graceful_stop_hands_back_and_the_next_worker_reuses_the_prompt(stack, sim_url):
+    sim_config(sim_url, step_ms=200)
+    job_id = stack.create_job()
+    first = stack.start_worker(grace_s=0.2)
+    wait_until(lambda: stack.repo.get(job_id)["prompt_id"], 10, "prompt submitted")
+    stack.stop_worker(first)
+    assert first.outcomes[job_id] == "handed_back"
+    assert stack.repo.get(job_id)["status"] == "queued"
+    assert stack.queue.location(job_id) == "queued"
+    stack.start_worker()
+    job = stack.wait_status(job_id)
+    assert job["status"] == "finished" and job["attempt"] == 2
+    assert len(job["outputs"]) == 1 and len(saved_files(stack, job_id)) == 1
+
+
+@pytest.mark.slow
+def test_engine_down_jobs_wait_then_run(tmp_path, redis_url):
+    sim = start_simulator(tmp_path / "sim", "--node-ms", "0", "--step-ms", "5")
+    settings = make_settings(tmp_path, redis_url, sim.url)
+    built = build_stack(settings, redis_url, sim.url)
+    try:
+        worker = built.start_worker()
+        wait_until(lambda: worker.monitor.online, 5, "engine online")
+        sim.stop()
+        # Claimed before the worker noticed: it waits for the engine, it is not failed.
+        waiting = built.create_job()
+        wait_until(lambda: not worker.monitor.online, 5, "engine seen offline")
+        wait_until(lambda: waiting in worker.slots, 5, "first job claimed")
+        queued = built.create_job()  # while the engine is down nothing more is claimed
+        sim.popen.wait(5)
+        wait_until(lambda: built.queue.length() == 1, 3, "second job left queued")
+        assert built.repo.get(waiting)["status"] == "processing"
+        assert built.repo.get(queued)["status"] == "queued"
+        assert built.queue.location(queued) == "queued"
+        sim = start_simulator(tmp_path / "sim", "--node-ms", "0", "--step-ms", "5", port=sim.port)
+        for job_id in (waiting, queued):
+            assert built.wait_status(job_id, timeout=20)["status"] == "finished"
+    finally:
+        teardown(built)
+        sim.stop()
+
+
+@pytest.mark.slow
+def test_engine_lost_mid_job_fails_after_the_engine_wait(tmp_path, redis_url):
+    sim = start_simulator(tmp_path / "sim", "--node-ms", "0", "--step-ms", "5")
+    settings = make_settings(tmp_path, redis_url, sim.url, ENGINE_WAIT_S=2)
+    built = build_stack(settings, redis_url, sim.url)
+    try:
+        sim_config(sim.url, faults={"stall_at_node": "KSampler"})
+        job_id = built.create_job()
+        built.start_worker()
+        wait_until(lambda: built.repo.get(job_id)["prompt_id"], 10, "prompt submitted")
+        sim.stop(sig_kill=True)
+        job = built.wait_status(job_id, timeout=20)
+        assert job["status"] == "failed" and job["error"] == "engine unreachable for 2 s"
+    finally:
+        teardown(built)
+        sim.stop()
+
+
+@pytest.mark.chaos
+def test_killed_worker_process_is_replaced_with_one_result_set(tmp_path, redis_url, sim_url):
+    sim_config(sim_url, step_ms=250)
+    settings = make_settings(tmp_path, redis_url, sim_url, HEARTBEAT_TTL_S=2)
+    built = build_stack(settings, redis_url, sim_url)
+    env = {**os.environ, **built.env(WORKER_ID="doomed", HEARTBEAT_TTL_S="2")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        job_id = built.create_job(batch_size=2)
+        wait_until(lambda: built.repo.get(job_id)["prompt_id"], 20, "prompt submitted")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        assert built.repo.get(job_id)["status"] == "processing"
+        built.start_worker()
+        job = built.wait_status(job_id, timeout=30)
+        assert job["status"] == "finished" and job["attempt"] == 2
+        assert len(job["outputs"]) == 2 and len(saved_files(built, job_id)) == 2
+        assert sorted(p.name for p in built.storage.outputs.glob(f"{job_id}_*.png")) == [
+            f"{job_id}_0.png",
+            f"{job_id}_1.png",
+        ]
+        log = (tmp_path / "logs" / "worker.log").read_text()
+        assert f"job={job_id} state=processing" in log
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        teardown(built)
+
+
+def test_poison_job_fails_after_max_attempts(stack):
+    job_id = stack.create_job()
+    repo: JobRepository = stack.repo
+    for n in range(stack.settings.max_attempts):
+        assert repo.claim(job_id, f"crashed-{n}") == n + 1
+    worker = stack.start_worker()
+    job = stack.wait_status(job_id, timeout=10)
+    assert job["status"] == "failed" and "attempts" in job["error"]
+    wait_until(lambda: worker.outcomes.get(job_id) == "skipped", 5, "poison skipped")
+    assert stack.sim(f"/history/{job_id}") == {}

@@ -1,0 +1,124 @@
+"""Telling the world about one job: live state in Redis, events for the SSE stream, SQL progress.
+
+Progress updates arrive from the WebSocket thread many times a second; only visible changes
+(a new integer percentage or a new node) are published, at most `max_rate` per second, and
+SQL gets the progress only every `sql_every` percent (it is the slow, durable copy).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import redis as redis_lib
+
+from studio_core.events import EventBus
+from studio_core.jobs import JobRepository, to_public
+from studio_core.live import LiveState
+from worker.comfy_watch import PromptWatch
+
+logger = logging.getLogger(__name__)
+
+
+def node_label(graph: dict, node_id: str | None) -> str | None:
+    """A readable name for a graph node: its title, else its class, else its id."""
+    if node_id is None:
+        return None
+    node = graph.get(str(node_id)) or {}
+    title = (node.get("_meta") or {}).get("title")
+    return title or node.get("class_type") or str(node_id)
+
+
+class JobReporter:
+    """Publishes one attempt's state changes; thread-safe (WS thread + job thread)."""
+
+    def __init__(
+        self,
+        job: dict,
+        attempt: int,
+        *,
+        repo: JobRepository,
+        live: LiveState,
+        events: EventBus,
+        worker_id: str,
+        max_rate: float = 10.0,
+        sql_every: int = 25,
+    ):
+        self.job = dict(job)
+        self.job_id = job["id"]
+        self.attempt = attempt
+        self.repo = repo
+        self.live = live
+        self.events = events
+        self.worker_id = worker_id
+        self.min_gap = 1.0 / max_rate
+        self.sql_every = sql_every
+        self.progress = 0
+        self.graph: dict = {}
+        self._node: str | None = None
+        self._step: dict | None = None
+        self._last_sent = 0.0
+        self._sql_progress = int(job.get("progress") or 0)
+        self._lock = threading.Lock()
+
+    def started(self) -> None:
+        """The attempt began: processing, progress kept from any earlier attempt."""
+        self.job.update(status="processing", attempt=self.attempt)
+        self.progress = int(self.job.get("progress") or 0)
+        self._send(status="processing", queue_position=None, worker=self.worker_id)
+
+    def on_watch_update(self, watch: PromptWatch) -> None:
+        """WS callback: publish when the integer progress or the node changed (rate-limited)."""
+        if watch.done:
+            return  # the terminal state is published by the job thread, with the outputs
+        progress, node, step = watch.progress, watch.current_node, watch.step
+        with self._lock:
+            label = node_label(self.graph, node)
+            step_dict = {"value": step[0], "max": step[1]} if step else None
+            changed = progress > self.progress or label != self._node or step_dict != self._step
+            if not changed or time.monotonic() - self._last_sent < self.min_gap:
+                return
+            self.progress = max(self.progress, progress)
+            self._node, self._step = label, step_dict
+            self._last_sent = time.monotonic()
+            persist = self.progress >= self._sql_progress + self.sql_every
+            if persist:
+                self._sql_progress = self.progress
+        if persist:
+            self.repo.set_progress(self.job_id, self.attempt, self.progress)
+        self._send()
+
+    def terminal(self) -> dict:
+        """Publish the job's final row from SQL (finished, failed or cancelled); returns it."""
+        job = self.repo.get(self.job_id)
+        self.publish_row(job, self.live, self.events)
+        return job
+
+    @staticmethod
+    def publish_row(job: dict, live: LiveState, events: EventBus) -> None:
+        """Mirror a job row's status into live state and send it as an event."""
+        try:
+            live.update(job["id"], status=job["status"], progress=job.get("progress") or 0)
+            events.publish_job(job["user_id"], to_public(job))
+        except redis_lib.RedisError as exc:
+            # SQL already holds the truth; clients re-read it when they reconnect.
+            logger.warning("job=%s publish failed error=%s", job["id"], exc)
+
+    def _send(self, **extra: Any) -> None:
+        with self._lock:
+            live = {
+                "progress": self.progress,
+                "current_node": self._node,
+                "step_value": self._step["value"] if self._step else None,
+                "step_max": self._step["max"] if self._step else None,
+            }
+            public_live = {"progress": self.progress, "current_node": self._node}
+            public_live["step"] = self._step
+            job = dict(self.job)
+        try:
+            self.live.update(self.job_id, **live, **extra)
+            self.events.publish_job(job["user_id"], to_public(job, live=public_live))
+        except redis_lib.RedisError as exc:
+            logger.warning("job=%s live update failed error=%s", self.job_id, exc)

@@ -1,0 +1,264 @@
+"""The Worker: claims jobs for one ComfyUI backend and keeps up to MAX_INFLIGHT of them running.
+
+Threads: the main loop (claims), a small pool (one thread per job in flight), housekeeping
+(heartbeat, reaping, reconcile, retention), the engine probe, the cancel listener, and the
+ComfyUI client's WebSocket router. Build it with `Worker(settings)` and call `run()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import redis as redis_lib
+
+from studio_core.catalog import Catalog
+from studio_core.config import ConfigError, Settings
+from studio_core.db import make_engine
+from studio_core.engines import EngineRegistry
+from studio_core.events import EventBus
+from studio_core.jobs import JobRepository
+from studio_core.live import LiveState
+from studio_core.queue import Claim, JobQueue
+from studio_core.storage import StoragePaths
+from worker.cancel_listener import CancelListener
+from worker.comfy_client import ComfyClient
+from worker.engine_probe import EngineMonitor, retry_delay
+from worker.job_flow import JobSlot
+from worker.job_runner import JobRunner, JobServices
+from worker.worker_chores import build_chores
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerTuning:
+    """Timings that are not user settings; tests shrink them."""
+
+    claim_wait_s: float = 1.0  # longest block in queue.claim (the loop stays responsive)
+    http_timeout_s: float = 10.0  # every ComfyUI HTTP call
+    poll_interval_s: float = 2.0  # /history polls while a prompt runs (WS loss safety net)
+    probe_interval_s: float = 30.0  # engine probe while online
+    probe_backoff_cap_s: float = 10.0  # longest pause between probes while offline
+    reconcile_interval_s: float = 60.0  # SQL -> Redis reconcile even without an epoch change
+    cancel_sweep_s: float = 2.0  # re-check cancel flags of jobs in flight (pub/sub is lossy)
+    retention_interval_s: float = 3600.0
+    grace_s: float = 10.0  # on stop: how long in-flight jobs may finish before handing back
+
+
+class Worker:
+    """One worker process's state: services, jobs in flight, and the threads that run them."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        tuning: WorkerTuning | None = None,
+        catalog: Catalog | None = None,
+        comfyui_url: str | None = None,
+    ):
+        if not settings.redis_url:
+            raise ConfigError("REDIS_URL must be set for the worker (the launcher sets it)")
+        self.settings = settings
+        self.tuning = tuning or WorkerTuning()
+        self.worker_id = settings.worker_id
+        self.comfyui_url = comfyui_url or settings.comfyui_urls[0]
+        self.redis = redis_lib.Redis.from_url(
+            settings.redis_url,
+            socket_timeout=10,
+            socket_connect_timeout=5,
+            health_check_interval=30,
+        )
+        self.db = make_engine(settings.database_url)
+        self.repo = JobRepository(self.db, settings.max_attempts)
+        self.queue = JobQueue(self.redis)
+        self.live = LiveState(self.redis)
+        self.events = EventBus(self.redis)
+        self.storage = StoragePaths(settings.storage_dir).ensure()
+        self.client = ComfyClient(
+            self.comfyui_url,
+            self.worker_id,
+            timeout=self.tuning.http_timeout_s,
+            poll_interval=self.tuning.poll_interval_s,
+        )
+        self.monitor = EngineMonitor(
+            self.client,
+            EngineRegistry(self.redis),
+            self.worker_id,
+            interval=self.tuning.probe_interval_s,
+            backoff_cap=self.tuning.probe_backoff_cap_s,
+        )
+        self.runner = JobRunner(
+            JobServices(
+                worker_id=self.worker_id,
+                client=self.client,
+                monitor=self.monitor,
+                repo=self.repo,
+                queue=self.queue,
+                live=self.live,
+                events=self.events,
+                catalog=catalog or Catalog.load(),
+                storage=self.storage,
+                job_timeout_s=settings.job_timeout_s,
+                engine_wait_s=settings.engine_wait_s,
+                thumb_px=settings.thumb_px,
+            )
+        )
+        self.cancels = CancelListener(self.redis, self.queue.cancel_channel, self.on_cancel)
+        self.housekeeping = build_chores(self)
+        self.slots: dict[str, JobSlot] = {}
+        self.outcomes: dict[str, str] = {}  # job id -> last outcome (logs, tests)
+        self.state = "starting"
+        self.loop_tick = time.monotonic()
+        self._slots_changed = threading.Condition()
+        self._stop = threading.Event()
+        self.stopped = threading.Event()
+        self._pool = ThreadPoolExecutor(settings.max_inflight, thread_name_prefix="job")
+
+    # ---- life cycle ------------------------------------------------------------------
+    def request_stop(self) -> None:
+        """Ask the worker to stop (signal-safe: only sets a flag)."""
+        self._stop.set()
+
+    def run(self) -> None:
+        """Start the helper threads, claim jobs until asked to stop, then shut down cleanly."""
+        logger.info(
+            "worker start id=%s comfyui=%s inflight=%s pid=%s",
+            self.worker_id,
+            self.comfyui_url,
+            self.settings.max_inflight,
+            os.getpid(),
+        )
+        try:
+            self.cancels.start()
+            self.monitor.start()
+            self.housekeeping.start()
+            self._loop()
+        finally:
+            self._shutdown()
+
+    def _loop(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            self.loop_tick = time.monotonic()
+            if not self.monitor.online:
+                self.state = "engine_offline"  # leave jobs queued for workers whose engine is up
+                self.monitor.wait_online(0.5)
+                continue
+            with self._slots_changed:
+                if len(self.slots) >= self.settings.max_inflight:
+                    self.state = "busy"
+                    self._slots_changed.wait(0.5)
+                    continue
+            self.state = "running" if self.slots else "idle"
+            try:
+                claim = self.queue.claim(
+                    self.worker_id,
+                    timeout=self.tuning.claim_wait_s,
+                    lease=self.settings.heartbeat_ttl_s,
+                )
+            except redis_lib.RedisError as exc:
+                failures += 1
+                logger.warning("worker claim failed error=%s", exc)
+                self._stop.wait(retry_delay(failures, 5.0))
+                continue
+            failures = 0
+            if claim is not None:
+                self._start_job(claim)
+
+    def _start_job(self, claim: Claim) -> None:
+        slot = JobSlot(claim.job_id, claim.user_id)
+        with self._slots_changed:
+            self.slots[claim.job_id] = slot
+        self._pool.submit(self._run_job, claim, slot)
+
+    def _run_job(self, claim: Claim, slot: JobSlot) -> None:
+        try:
+            self.outcomes[claim.job_id] = self.runner.run(claim, slot)
+        except Exception:
+            # A bug or SQL outage: give the job back so another attempt (or worker) runs it.
+            logger.exception("job=%s crashed in worker; requeueing", claim.job_id)
+            self.outcomes[claim.job_id] = "error"
+            try:
+                self.queue.requeue(self.worker_id, claim.job_id)
+            except redis_lib.RedisError as exc:
+                logger.warning("job=%s requeue failed (reaper will) error=%s", claim.job_id, exc)
+        finally:
+            with self._slots_changed:
+                self.slots.pop(claim.job_id, None)
+                self._slots_changed.notify_all()
+
+    def _shutdown(self) -> None:
+        self.state = "stopping"
+        logger.info("worker stopping id=%s in_flight=%s", self.worker_id, list(self.slots))
+        self._wait_slots(self.tuning.grace_s)
+        with self._slots_changed:
+            remaining = list(self.slots.values())
+        for slot in remaining:
+            slot.handing_back.set()
+            slot.interrupt_wait("worker stopping")
+        self._wait_slots(self.tuning.http_timeout_s + 5)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        try:
+            # Whatever is still claimed goes back to the queue at once (no heartbeat lapse).
+            self.queue.retire(self.worker_id)
+        except redis_lib.RedisError as exc:
+            logger.warning("worker retire failed (reaper will requeue) error=%s", exc)
+        self.housekeeping.stop()
+        self.cancels.stop()
+        self.monitor.stop()
+        self.client.close()
+        self.live.close()
+        self.db.dispose()
+        self.redis.close()
+        self.state = "stopped"
+        self.stopped.set()
+        logger.info("worker stopped id=%s", self.worker_id)
+
+    def _wait_slots(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self._slots_changed:
+            while self.slots and time.monotonic() < deadline:
+                self._slots_changed.wait(deadline - time.monotonic())
+
+    # ---- called by other threads -------------------------------------------------------
+    def on_cancel(self, job_id: str) -> None:
+        """A cancel was requested: stop the job if it is ours (queued ones never reach us)."""
+        with self._slots_changed:
+            slot = self.slots.get(job_id)
+        if slot is None or slot.cancel_requested.is_set():
+            return
+        logger.info("job=%s cancel requested submitted=%s", job_id, slot.submitted)
+        slot.cancel_requested.set()
+        self.runner.cancel_in_comfy(slot)
+
+    def heartbeat_info(self) -> dict:
+        """What this worker is doing, for the heartbeat record."""
+        with self._slots_changed:
+            jobs = [slot.summary() for slot in self.slots.values()]
+        info = self.monitor.info
+        return {
+            "state": self.state,
+            "backend": self.comfyui_url,
+            "engine_online": self.monitor.online,
+            "engine_version": info.version if info else None,
+            "simulator": bool(info and info.simulator),
+            "jobs": jobs,
+            "max_inflight": self.settings.max_inflight,
+            "pid": os.getpid(),
+            "version": studio_version(),
+        }
+
+
+def studio_version() -> str:
+    """The installed studio version (or "dev" when running from a bare checkout)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("comfyui-studio")
+    except PackageNotFoundError:
+        return "dev"
