@@ -1,7 +1,7 @@
 """The Flask backend: `create_app()` builds one app; `python -m backend` serves it.
 
-    create_app(test_config)   settings, migrations, Redis, services, security, limits,
-                              metrics, blueprints (backend/api/), JSON errors
+create_app(test_config)   settings, migrations, Redis, services, security, limits,
+                          metrics, blueprints (backend/api/), JSON errors
 """
 
 from __future__ import annotations

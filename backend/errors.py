@@ -73,20 +73,32 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(REDIS_OUTAGES[0])
     @app.errorhandler(REDIS_OUTAGES[1])
     def handle_redis_outage(exc: Exception):
-        logger.error("redis unavailable method=%s path=%s error=%s", request.method,
-                     request.path, exc)
-        return error_response(503, "redis_unavailable",
-                              "The queue service (Redis) is unavailable; retry shortly.",
-                              OUTAGE_RETRY_AFTER)
+        logger.error(
+            "redis unavailable method=%s path=%s error=%s", request.method, request.path, exc
+        )
+        return error_response(
+            503,
+            "redis_unavailable",
+            "The queue service (Redis) is unavailable; retry shortly.",
+            OUTAGE_RETRY_AFTER,
+        )
 
     @app.errorhandler(DB_OUTAGES[0])
     @app.errorhandler(DB_OUTAGES[1])
     @app.errorhandler(DB_OUTAGES[2])
     def handle_db_outage(exc: Exception):
-        logger.error("database unavailable method=%s path=%s error=%s", request.method,
-                     request.path, str(exc).splitlines()[0])
-        return error_response(503, "database_unavailable",
-                              "The database is unavailable; retry shortly.", OUTAGE_RETRY_AFTER)
+        logger.error(
+            "database unavailable method=%s path=%s error=%s",
+            request.method,
+            request.path,
+            str(exc).splitlines()[0],
+        )
+        return error_response(
+            503,
+            "database_unavailable",
+            "The database is unavailable; retry shortly.",
+            OUTAGE_RETRY_AFTER,
+        )
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

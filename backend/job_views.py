@@ -148,4 +148,3 @@ def delete_job(
         logger.warning("live state not cleared job=%s error=%s", job_id, exc)
     logger.info("job deleted job=%s files=%s", job_id, removed)
     return removed
-

@@ -99,7 +99,11 @@ def init_app(app: Flask, snapshot: Callable[[], dict]) -> CollectorRegistry:
         endpoint = request.endpoint or "unmatched"
         requests_total.labels(endpoint, request.method, str(response.status_code)).inc()
         latency.labels(endpoint, request.method).observe(elapsed)
-        level = logging.DEBUG if endpoint in QUIET_ENDPOINTS and response.status_code < 400 else logging.INFO
+        level = (
+            logging.DEBUG
+            if endpoint in QUIET_ENDPOINTS and response.status_code < 400
+            else logging.INFO
+        )
         logger.log(
             level,
             "request method=%s path=%s status=%s ms=%.1f ip=%s",

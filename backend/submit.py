@@ -87,7 +87,9 @@ def parse_body(body: Any, files: Mapping[str, bytes] | None = None, key: str | N
     refs = _json_object(body.get("images"), "images")
     for slot, ref in refs.items():
         if ref is not None and not isinstance(ref, str):
-            raise InvalidInput("an image must be an upload id or a data URL", field=f"images.{slot}")
+            raise InvalidInput(
+                "an image must be an upload id or a data URL", field=f"images.{slot}"
+            )
     return Submission(
         tool_id=tool_id,
         fields=merged,

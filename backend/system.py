@@ -106,8 +106,13 @@ class SystemStatus:
             "queued_jobs": active.get("queued", 0),
             "workers": workers,
             "backends": [
-                {"url": e.url, "online": e.online, "simulator": e.simulator, "version": e.version,
-                 "error": e.error}
+                {
+                    "url": e.url,
+                    "online": e.online,
+                    "simulator": e.simulator,
+                    "version": e.version,
+                    "error": e.error,
+                }
                 for e in engines
             ],
             "jobs_by_status": self.counts.get(),
@@ -144,7 +149,11 @@ class SystemStatus:
         healthy = all(v == "ok" for v in components.values())
         status = "ok" if healthy else ("degraded" if core_ok else "down")
         return (
-            {"status": status, "components": components, "demo_mode": demo_mode(self.studio, engines)},
+            {
+                "status": status,
+                "components": components,
+                "demo_mode": demo_mode(self.studio, engines),
+            },
             healthy,
         )
 

@@ -167,8 +167,13 @@ class Worker:
                 self._stop.wait(retry_delay(failures, 5.0))
                 continue
             failures = 0
-            if claim is not None:
-                self._start_job(claim)
+            if claim is None:
+                continue
+            if not self.monitor.online:
+                # The engine went away while we blocked in claim(): let another worker have it.
+                self.queue.requeue(self.worker_id, claim.job_id, front=True)
+                continue
+            self._start_job(claim)
 
     def _start_job(self, claim: Claim) -> None:
         slot = JobSlot(claim.job_id, claim.user_id)

@@ -49,9 +49,7 @@ def status(job_id: str):
 def cancel(job_id: str):
     """Cancel a queued or running job; idempotent."""
     s = studio()
-    return cancel_job(
-        s.repo, s.queue, s.live, s.events, _presenter(), job_id, current_user_id()
-    )
+    return cancel_job(s.repo, s.queue, s.live, s.events, _presenter(), job_id, current_user_id())
 
 
 @bp.get("/jobs")

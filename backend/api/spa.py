@@ -65,7 +65,9 @@ def method_not_allowed(exc: MethodNotAllowed):
         except HTTPException:  # no match, wrong method, or a redirect: not only the SPA
             endpoint = None
         if endpoint == "spa.asset":
-            return error_response(404, "not_found", f"no API endpoint {request.method} {request.path}")
+            return error_response(
+                404, "not_found", f"no API endpoint {request.method} {request.path}"
+            )
     response = error_response(405, "method_not_allowed", "method not allowed for this URL")
     if exc.valid_methods:
         response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))

@@ -85,8 +85,9 @@ def services(app):
         return _studio()
 
 
-def publish_engine(app, *, online=True, simulator=True, url="http://gpu1:8188", models=None,
-                   nodes=None, ttl=60):
+def publish_engine(
+    app, *, online=True, simulator=True, url="http://gpu1:8188", models=None, nodes=None, ttl=60
+):
     """Play a worker that saw its engine: every node and model the catalog needs, by default."""
     s = services(app)
     if nodes is None:
@@ -98,8 +99,14 @@ def publish_engine(app, *, online=True, simulator=True, url="http://gpu1:8188", 
                 models.setdefault(folder, set()).update(files)
         models = {k: sorted(v) for k, v in models.items()}
     s.engines.publish(
-        EngineInfo(url=url, online=online, simulator=simulator, node_classes=frozenset(nodes),
-                   models=models, worker_id="w1"),
+        EngineInfo(
+            url=url,
+            online=online,
+            simulator=simulator,
+            node_classes=frozenset(nodes),
+            models=models,
+            worker_id="w1",
+        ),
         ttl,
     )
 
@@ -116,8 +123,9 @@ def finish_job(app, job_id: str, images: int = 1, worker: str = "w1") -> None:
 
 def submit(client, body=None, **kwargs):
     """POST /api/generate with a JSON body."""
-    return client.post("/api/generate", json=body or {"workflow": "text_to_image",
-                                                      "prompt": "a cat"}, **kwargs)
+    return client.post(
+        "/api/generate", json=body or {"workflow": "text_to_image", "prompt": "a cat"}, **kwargs
+    )
 
 
 __all__ = ["LOCAL_USER_ID", "finish_job", "png_bytes", "publish_engine", "services", "submit"]

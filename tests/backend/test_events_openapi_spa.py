@@ -11,7 +11,7 @@ import requests
 from waitress.server import create_server
 
 from backend.openapi_doc import openapi_document
-from tests.backend.conftest import services, submit
+from tests.backend.conftest import services
 
 
 @pytest.fixture
@@ -49,32 +49,29 @@ def test_sse_delivers_job_events_and_pings(live_server, app):
         job = {"job_id": "j1", "status": "processing", "progress": 30, "inputs": {"input": "u1"}}
         services(app).events.publish_job(1, job)
         services(app).events.publish_job(2, {**job, "job_id": "someone-else"})
-        seen_ping = False
+        pings, jobs = 0, []
         for frame in frames:
             if frame == [": ping"]:
-                seen_ping = True
-                if job_frame_seen:
-                    break
-                continue
-            assert frame[0] == "event: job"
-            data = json.loads(frame[1].removeprefix("data: "))
-            assert data["job_id"] == "j1" and data["progress"] == 30
-            assert data["inputs"] == {"input": {"upload_id": "u1", "url": "/api/uploads/u1"}}
-            job_frame_seen = True
-            if seen_ping:
+                pings += 1
+            else:
+                assert frame[0] == "event: job"
+                jobs.append(json.loads(frame[1].removeprefix("data: ")))
+            if pings >= 2 and jobs:
                 break
-        assert seen_ping and job_frame_seen
-
-
-job_frame_seen = False
+        assert [j["job_id"] for j in jobs] == ["j1"]  # not the other user's job
+        assert jobs[0]["progress"] == 30 and jobs[0]["preview_url"] is None
+        assert jobs[0]["inputs"] == {"input": {"upload_id": "u1", "url": "/api/uploads/u1"}}
 
 
 def test_sse_streams_submitted_jobs(live_server):
     with requests.get(f"{live_server}/api/events", stream=True, timeout=5) as resp:
         frames = _frames(resp)
         next(frames)
-        posted = requests.post(f"{live_server}/api/generate",
-                               json={"workflow": "text_to_image", "prompt": "sse"}, timeout=5)
+        posted = requests.post(
+            f"{live_server}/api/generate",
+            json={"workflow": "text_to_image", "prompt": "sse"},
+            timeout=5,
+        )
         assert posted.status_code == 202
         for frame in frames:
             if frame[0] == "event: job":
@@ -138,7 +135,7 @@ def test_unknown_api_post_is_404_json(client):
 
 
 def test_generate_round_trip_over_http(live_server):
-    resp = requests.post(f"{live_server}/api/generate", json={"prompt": "legacy default tool"},
-                         timeout=5)
+    resp = requests.post(
+        f"{live_server}/api/generate", json={"prompt": "legacy default tool"}, timeout=5
+    )
     assert resp.status_code == 202 and resp.json()["job"]["tool"] == "text_to_image"
-    assert submit  # the helper is shared with the test-client tests

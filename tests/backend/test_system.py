@@ -11,7 +11,9 @@ from tests.services import free_port
 
 
 def _availability(client) -> dict:
-    return {t["id"]: t["availability"]["status"] for t in client.get("/api/tools").get_json()["tools"]}
+    return {
+        t["id"]: t["availability"]["status"] for t in client.get("/api/tools").get_json()["tools"]
+    }
 
 
 def test_tools_without_engine_info_are_engine_offline(client):
@@ -35,9 +37,15 @@ def test_tools_labels_in_one_language(client):
 
 
 def test_models_come_from_online_engines(client, app):
-    assert client.get("/api/models").get_json() == {"models": [], "unet_models": [], "by_folder": {}}
-    publish_engine(app, models={"checkpoints": ["b.safetensors", "a.ckpt"],
-                                "diffusion_models": ["z.safetensors"]})
+    assert client.get("/api/models").get_json() == {
+        "models": [],
+        "unet_models": [],
+        "by_folder": {},
+    }
+    publish_engine(
+        app,
+        models={"checkpoints": ["b.safetensors", "a.ckpt"], "diffusion_models": ["z.safetensors"]},
+    )
     body = client.get("/api/models").get_json()
     assert body["models"] == ["a.ckpt", "b.safetensors"]
     assert body["unet_models"] == ["z.safetensors"]
@@ -58,7 +66,10 @@ def test_metrics_document(client, app, redis_client):
     assert body["queue_length"] == 1 and body["active_jobs"] == 1
     assert body["worker_status"] == "online" and body["demo_mode"] is True
     assert body["workers"][0] == {
-        "id": "w1", "online": True, "backend": "http://gpu1:8188", "jobs": 1,
+        "id": "w1",
+        "online": True,
+        "backend": "http://gpu1:8188",
+        "jobs": 1,
         "last_seen": body["workers"][0]["last_seen"],
     }
     assert body["backends"][0]["url"] == "http://gpu1:8188" and body["backends"][0]["online"]
@@ -71,7 +82,11 @@ def test_health_and_probes(client, app):
     resp = client.get("/health")
     assert resp.status_code == 503  # no worker, no engine yet
     assert resp.get_json()["components"] == {
-        "database": "ok", "redis": "ok", "workers": "down", "comfyui": "down"}
+        "database": "ok",
+        "redis": "ok",
+        "workers": "down",
+        "comfyui": "down",
+    }
     services(app).queue.heartbeat("w1", {})
     publish_engine(app, simulator=False)
     resp = client.get("/health")
@@ -119,7 +134,10 @@ def test_prometheus_text(client, app):
     text = client.get("/metrics")
     assert text.mimetype == "text/plain"
     body = text.get_data(as_text=True)
-    assert 'studio_http_requests_total{endpoint="jobs.generate",method="POST",status="202"} 1.0' in body
+    assert (
+        'studio_http_requests_total{endpoint="jobs.generate",method="POST",status="202"} 1.0'
+        in body
+    )
     assert "studio_http_request_duration_seconds_bucket" in body
     assert 'studio_jobs{status="finished"} 1.0' in body
     assert "studio_queue_depth 0.0" in body
@@ -169,8 +187,10 @@ def test_security_headers_on_every_response(client, path):
 
 
 def test_cors_only_for_configured_origins(make_app, client):
-    assert "Access-Control-Allow-Origin" not in client.get(
-        "/api/jobs", headers={"Origin": "https://evil.example"}).headers
+    assert (
+        "Access-Control-Allow-Origin"
+        not in client.get("/api/jobs", headers={"Origin": "https://evil.example"}).headers
+    )
     app = make_app(CORS_ORIGINS="https://studio.example")
     cors = app.test_client()
     ok = cors.get("/api/jobs", headers={"Origin": "https://studio.example"})
@@ -186,8 +206,13 @@ def test_production_refuses_a_missing_or_default_secret(make_app, secret):
         overrides["SECRET_KEY"] = secret
     with pytest.raises(ConfigError):
         make_app(**overrides)
-    assert make_app(STUDIO_ENV="production", SECRET_KEY="x" * 32).test_client().get(
-        "/livez").status_code == 200
+    assert (
+        make_app(STUDIO_ENV="production", SECRET_KEY="x" * 32)
+        .test_client()
+        .get("/livez")
+        .status_code
+        == 200
+    )
 
 
 def test_missing_redis_url_is_a_config_error(make_app):

@@ -12,7 +12,7 @@ from tests.worker.test_worker_support import (  # noqa: F401 - fixtures
     make_settings,
     png,
     sim_config,
-    stack,
+    stack_fixture,
     subscribe_events,
     teardown,
     wait_until,
@@ -26,7 +26,9 @@ def assert_outputs_stored(stack, job: dict, count: int) -> None:
     assert len(job["outputs"]) == count
     for n, out in enumerate(job["outputs"]):
         assert out["idx"] == n and out["filename"] == f"{job['id']}_{n}.png"
-        assert sniff_format(stack.storage.resolve(f"outputs/{out['filename']}").read_bytes()) == "PNG"
+        assert (
+            sniff_format(stack.storage.resolve(f"outputs/{out['filename']}").read_bytes()) == "PNG"
+        )
         thumb = stack.storage.resolve(f"outputs/thumbs/{out['thumb_filename']}").read_bytes()
         assert sniff_format(thumb) == "WEBP"
 

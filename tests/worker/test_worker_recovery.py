@@ -16,7 +16,7 @@ from tests.worker.test_worker_support import (  # noqa: F401 - fixtures
     build_stack,
     make_settings,
     sim_config,
-    stack,
+    stack_fixture,
     teardown,
     wait_until,
 )

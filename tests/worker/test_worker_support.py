@@ -172,8 +172,8 @@ def build_stack(settings: Settings, redis_url: str, sim_url: str, engine=None):
     )
 
 
-@pytest.fixture
-def stack(tmp_path, redis_url, sim_url):
+@pytest.fixture(name="stack")
+def stack_fixture(tmp_path, redis_url, sim_url):
     """A studio stack on SQLite + the private Redis + the session simulator."""
     built = build_stack(make_settings(tmp_path, redis_url, sim_url), redis_url, sim_url)
     yield built
