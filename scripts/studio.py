@@ -36,7 +36,7 @@ def _deps_fingerprint() -> str:
 
 def ensure_venv() -> None:
     """Create .venv and install the project with its dev extras when missing or stale."""
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 - runs on any python3, before the venv
         sys.exit("ComfyUI Studio needs Python 3.10 or newer")
     if not VENV_PY.exists():
         print("studio: creating virtual environment in .venv", flush=True)
@@ -47,7 +47,9 @@ def ensure_venv() -> None:
     print("studio: installing dependencies into .venv", flush=True)
     pip = [str(VENV_PY), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     subprocess.check_call([*pip, "--upgrade", "pip", "setuptools", "wheel"])
-    constraints = ["-c", str(ROOT / "requirements.lock")] if (ROOT / "requirements.lock").exists() else []
+    constraints = (
+        ["-c", str(ROOT / "requirements.lock")] if (ROOT / "requirements.lock").exists() else []
+    )
     subprocess.check_call([*pip, *constraints, "-e", f"{ROOT}[dev]"])
     STAMP.write_text(wanted)
 

@@ -32,32 +32,46 @@ class EngineInfo:
 
     def to_json(self) -> str:
         """Serialise for Redis."""
-        return json.dumps({
-            "url": self.url, "online": self.online, "simulator": self.simulator,
-            "version": self.version, "node_classes": sorted(self.node_classes),
-            "models": self.models, "worker_id": self.worker_id,
-            "checked_at": self.checked_at, "error": self.error,
-        })
+        return json.dumps(
+            {
+                "url": self.url,
+                "online": self.online,
+                "simulator": self.simulator,
+                "version": self.version,
+                "node_classes": sorted(self.node_classes),
+                "models": self.models,
+                "worker_id": self.worker_id,
+                "checked_at": self.checked_at,
+                "error": self.error,
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str | bytes) -> EngineInfo:
         """Parse what `to_json` wrote."""
         data = json.loads(text)
         return cls(
-            url=data["url"], online=bool(data.get("online")),
-            simulator=bool(data.get("simulator")), version=data.get("version"),
+            url=data["url"],
+            online=bool(data.get("online")),
+            simulator=bool(data.get("simulator")),
+            version=data.get("version"),
             node_classes=frozenset(data.get("node_classes") or ()),
             models={k: list(v) for k, v in (data.get("models") or {}).items()},
-            worker_id=data.get("worker_id"), checked_at=float(data.get("checked_at") or 0),
+            worker_id=data.get("worker_id"),
+            checked_at=float(data.get("checked_at") or 0),
             error=data.get("error"),
         )
 
     def public_dict(self) -> dict:
         """What the HUD and /api/metrics show (no model lists)."""
         return {
-            "url": self.url, "online": self.online, "simulator": self.simulator,
-            "version": self.version, "worker_id": self.worker_id,
-            "checked_at": self.checked_at, "error": self.error,
+            "url": self.url,
+            "online": self.online,
+            "simulator": self.simulator,
+            "version": self.version,
+            "worker_id": self.worker_id,
+            "checked_at": self.checked_at,
+            "error": self.error,
         }
 
 

@@ -1,19 +1,19 @@
 """The domain's exception tree. Each class carries the HTTP status the API answers with.
 
-    AppError (500, "internal")
-    ├── InvalidInput (400, "invalid_input")
-    │   ├── InvalidImage (400, "invalid_image")
-    │   └── UnknownTool (400, "unknown_tool")
-    ├── Unauthorized (401, "unauthorized")
-    ├── Forbidden (403, "forbidden")
-    ├── NotFound (404, "not_found")
-    │   └── JobNotFound (404, "job_not_found")
-    ├── Conflict (409, "conflict")
-    ├── PayloadTooLarge (413, "payload_too_large")
-    ├── UnsupportedMediaType (415, "unsupported_media_type")
-    ├── Unprocessable (422, "unprocessable")
-    └── ServiceUnavailable (503, "service_unavailable")
-        └── EngineUnavailable (503, "engine_unavailable")
+AppError (500, "internal")
+├── InvalidInput (400, "invalid_input")
+│   ├── InvalidImage (400, "invalid_image")
+│   └── UnknownTool (400, "unknown_tool")
+├── Unauthorized (401, "unauthorized")
+├── Forbidden (403, "forbidden")
+├── NotFound (404, "not_found")
+│   └── JobNotFound (404, "job_not_found")
+├── Conflict (409, "conflict")
+├── PayloadTooLarge (413, "payload_too_large")
+├── UnsupportedMediaType (415, "unsupported_media_type")
+├── Unprocessable (422, "unprocessable")
+└── ServiceUnavailable (503, "service_unavailable")
+    └── EngineUnavailable (503, "engine_unavailable")
 """
 
 from __future__ import annotations
@@ -25,8 +25,14 @@ class AppError(Exception):
     status = 500
     code = "internal"
 
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None,
-                 retry_after: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        retry_after: int | None = None,
+    ):
         super().__init__(message)
         self.message = message
         if code:

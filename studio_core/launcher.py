@@ -97,7 +97,9 @@ class Launcher:
         env.setdefault("PYTHONUNBUFFERED", "1")
         if not settings.secret_key:
             env["SECRET_KEY"] = persistent_secret(settings.storage_dir)
-        redis_url, self.redis_handle = ensure_redis(settings.redis_url, settings.storage_dir / "redis")
+        redis_url, self.redis_handle = ensure_redis(
+            settings.redis_url, settings.storage_dir / "redis"
+        )
         if self.redis_handle:
             logger.info("redis embedded url=%s data=%s", redis_url, settings.storage_dir / "redis")
         env["REDIS_URL"] = redis_url
@@ -119,9 +121,17 @@ class Launcher:
             if not engine_answers(sim_url):
                 self._add(
                     "comfyui-sim",
-                    [sys.executable, "-m", "comfyui_sim", "--host", "127.0.0.1",
-                     "--port", str(SIM_PORT),
-                     "--data-dir", str(self.settings.storage_dir / "comfyui_sim")],
+                    [
+                        sys.executable,
+                        "-m",
+                        "comfyui_sim",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(SIM_PORT),
+                        "--data-dir",
+                        str(self.settings.storage_dir / "comfyui_sim"),
+                    ],
                     env,
                 )
                 if not _wait_until(lambda: engine_answers(sim_url), 30):
@@ -129,7 +139,8 @@ class Launcher:
             logger.warning(
                 "demo mode: no ComfyUI answered at %s; the simulator at %s is the engine "
                 "(images are test patterns). Start ComfyUI and restart to use it.",
-                ",".join(urls), sim_url,
+                ",".join(urls),
+                sim_url,
             )
             return [sim_url]
         for url in urls:
@@ -166,7 +177,9 @@ class Launcher:
                 if child.popen and child.popen.poll() is not None and not self.stopping:
                     code = child.popen.returncode
                     child.restarts += 1
-                    logger.error("exited name=%s code=%s restarts=%s", child.name, code, child.restarts)
+                    logger.error(
+                        "exited name=%s code=%s restarts=%s", child.name, code, child.restarts
+                    )
                     time.sleep(RESTART_BACKOFF_S)
                     child.start()
             time.sleep(0.5)
@@ -198,8 +211,12 @@ def _http_ok(url: str) -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Parse flags, start the studio and supervise it until interrupted."""
     parser = argparse.ArgumentParser(prog="studio", description=__doc__.splitlines()[0])
-    parser.add_argument("--demo", choices=["auto", "on", "off"], default=None,
-                        help="use the ComfyUI simulator: auto = when no ComfyUI answers")
+    parser.add_argument(
+        "--demo",
+        choices=["auto", "on", "off"],
+        default=None,
+        help="use the ComfyUI simulator: auto = when no ComfyUI answers",
+    )
     args = parser.parse_args(argv)
     settings = load_settings()
     configure_logging("launcher", settings.log_dir)

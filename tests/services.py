@@ -81,11 +81,16 @@ def start_redis(workdir: Path, port: int | None = None) -> Proc:
     popen = subprocess.Popen(
         [
             redis_server_binary(),
-            "--port", str(port),
-            "--bind", "127.0.0.1",
-            "--save", "",
-            "--appendonly", "no",
-            "--dir", str(workdir),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -106,8 +111,18 @@ def start_simulator(workdir: Path, *args: str, port: int | None = None) -> Proc:
     workdir.mkdir(parents=True, exist_ok=True)
     log = open(workdir / "sim.log", "ab")  # noqa: SIM115 - closed with the process
     popen = subprocess.Popen(
-        [sys.executable, "-m", "comfyui_sim", "--host", "127.0.0.1", "--port", str(port),
-         "--data-dir", str(workdir), *args],
+        [
+            sys.executable,
+            "-m",
+            "comfyui_sim",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(workdir),
+            *args,
+        ],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
