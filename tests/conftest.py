@@ -66,3 +66,13 @@ def pytest_collection_modifyitems(config, items):
             if IN_CI:
                 raise pytest.UsageError("CI must set STUDIO_TEST_MYSQL_URL for mysql tests")
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def live_studio(tmp_path_factory):
+    """A whole studio on real processes (Redis, simulator, one worker, backend) for the session."""
+    from tests.live import start_live_studio
+
+    studio = start_live_studio(tmp_path_factory.mktemp("live"))
+    yield studio
+    studio.stop()
