@@ -1,0 +1,155 @@
+"""The queue's Lua scripts: every mutation of the waiting/claimed structures is one script,
+so it is atomic with respect to other claimers, reapers and cancels (see studio_core.queue).
+"""
+
+from __future__ import annotations
+
+_LUA_LIB = """
+local function ring_add(ring, uid, front)
+  if redis.call('LPOS', ring, uid) then return end
+  if front then redis.call('LPUSH', ring, uid) else redis.call('RPUSH', ring, uid) end
+end
+local function push_waiting(p, job, uid, front)
+  local ukey = p .. 'q:user:' .. uid
+  if front then redis.call('LPUSH', ukey, job) else redis.call('RPUSH', ukey, job) end
+  ring_add(p .. 'q:ring', uid, front)
+  redis.call('HSET', p .. 'q:where', job, 'queued')
+  redis.call('HSET', p .. 'q:owner', job, uid)
+  redis.call('INCR', p .. 'q:waiting')
+end
+local function ring_bell(p, bell_max)
+  redis.call('LPUSH', p .. 'q:bell', '1')
+  redis.call('LTRIM', p .. 'q:bell', 0, tonumber(bell_max) - 1)
+end
+"""
+
+# ARGV: prefix, job, uid, front, bell_max
+_ENQUEUE = (
+    _LUA_LIB
+    + """
+local p, job = ARGV[1], ARGV[2]
+if redis.call('HEXISTS', p .. 'q:where', job) == 1 then return 0 end
+push_waiting(p, job, ARGV[3], ARGV[4] == '1')
+ring_bell(p, ARGV[5])
+return 1
+"""
+)
+
+# ARGV: prefix, worker, lease_ms, lease_json. Pops the head user of the ring, takes that
+# user's oldest job and rotates the user to the tail (or drops it when it has no more).
+_CLAIM = """
+local p, worker = ARGV[1], ARGV[2]
+local ring = p .. 'q:ring'
+for _ = 1, redis.call('LLEN', ring) do
+  local uid = redis.call('LPOP', ring)
+  local ukey = p .. 'q:user:' .. uid
+  local job = redis.call('LPOP', ukey)
+  if job then
+    if redis.call('LLEN', ukey) > 0 then redis.call('RPUSH', ring, uid) end
+    redis.call('RPUSH', p .. 'q:processing:' .. worker, job)
+    redis.call('HSET', p .. 'q:where', job, 'claimed:' .. worker)
+    redis.call('DECR', p .. 'q:waiting')
+    redis.call('SADD', p .. 'workers', worker)
+    redis.call('SET', p .. 'worker:' .. worker, ARGV[4], 'PX', ARGV[3], 'NX')
+    return {job, uid}
+  end
+end
+return false
+"""
+
+# ARGV: prefix, worker, job
+_ACK = """
+local p, worker, job = ARGV[1], ARGV[2], ARGV[3]
+local n = redis.call('LREM', p .. 'q:processing:' .. worker, 1, job)
+if redis.call('HGET', p .. 'q:where', job) == 'claimed:' .. worker then
+  redis.call('HDEL', p .. 'q:where', job)
+  redis.call('HDEL', p .. 'q:owner', job)
+end
+return n
+"""
+
+# ARGV: prefix, worker, job, front, fallback uid, bell_max
+_REQUEUE = (
+    _LUA_LIB
+    + """
+local p, worker, job = ARGV[1], ARGV[2], ARGV[3]
+redis.call('LREM', p .. 'q:processing:' .. worker, 1, job)
+local where = redis.call('HGET', p .. 'q:where', job)
+if where and where ~= 'claimed:' .. worker then return 0 end
+local uid = redis.call('HGET', p .. 'q:owner', job)
+if not uid then uid = ARGV[5] end
+if uid == '' then
+  redis.call('HDEL', p .. 'q:where', job)
+  return 0
+end
+push_waiting(p, job, uid, ARGV[4] == '1')
+ring_bell(p, ARGV[6])
+return 1
+"""
+)
+
+# ARGV: prefix, job
+_REMOVE = """
+local p, job = ARGV[1], ARGV[2]
+if redis.call('HGET', p .. 'q:where', job) ~= 'queued' then return 0 end
+local uid = redis.call('HGET', p .. 'q:owner', job)
+redis.call('HDEL', p .. 'q:where', job)
+redis.call('HDEL', p .. 'q:owner', job)
+if not uid then return 0 end
+local ukey = p .. 'q:user:' .. uid
+local n = redis.call('LREM', ukey, 0, job)
+if n > 0 then redis.call('DECRBY', p .. 'q:waiting', n) end
+if redis.call('LLEN', ukey) == 0 then redis.call('LREM', p .. 'q:ring', 0, uid) end
+return n > 0 and 1 or 0
+"""
+
+# ARGV: prefix, job. Job i of a user runs in round i: every user before it in the ring gets
+# up to i+1 turns first, every user after it up to i turns.
+_POSITION = """
+local p, job = ARGV[1], ARGV[2]
+if redis.call('HGET', p .. 'q:where', job) ~= 'queued' then return false end
+local uid = redis.call('HGET', p .. 'q:owner', job)
+if not uid then return false end
+local idx = redis.call('LPOS', p .. 'q:user:' .. uid, job)
+if not idx then return false end
+local ahead, seen = idx, false
+for _, other in ipairs(redis.call('LRANGE', p .. 'q:ring', 0, -1)) do
+  if other == uid then
+    seen = true
+  else
+    local n = redis.call('LLEN', p .. 'q:user:' .. other)
+    ahead = ahead + math.min(n, seen and idx or idx + 1)
+  end
+end
+return ahead
+"""
+
+# ARGV: prefix, worker, bell_max. Re-checks liveness inside the script, so two reapers (or
+# a worker heartbeating at the last moment) cannot both act on the same list.
+_REAP = (
+    _LUA_LIB
+    + """
+local p, worker = ARGV[1], ARGV[2]
+if redis.call('EXISTS', p .. 'worker:' .. worker) == 1 then return false end
+local proc = p .. 'q:processing:' .. worker
+local jobs = redis.call('LRANGE', proc, 0, -1)
+local back = {}
+for i = #jobs, 1, -1 do
+  local job = jobs[i]
+  if redis.call('HGET', p .. 'q:where', job) == 'claimed:' .. worker then
+    local uid = redis.call('HGET', p .. 'q:owner', job)
+    if uid then
+      push_waiting(p, job, uid, true)
+      table.insert(back, 1, job)
+    else
+      redis.call('HDEL', p .. 'q:where', job)
+    end
+  end
+end
+redis.call('DEL', proc)
+redis.call('SREM', p .. 'workers', worker)
+redis.call('HDEL', p .. 'workers:last', worker)
+if #back > 0 then ring_bell(p, ARGV[3]) end
+return back
+"""
+)
