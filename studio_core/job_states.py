@@ -111,6 +111,10 @@ def to_public(
     elif status in ACTIVE and live.get("progress") is not None:
         progress = max(progress, int(live["progress"]))  # never backwards
     active = status in ACTIVE
+    step = live.get("step")
+    if step is None and isinstance(live.get("step_value"), int) and live.get("step_max"):
+        # Redis keeps the step flat (step_value/step_max); events carry the dict already.
+        step = {"value": live["step_value"], "max": live["step_max"]}
     return {
         "job_id": job["id"],
         "tool": job["tool"],
@@ -118,7 +122,7 @@ def to_public(
         "progress": progress,
         "queue_position": live.get("queue_position") if status == JobStatus.QUEUED else None,
         "current_node": live.get("current_node") if active else None,
-        "step": live.get("step") if active else None,
+        "step": step if active else None,
         "prompt": job.get("prompt") or "",
         "negative_prompt": job.get("negative_prompt"),
         "seed": job.get("seed"),

@@ -197,8 +197,10 @@ class WorkerWrites:
                 .where(fenced(job_id, attempt))
                 .values(status=JobStatus.CANCELLED.value, finished_at=now, updated_at=now)
             ).rowcount
-            status = conn.execute(sa.select(jobs.c.status).where(jobs.c.id == job_id)).scalar()
-            if not moved and status != JobStatus.CANCELLED.value:
-                return False
+            if not moved:
+                # Already cancelled (by the user's POST, which recorded the event): one
+                # terminal event per job, so nothing more is written.
+                status = conn.execute(sa.select(jobs.c.status).where(jobs.c.id == job_id)).scalar()
+                return status == JobStatus.CANCELLED.value
             record_event(conn, job_id, JobStatus.CANCELLED.value, attempt, detail)
         return True

@@ -140,7 +140,9 @@ def start_live_studio(
     redis = start_redis(root / "redis")
     sim = start_simulator(root / "sim", *sim_args)
     storage = root / "storage"
-    database_url = f"sqlite:///{storage / 'studio.db'}"
+    # DATABASE_URL=... in env_extra (e.g. a MariaDB database the test created) replaces the
+    # private SQLite file; it is migrated here too, before any process starts.
+    database_url = env_extra.get("DATABASE_URL") or f"sqlite:///{storage / 'studio.db'}"
     storage.mkdir(parents=True, exist_ok=True)
     engine = make_engine(database_url)
     upgrade(engine)  # once, before two processes would race to migrate the same file

@@ -146,7 +146,13 @@ class PromptWatch:
                     str(node), float(data.get("value") or 0), float(data.get("max") or 0)
                 )
             elif msg_type == "progress_state":
-                self._progress.state(data.get("nodes") or {})
+                nodes = data.get("nodes") or {}
+                self._progress.state(nodes)
+                # ComfyUI sends a step's progress_state just before its `progress`: take the
+                # step from it too, so the update published now is not one step behind.
+                step = _running_step(nodes)
+                if step is not None:
+                    self._step = step
             elif msg_type == "executed" and node is not None:
                 self._outputs[str(node)] = data.get("output") or {}
                 self._progress.done(str(node))
@@ -319,3 +325,14 @@ def _interrupted_message(data: dict) -> str:
     if node_id is None:
         return "interrupted"
     return f"interrupted at {data.get('node_type') or 'node'} #{node_id}"
+
+
+def _running_step(nodes: dict) -> tuple[int, int] | None:
+    """(value, max) of a running sampler in a progress_state (steps are ints, plain nodes floats)."""
+    for info in nodes.values():
+        if not isinstance(info, dict) or info.get("state") != "running":
+            continue
+        value, maximum = info.get("value"), info.get("max")
+        if type(value) is int and type(maximum) is int and maximum >= 1:
+            return value, maximum
+    return None

@@ -61,6 +61,7 @@ class JobReporter:
         self._step: dict | None = None
         self._last_sent = 0.0
         self._sql_progress = int(job.get("progress") or 0)
+        self._flush: threading.Timer | None = None
         self._lock = threading.Lock()
 
     def started(self) -> None:
@@ -78,7 +79,17 @@ class JobReporter:
             label = node_label(self.graph, node)
             step_dict = {"value": step[0], "max": step[1]} if step else None
             changed = progress > self.progress or label != self._node or step_dict != self._step
-            if not changed or time.monotonic() - self._last_sent < self.min_gap:
+            if not changed:
+                return
+            wait = self.min_gap - (time.monotonic() - self._last_sent)
+            if wait > 0:
+                # Trailing edge: a throttled change is sent when the gap ends, never dropped
+                # (ComfyUI sends progress_state then progress together; the second carries
+                # the step and would otherwise wait for the next step, one step late).
+                if self._flush is None:
+                    self._flush = threading.Timer(wait, self._flush_now, (watch,))
+                    self._flush.daemon = True
+                    self._flush.start()
                 return
             self.progress = max(self.progress, progress)
             self._node, self._step = label, step_dict
@@ -89,6 +100,11 @@ class JobReporter:
         if persist:
             self.repo.set_progress(self.job_id, self.attempt, self.progress)
         self._send()
+
+    def _flush_now(self, watch: PromptWatch) -> None:
+        with self._lock:
+            self._flush = None
+        self.on_watch_update(watch)
 
     def terminal(self) -> dict:
         """Publish the job's final row from SQL (finished, failed or cancelled); returns it."""

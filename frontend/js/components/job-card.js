@@ -20,6 +20,10 @@ function statusLine(job) {
     return parts.join(" · ");
   }
   if (job.status === "failed") return job.error || t("status.failed");
+  // The hint under the seed field promises the seed used is shown on the result.
+  if (job.status === "finished" && job.seed !== null && job.seed !== undefined) {
+    return t("job.finished_seed", { seed: job.seed });
+  }
   return t(`status.${job.status}`);
 }
 

@@ -1,7 +1,7 @@
 // Full-size viewer for a job's outputs with all its parameters and actions.
 
 import { toastError } from "./toast.js";
-import { findTool } from "../lib/catalog.js";
+import { findTool, modelLabel } from "../lib/catalog.js";
 import { element, html, render } from "../lib/html.js";
 import { formatDate, localized, t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
@@ -15,7 +15,7 @@ function paramRows(job, toolName) {
     [t("param.tool"), toolName],
     [t("param.status"), t(`status.${job.status}`)],
     [t("param.seed"), job.seed],
-    [t("param.model"), job.model || t("model.default")],
+    [t("param.model"), job.model ? modelLabel(job.model) : t("model.default")],
     [t("param.aspect_ratio"), job.aspect_ratio],
     [t("param.batch_size"), job.batch_size],
   ];

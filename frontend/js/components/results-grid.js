@@ -18,12 +18,15 @@ export function createResultsGrid(job, { onOpen }) {
     ${outputs.map((out, i) => html`<figure class="result">
       <button type="button" class="result-open" data-index="${i}" aria-label="${t("result.open", { n: i + 1 })}">
         <img src="${out.thumb_url || out.url}" alt="${t("result.alt", { n: i + 1 })}" loading="lazy" decoding="async"
-          data-testid="result-image" data-full="${out.url}">
+          width="${out.width || ""}" height="${out.height || ""}" data-testid="result-image" data-full="${out.url}">
       </button>
       <a class="icon-btn small result-download" href="${out.url}" download="${downloadName(job, i)}"
         data-testid="result-download" aria-label="${t("common.download")}">${icon("download", { size: 16 })}</a>
     </figure>`)}
   </div>`);
+  const first = outputs[0];
+  // CSSOM (allowed by the CSP, unlike style attributes): lets a single result hug its image.
+  if (first?.width && first?.height) el.style.setProperty("--ar", String(first.width / first.height));
   el.addEventListener("click", (event) => {
     const button = event.target.closest(".result-open");
     if (button) onOpen(Number(button.dataset.index));

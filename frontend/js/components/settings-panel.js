@@ -8,7 +8,23 @@ import { icon } from "../lib/icons.js";
 const TOP_LEVEL = new Set(["seed", "model", "aspect_ratio", "batch_size"]);
 const ADVANCED_IDS = new Set(["steps", "cfg", "negative_prompt", "denoise", "sampler", "scheduler"]);
 const DEFAULT_ASPECTS = ["1:1", "16:9", "9:16", "2:3", "3:4", "4:3"];
-const SEED_MAX = 4294967295;
+// The server's seeds go up to 2^53 - 1 (a JSON-safe integer); a manifest may set a lower max.
+const SEED_MAX = Number.MAX_SAFE_INTEGER;
+const SHUFFLE_MAX = 4294967295; // shuffled seeds stay short enough to read and type
+
+/** The largest seed this parameter accepts. */
+function seedMax(param) {
+  return Number.isSafeInteger(param.max) && param.max > 0 ? param.max : SEED_MAX;
+}
+
+/** Aspect choices as [{id, label}]: the manifest's presets, else its choices, else the defaults. */
+function aspectChoices(param) {
+  if (Array.isArray(param.presets) && param.presets.length) {
+    return param.presets.map((preset) => ({ id: String(preset.id), label: localized(preset.label) || aspectLabel(String(preset.id)) }));
+  }
+  const ids = param.choices?.length ? param.choices.map(String) : DEFAULT_ASPECTS;
+  return ids.map((id) => ({ id, label: aspectLabel(id) }));
+}
 
 /** How a parameter is drawn: prompt, seed, aspect, batch, model, bool, choice, number, text, string. */
 export function kindOf(param) {
@@ -48,12 +64,11 @@ function fieldMarkup(param, value) {
   const kind = kindOf(param);
   const testid = `param-${param.id}`;
   if (kind === "aspect") {
-    const choices = param.choices?.length ? param.choices.map(String) : DEFAULT_ASPECTS;
     return html`<fieldset class="field"><legend>${label}</legend>
       <div class="chip-row" role="radiogroup" aria-label="${label}" data-testid="${testid}">
-        ${choices.map((c) => html`<button type="button" class="chip ${c === value ? "active" : ""}" role="radio"
+        ${aspectChoices(param).map(({ id: c, label: text }) => html`<button type="button" class="chip ${c === value ? "active" : ""}" role="radio"
           aria-checked="${c === value ? "true" : "false"}" data-value="${c}" data-testid="aspect-${c}">
-          <span class="ratio-shape r-${c.replace(":", "-")}" aria-hidden="true"></span>${aspectLabel(c)}</button>`)}
+          <span class="ratio-shape r-${c.replace(":", "-")}" aria-hidden="true"></span>${text}</button>`)}
       </div></fieldset>`;
   }
   if (kind === "batch") {
@@ -68,7 +83,7 @@ function fieldMarkup(param, value) {
   if (kind === "seed") {
     return html`<div class="field"><label for="${id}">${label}</label>
       <div class="seed-row">
-        <input id="${id}" type="number" inputmode="numeric" step="1" min="-1" max="${SEED_MAX}" value="${value.seed}"
+        <input id="${id}" type="number" inputmode="numeric" step="1" min="-1" max="${seedMax(param)}" value="${value.seed}"
           data-testid="seed-input" aria-describedby="${id}-hint">
         <button type="button" class="icon-btn" data-seed-shuffle data-testid="seed-shuffle" aria-label="${t("seed.shuffle")}">${icon("shuffle")}</button>
         <button type="button" class="icon-btn ${value.locked ? "active" : ""}" data-seed-lock data-testid="seed-lock"
@@ -170,7 +185,7 @@ export function createSettingsPanel(tool, { onChange = () => {} } = {}) {
       draw();
       el.querySelector(`[data-param="${param.id}"] .chip.active`)?.focus();
     } else if (event.target.closest("[data-seed-shuffle]")) {
-      values[param.id] = { seed: Math.floor(Math.random() * SEED_MAX), locked: true };
+      values[param.id] = { seed: Math.floor(Math.random() * Math.min(SHUFFLE_MAX, seedMax(param))), locked: true };
       draw();
     } else if (event.target.closest("[data-seed-lock]")) {
       const locked = !values[param.id].locked;
@@ -205,8 +220,8 @@ export function createSettingsPanel(tool, { onChange = () => {} } = {}) {
     for (const p of params) {
       const kind = kindOf(p);
       const v = values[p.id];
-      if (kind === "seed" && (!Number.isInteger(v.seed) || v.seed < -1 || v.seed > SEED_MAX)) {
-        return t("seed.invalid");
+      if (kind === "seed" && (!Number.isInteger(v.seed) || v.seed < -1 || v.seed > seedMax(p))) {
+        return t("seed.invalid", { max: seedMax(p) });
       }
       if (kind === "number" && v !== null) {
         if (!Number.isFinite(v) || (p.min !== undefined && v < p.min) || (p.max !== undefined && v > p.max)) {

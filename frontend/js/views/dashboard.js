@@ -59,9 +59,10 @@ export function mountDashboard(root) {
 
   const stopHud = mountHud(root.querySelector("[data-hud]"), (metrics) => {
     if (!metrics) return; // offline/rate limited: the HUD says so; keep the last known help
-    metricsDemo = Boolean(metrics.demo_mode);
-    drawBanner();
     const backends = metrics.backends || [];
+    // Demo mode, or an engine that says it is the simulator: either way the images are not real.
+    metricsDemo = Boolean(metrics.demo_mode) || backends.some((b) => b.online && b.simulator);
+    drawBanner();
     render(empty, backends.some((b) => b.online) ? html`` : noEngineHelp());
   });
 

@@ -13,7 +13,7 @@ import { localized, t } from "../lib/i18n.js";
 import { icon, toolIcon } from "../lib/icons.js";
 import { uploadFromUrl } from "../lib/images.js";
 import { navigate } from "../lib/router.js";
-import { allJobs, subscribe, upsertJob } from "../lib/store.js";
+import { allJobs, getJob, subscribe, upsertJob } from "../lib/store.js";
 
 const DEFAULT_PROMPT_LIMIT = 2000;
 const MAX_CARDS = 12;
@@ -195,7 +195,11 @@ function setupTool(root, tool, tools, draft, openPicker) {
     try {
       const res = await api.post("/api/generate", body, { headers: { "Idempotency-Key": key } });
       lastAttempt = null;
-      upsertJob(res.job || { job_id: res.job_id, status: res.status, seed: res.seed, tool: tool.id, prompt: body.prompt, progress: 0, created_at: new Date().toISOString() });
+      // SSE often beats this response (a fast worker is already processing): the 202's
+      // "queued, 0%" snapshot is then older than what the store has, and must not win.
+      if (!getJob(res.job_id)) {
+        upsertJob(res.job || { job_id: res.job_id, status: res.status, seed: res.seed, tool: tool.id, prompt: body.prompt, progress: 0, created_at: new Date().toISOString() });
+      }
       startEvents();
       toast(t("studio.queued"), "success");
     } catch (err) {

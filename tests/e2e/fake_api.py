@@ -17,7 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 from PIL import Image
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
-ASPECTS = ["1:1", "16:9", "9:16", "2:3", "3:4", "4:3"]
+ASPECTS = ["1:1", "16:9", "9:16", "2:3", "3:2", "3:4", "4:3"]
+SEED_MAX = 2**53 - 1  # what the real catalog reports
 
 
 def png_bytes(width: int, height: int, color: tuple[int, int, int]) -> bytes:
@@ -66,17 +67,19 @@ def default_tools() -> list[dict]:
     """The five shipped tools, shaped like GET /api/tools."""
     prompt = _param(
         "prompt",
-        "string",
+        "text",
         "",
         required=True,
         max_length=2000,
         label={"en": "Prompt", "zh-TW": "提示詞"},
     )
-    seed = _param("seed", "int", -1, min=-1, max=4294967295)
+    seed = _param("seed", "seed", -1, min=-1, max=SEED_MAX)
     steps = _param("steps", "int", 8, min=1, max=50, advanced=True)
     cfg = _param("cfg", "float", 1.0, min=0.0, max=20.0, step=0.1, advanced=True)
-    neg = _param("negative_prompt", "string", "", max_length=2000, advanced=True)
-    aspect = _param("aspect_ratio", "choice", "1:1", choices=ASPECTS)
+    neg = _param("negative_prompt", "text", "", max_length=2000, advanced=True)
+    # The real catalog lists aspect ratios as presets (with a label for the special ones).
+    aspect = _param("aspect_ratio", "aspect", "1:1", presets=[{"id": a} for a in ASPECTS])
+    keep = {"id": "keep", "label": {"en": "Keep input ratio", "zh-TW": "保持原圖比例"}}
     batch = _param("batch_size", "int", 1, min=1, max=4, choices=[1, 2, 4])
     model = _param("model", "model", None, folder="diffusion_models")
     return [
@@ -97,7 +100,7 @@ def default_tools() -> list[dict]:
                 seed,
                 steps,
                 batch,
-                _param("aspect_ratio", "choice", "keep", choices=["keep", *ASPECTS]),
+                _param("aspect_ratio", "aspect", "keep", presets=[keep, *aspect["presets"]]),
             ],
         ),
         _tool(
