@@ -122,6 +122,10 @@ class LiveState:
         """The latest preview frame, or None."""
         return self._binary_client().get(self._key(job_id) + ":preview")
 
+    def has_preview(self, job_id: str) -> bool:
+        """True when a preview frame of the job is kept (no transfer of the frame)."""
+        return bool(self.redis.exists(self._key(job_id) + ":preview"))
+
     def close(self) -> None:
         """Close the bytes twin client if one was made (the caller owns `redis`)."""
         if self._binary is not None and self._binary is not self.redis:

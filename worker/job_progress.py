@@ -21,6 +21,8 @@ from worker.comfy_watch import PromptWatch
 
 logger = logging.getLogger(__name__)
 
+PREVIEW_GAP_S = 0.25  # preview frames stored at most 4 times a second per job
+
 
 def node_label(graph: dict, node_id: str | None) -> str | None:
     """A readable name for a graph node: its title, else its class, else its id."""
@@ -62,6 +64,8 @@ class JobReporter:
         self._last_sent = 0.0
         self._sql_progress = int(job.get("progress") or 0)
         self._flush: threading.Timer | None = None
+        self._preview_sent: bytes | None = None
+        self._preview_at = 0.0
         self._lock = threading.Lock()
 
     def started(self) -> None:
@@ -74,6 +78,7 @@ class JobReporter:
         """WS callback: publish when the integer progress or the node changed (rate-limited)."""
         if watch.done:
             return  # the terminal state is published by the job thread, with the outputs
+        self._forward_preview(watch)
         progress, node, step = watch.progress, watch.current_node, watch.step
         with self._lock:
             label = node_label(self.graph, node)
@@ -100,6 +105,20 @@ class JobReporter:
         if persist:
             self.repo.set_progress(self.job_id, self.attempt, self.progress)
         self._send()
+
+    def _forward_preview(self, watch: PromptWatch) -> None:
+        """Keep ComfyUI's latest preview frame in live state (at most a few per second)."""
+        preview = watch.preview
+        if preview is None or preview[0] is self._preview_sent:
+            return
+        now = time.monotonic()
+        if now - self._preview_at < PREVIEW_GAP_S:
+            return  # the next frame comes with the next step; frames are only a hint
+        self._preview_sent, self._preview_at = preview[0], now
+        try:
+            self.live.set_preview(self.job_id, preview[0])
+        except redis_lib.RedisError as exc:
+            logger.warning("job=%s preview not stored error=%s", self.job_id, exc)
 
     def _flush_now(self, watch: PromptWatch) -> None:
         with self._lock:

@@ -35,7 +35,7 @@ def _frame(live: LiveState, event: dict) -> str | None:
     job = event["job"]
     has_preview = False
     if job.get("status") == JobStatus.PROCESSING:
-        has_preview = bool(live.redis.exists(f"{live.prefix}job:{job.get('job_id')}:preview"))
+        has_preview = live.has_preview(job.get("job_id"))
     return f"event: job\ndata: {json.dumps(shape(job, has_preview), default=str)}\n\n"
 
 

@@ -179,3 +179,17 @@ def test_heartbeat_and_engine_record(stack):
     assert raw and b"KSampler" in raw
     with stack.repo.engine.connect() as conn:
         assert conn.execute(sa.text("select 1")).scalar() == 1
+
+
+def test_preview_frames_reach_live_state(stack):
+    """With ComfyUI's previews on, the running job's latest frame is kept for the page."""
+    from studio_core.live import LiveState
+
+    sim_config(stack.sim_url, preview=True, step_ms=150)
+    live = LiveState(stack.redis)
+    job_id = stack.create_job("text_to_image", seed=7)
+    stack.start_worker()
+    frame = wait_until(lambda: live.get_preview(job_id), 15, "a preview frame")
+    assert sniff_format(frame) in {"JPEG", "PNG"}
+    assert live.has_preview(job_id)
+    assert stack.wait_status(job_id)["status"] == "finished"
