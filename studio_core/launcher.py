@@ -131,6 +131,7 @@ class Launcher:
                         str(SIM_PORT),
                         "--data-dir",
                         str(self.settings.storage_dir / "comfyui_sim"),
+                        "--preview",  # live preview frames, like ComfyUI's --preview-method
                     ],
                     env,
                 )
