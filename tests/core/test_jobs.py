@@ -127,6 +127,8 @@ def test_cancel_while_processing_wins_over_a_late_result(repo):
     assert not repo.finish(job["id"], attempt, [])
     assert repo.mark_cancelled_by_worker(job["id"], attempt)
     assert repo.get(job["id"])["status"] == "cancelled"
+    # The user's cancel and the worker's confirmation make one transition, not two.
+    assert [e["status"] for e in repo.events(job["id"])] == ["queued", "processing", "cancelled"]
 
 
 def test_cancel_refuses_finished_jobs_and_other_users(repo, db_engine):

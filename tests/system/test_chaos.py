@@ -18,12 +18,14 @@ from tests.system.support import (
     png_bytes,
     sim_output_files,
     upload,
+    wait_until,
 )
 
 logger = logging.getLogger(__name__)
 
 SEED = 20261128
-ROUNDS = 12
+MIN_MIDJOB_KILLS = 10  # the issue asks for at least 10 random moments
+MAX_ROUNDS = 20
 JOBS_PER_ROUND = 2
 
 
@@ -46,18 +48,31 @@ def _submit(studio, rng: random.Random, image: str, n: int) -> str:
 
 
 def _kill_rounds(studio, db: StudioDb, rng: random.Random) -> tuple[list[str], list[bool]]:
-    """Submit jobs round by round and SIGKILL a worker at a random moment of each round."""
+    """Submit jobs round by round; in each, SIGKILL a worker at a random moment of a job's life.
+
+    Rounds go on until MIN_MIDJOB_KILLS kills hit a worker with a job in hand (bounded by
+    MAX_ROUNDS), so the count does not depend on how loaded the machine is.
+    """
     image = upload(studio, png_bytes(96, 64))
     alive = ["w1", "w2"]
     next_id = 3
     job_ids: list[str] = []
     kills: list[bool] = []
-    for round_no in range(ROUNDS):
+    for round_no in range(MAX_ROUNDS):
+        if sum(kills) >= MIN_MIDJOB_KILLS:
+            break
         batch = [_submit(studio, rng, image, len(job_ids) + k) for k in range(JOBS_PER_ROUND)]
         job_ids += batch
-        # From "not yet claimed" through upload, submit, sampling, /view downloads and commit.
-        time.sleep(rng.uniform(0.0, 1.2))
-        # Kill a worker holding a job (any worker if none is claimed yet, e.g. both booting).
+        # Wait for a claim, then a random moment of the job's life: just claimed, uploading,
+        # submitting, sampling, downloading from /view, committing, acknowledging.
+        wait_until(
+            lambda ids=tuple(job_ids), live=tuple(alive): [
+                w for w in db.holders(list(ids)) if w in live
+            ],
+            20,
+            "a worker holding a job",
+        )
+        time.sleep(rng.uniform(0.0, 0.7))
         holders = [w for w in db.holders(job_ids) if w in alive]
         victim = rng.choice(holders or alive)
         phase = _phase(studio, batch)
@@ -77,13 +92,12 @@ def _kill_rounds(studio, db: StudioDb, rng: random.Random) -> tuple[list[str], l
             phase,
             replacement,
         )
-
     return job_ids, kills
 
 
 @pytest.mark.chaos
 @pytest.mark.slow
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(300)
 def test_kill_9_workers_at_random_moments(make_studio, record_property):
     rng = random.Random(SEED)
     studio = make_studio(
@@ -124,7 +138,6 @@ def test_kill_9_workers_at_random_moments(make_studio, record_property):
     for name, value in counts.items():
         record_property(name, value)
     logger.info("chaos summary %s", " ".join(f"{k}={v}" for k, v in counts.items()))
-    # The seeded schedule must really have hit workers with jobs in hand, and redelivered some.
-    # (how many kills land on a busy worker depends on the machine's load, hence a low bar)
-    assert counts["kills_holding_jobs"] >= ROUNDS // 4, counts
+    # The schedule must really have hit workers with jobs in hand, and redelivered some.
+    assert counts["kills_holding_jobs"] >= MIN_MIDJOB_KILLS, counts
     assert redelivered, counts

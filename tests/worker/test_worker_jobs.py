@@ -108,17 +108,18 @@ def test_cancel_while_queued_never_reaches_comfyui(stack):
 
 def test_cancel_pending_and_running_prompts_are_targeted(stack, sim_url):
     sim_config(sim_url, step_ms=150)  # 8 steps: about 1.2 s per prompt
-    running = stack.create_job()
-    pending = stack.create_job()
+    first_two = {stack.create_job(), stack.create_job()}
     survivor = stack.create_job()
     worker = stack.start_worker()
 
-    def in_comfy(job_id: str, where: str) -> bool:
+    def running_and_pending() -> tuple[str, str] | None:
+        # The worker claims two jobs at once; either may reach ComfyUI first, so ask it.
         queue = stack.sim("/queue")
-        return any(item[1] == job_id for item in queue[where])
+        running = [i[1] for i in queue["queue_running"] if i[1] in first_two]
+        pending = [i[1] for i in queue["queue_pending"] if i[1] in first_two]
+        return (running[0], pending[0]) if running and pending else None
 
-    wait_until(lambda: in_comfy(pending, "queue_pending"), 10, "second prompt pending")
-    assert in_comfy(running, "queue_running")
+    running, pending = wait_until(running_and_pending, 10, "one prompt running, one pending")
     for job_id in (pending, running):
         stack.repo.cancel(job_id, None)
         stack.queue.cancel(job_id)
