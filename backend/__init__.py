@@ -20,7 +20,14 @@ from studio_core.config import load_settings
 logger = logging.getLogger(__name__)
 
 # Keys of test_config that configure this app rather than studio_core's Settings.
-APP_KEYS = ("TESTING", "FRONTEND_DIR", "SSE_PING_S", "METRICS_CACHE_S", "CATALOG_DIR")
+APP_KEYS = (
+    "TESTING",
+    "FRONTEND_DIR",
+    "SSE_PING_S",
+    "METRICS_CACHE_S",
+    "ENGINES_CACHE_S",
+    "CATALOG_DIR",
+)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

@@ -14,6 +14,7 @@ from flask import Flask, jsonify, request
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
+from backend.limits import breach_retry_after
 from studio_core.errors import AppError
 
 logger = logging.getLogger(__name__)
@@ -107,6 +108,9 @@ def init_app(app: Flask) -> None:
 
 
 def _retry_after_from(exc: HTTPException) -> int:
+    reset_in = breach_retry_after()
+    if reset_in is not None:
+        return reset_in
     headers = exc.get_headers() if hasattr(exc, "get_headers") else []
     for name, value in headers:
         if name.lower() == "retry-after":

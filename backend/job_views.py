@@ -63,6 +63,18 @@ class JobPresenter:
         """One job with its live state."""
         return self.many([job])[0]
 
+    def new(self, job: Mapping[str, Any]) -> dict:
+        """A job just recorded and enqueued: its live state is known, only its place is asked."""
+        live = None
+        try:
+            ahead = self.queue.position(job["id"])
+        except RedisError as exc:
+            logger.warning("queue position unavailable job=%s error=%s", job["id"], exc)
+            ahead = None
+        if ahead is not None:
+            live = {"queue_position": ahead + 1}  # 1 = next to run, as in `many`
+        return shape(to_public(job, live=live))
+
     def many(self, jobs: list[Mapping[str, Any]]) -> list[dict]:
         """Several jobs; Redis is asked only about the active ones, in a few round trips."""
         active = [j["id"] for j in jobs if j["status"] in (JobStatus.QUEUED, JobStatus.PROCESSING)]

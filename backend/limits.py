@@ -3,14 +3,21 @@
 Reads get RATE_LIMIT_READS per route; `POST /api/generate` gets RATE_LIMIT_GENERATE instead.
 Static files, images, health probes and CORS preflights are not counted: a gallery page loads
 dozens of thumbnails at once, and a monitor must never be locked out.
+
+One Redis round trip per counted request: the fixed-window hit is a single script call, and
+the X-RateLimit-* headers are off because Flask-Limiter reads the window back (two more
+round trips) to write them on every response. Only a 429 reads the window, for Retry-After.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import time
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
+from redis.exceptions import RedisError
 
 from backend.auth import rate_limit_key
 from studio_core.config import Settings
@@ -47,7 +54,7 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         storage_uri=settings.redis_url,
         storage_options={"socket_connect_timeout": 2, "socket_timeout": 2},
         strategy="fixed-window",
-        headers_enabled=True,
+        headers_enabled=False,  # see the module docstring
         # A Redis outage must not turn every request into a 500; the routes that need Redis
         # answer 503 themselves, and /health keeps working.
         swallow_errors=True,
@@ -58,3 +65,17 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
     app.view_functions[GENERATE_ENDPOINT] = limiter.limit(settings.rate_limit_generate)(generate)
     app.extensions["studio_limiter"] = limiter
     return limiter
+
+
+def breach_retry_after() -> int | None:
+    """Seconds until the limit this request broke resets, or None if it broke none."""
+    limiter: Limiter | None = current_app.extensions.get("studio_limiter")
+    breached = limiter.current_limit if limiter is not None else None
+    if breached is None or not breached.breached:
+        return None
+    try:
+        reset_at = breached.window.reset_time
+    except RedisError as exc:
+        logger.warning("rate limit window unavailable error=%s", exc)
+        return None
+    return max(1, math.ceil(reset_at - time.time()))

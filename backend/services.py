@@ -12,12 +12,13 @@ from typing import Any
 
 import redis as redis_lib
 from flask import Flask, current_app
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
+from backend.ttl_cache import TTLCache
 from studio_core.catalog import Catalog
 from studio_core.config import ConfigError, Settings
 from studio_core.db import make_engine, upgrade
-from studio_core.engines import EngineRegistry
+from studio_core.engines import EngineInfo, EngineRegistry
 from studio_core.events import EventBus
 from studio_core.jobs import JobRepository
 from studio_core.live import LiveState
@@ -29,6 +30,8 @@ logger = logging.getLogger(__name__)
 EXTENSION = "studio"
 REDIS_SOCKET_TIMEOUT = 5.0
 REDIS_CONNECT_TIMEOUT = 2.0
+# Workers republish their engines every few seconds; a submit may see a view this old.
+ENGINES_CACHE_S = 2.0
 
 
 @dataclass
@@ -43,6 +46,7 @@ class Studio:
     live: LiveState
     events: EventBus
     engines: EngineRegistry
+    online_engines: TTLCache[list[EngineInfo]]  # engines.online(), read at most every few s
     catalog: Catalog
     paths: StoragePaths
     options: dict[str, Any] = field(default_factory=dict)
@@ -66,14 +70,26 @@ def make_redis(url: str):
     )
 
 
+def make_sql_engine(url: str) -> Engine:
+    """The studio's engine; a SQLite file gets no per-checkout liveness ping.
+
+    `pool_pre_ping` costs a `SELECT 1` round trip on every request; it guards against a
+    database server that dropped idle connections, which a local file cannot do.
+    """
+    if make_url(url).get_backend_name() == "sqlite":
+        return make_engine(url, pool_pre_ping=False)
+    return make_engine(url)
+
+
 def build_studio(settings: Settings) -> Studio:
     """Connect to SQL (running the migrations) and Redis and build the services."""
     if not settings.redis_url:
         raise ConfigError("REDIS_URL must be set (python -m studio_core.launcher provides one)")
-    engine = make_engine(settings.database_url)
+    engine = make_sql_engine(settings.database_url)
     upgrade(engine)
     client = make_redis(settings.redis_url)
     extra = dict(settings.extra)
+    engines = EngineRegistry(client)
     catalog_dir = extra.get("CATALOG_DIR")
     paths = StoragePaths(settings.storage_dir).ensure()
     return Studio(
@@ -84,7 +100,10 @@ def build_studio(settings: Settings) -> Studio:
         queue=JobQueue(client),
         live=LiveState(client),
         events=EventBus(client),
-        engines=EngineRegistry(client),
+        engines=engines,
+        online_engines=TTLCache(
+            float(extra.get("ENGINES_CACHE_S", ENGINES_CACHE_S)), engines.online
+        ),
         catalog=Catalog.load(Path(catalog_dir) if catalog_dir else None),
         paths=paths,
         options=extra,

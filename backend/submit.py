@@ -145,13 +145,13 @@ def submit_job(studio: Studio, user_id: int, sub: Submission) -> tuple[dict, boo
     known_slots = {slot.id for slot in tool.slots}
     for slot in sorted(slots - known_slots):
         raise InvalidInput(f"{tool.id} has no image slot '{slot}'", field=f"images.{slot}")
-    online = studio.engines.online()  # Redis down: 503 here, before anything is written
+    online = studio.online_engines.get()  # cached for a second or two across requests
     models = merged_models(online) if online else None
     params = tool.validate(_tool_fields(tool, sub.fields), images=slots, models_by_folder=models)
     _check_limits(studio, params)
     params = resolve_seed(params)
     inputs = _resolve_images(studio, user_id, sub)
-    studio.redis.ping()
+    studio.redis.ping()  # Redis down: 503 here, before the job is recorded
     job, created = studio.repo.create(
         {
             "user_id": user_id,
@@ -178,10 +178,9 @@ def submit_job(studio: Studio, user_id: int, sub: Submission) -> tuple[dict, boo
         logger.error(
             "enqueue failed job=%s error=%s; the reconciler re-enqueues it from SQL", job["id"], exc
         )
-    public = presenter.one(job)
+    public = presenter.new(job)
     try:
         studio.events.publish_job(user_id, public)
     except RedisError as exc:
         logger.warning("job event not published job=%s error=%s", job["id"], exc)
-    logger.info("submit job=%s tool=%s user=%s", job["id"], tool.id, user_id)
     return public, True

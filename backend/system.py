@@ -7,40 +7,19 @@ registry, active jobs from LiveState's counters; SQL counts are cached for a few
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
 from backend.errors import DB_OUTAGES, REDIS_OUTAGES
 from backend.services import Studio
+from backend.ttl_cache import TTLCache
 from studio_core.db import jobs
 from studio_core.jobs import JobStatus
 
 logger = logging.getLogger(__name__)
 
 RECENT_DURATIONS = 200  # finished jobs the duration histogram looks at
-
-
-class TTLCache:
-    """One value recomputed at most every `ttl` seconds (thread-safe)."""
-
-    def __init__(self, ttl: float, compute: Callable[[], object]):
-        self.ttl = ttl
-        self.compute = compute
-        self._lock = threading.Lock()
-        self._value: object = None
-        self._at = float("-inf")
-
-    def get(self):
-        """The cached value, recomputed when stale."""
-        with self._lock:
-            if time.monotonic() - self._at >= self.ttl:
-                self._value = self.compute()
-                self._at = time.monotonic()
-            return self._value
 
 
 def _iso(ts: float | None) -> str | None:

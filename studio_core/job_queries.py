@@ -6,6 +6,7 @@ Functions take an open connection; the repository owns the transaction.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -29,23 +30,44 @@ def visible_clause(job_id: str, user_id: int | None):
     return clause
 
 
+# Inputs and outputs of jobs in ONE round trip: a UNION ALL of both child tables, each
+# row padded with NULLs to the other's columns and tagged by `kind`. The statement is built
+# once; `job_ids` is an expanding parameter so the compiled form is cached too.
+_CHILDREN = sa.union_all(
+    sa.select(
+        sa.literal_column("'i'").label("kind"),
+        job_inputs.c.job_id,
+        job_inputs.c.slot,
+        job_inputs.c.upload_id,
+        job_inputs.c.path,
+        *(sa.null().label(c) for c in _OUTPUT_COLUMNS),
+    ).where(job_inputs.c.job_id.in_(sa.bindparam("job_ids", expanding=True))),
+    sa.select(
+        sa.literal_column("'o'").label("kind"),
+        job_outputs.c.job_id,
+        sa.null().label("slot"),
+        sa.null().label("upload_id"),
+        sa.null().label("path"),
+        *(job_outputs.c[c] for c in _OUTPUT_COLUMNS),
+    ).where(job_outputs.c.job_id.in_(sa.bindparam("job_ids", expanding=True))),
+)
+
+
 def _attach(conn: Connection, rows: list[dict]) -> list[dict]:
-    """Add `inputs` and `outputs` lists to job dicts with two queries, not one per job."""
+    """Add `inputs` (by slot) and `outputs` (by idx) lists to job dicts with one query."""
     ids = [r["id"] for r in rows]
     if not ids:
         return rows
     ins: dict[str, list] = defaultdict(list)
     outs: dict[str, list] = defaultdict(list)
-    for r in conn.execute(
-        sa.select(job_inputs).where(job_inputs.c.job_id.in_(ids)).order_by(job_inputs.c.slot)
-    ):
-        ins[r.job_id].append({"slot": r.slot, "upload_id": r.upload_id, "path": r.path})
-    for r in conn.execute(
-        sa.select(job_outputs).where(job_outputs.c.job_id.in_(ids)).order_by(job_outputs.c.idx)
-    ):
-        outs[r.job_id].append({c: getattr(r, c) for c in _OUTPUT_COLUMNS})
+    for r in conn.execute(_CHILDREN, {"job_ids": ids}):
+        if r.kind == "i":
+            ins[r.job_id].append({"slot": r.slot, "upload_id": r.upload_id, "path": r.path})
+        else:
+            outs[r.job_id].append({c: getattr(r, c) for c in _OUTPUT_COLUMNS})
     for row in rows:
-        row["inputs"], row["outputs"] = ins[row["id"]], outs[row["id"]]
+        row["inputs"] = sorted(ins[row["id"]], key=lambda i: i["slot"])
+        row["outputs"] = sorted(outs[row["id"]], key=lambda o: o["idx"])
     return rows
 
 
@@ -55,6 +77,36 @@ def load_job(conn: Connection, job_id: str) -> dict:
     if row is None:
         raise JobNotFound(f"job {job_id} not found")
     return _attach(conn, [dict(row._mapping)])[0]
+
+
+_VISIBLE_JOB = sa.select(jobs).where(
+    jobs.c.id == sa.bindparam("job_id"), jobs.c.deleted_at.is_(None)
+)
+_VISIBLE_OWN_JOB = _VISIBLE_JOB.where(jobs.c.user_id == sa.bindparam("user_id"))
+
+
+def load_visible_job(conn: Connection, job_id: str, user_id: int | None) -> dict:
+    """Like `load_job` for a non-deleted job of `user_id` (None: any owner), in two queries."""
+    if user_id is None:
+        row = conn.execute(_VISIBLE_JOB, {"job_id": job_id}).first()
+    else:
+        row = conn.execute(_VISIBLE_OWN_JOB, {"job_id": job_id, "user_id": user_id}).first()
+    if row is None:
+        raise JobNotFound(f"job {job_id} not found")
+    return _attach(conn, [dict(row._mapping)])[0]
+
+
+def inserted_job(row: Mapping[str, Any], inputs: list[dict]) -> dict:
+    """The job dict `load_job` would return right after inserting `row` with `inputs`.
+
+    Saves re-reading a row the caller just wrote: absent columns are NULL and a new job has
+    no outputs yet.
+    """
+    job: dict[str, Any] = {c.name: None for c in jobs.c}
+    job.update(row)
+    job["inputs"] = sorted(inputs, key=lambda i: i["slot"])
+    job["outputs"] = []
+    return job
 
 
 def list_jobs(

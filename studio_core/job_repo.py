@@ -21,8 +21,10 @@ from studio_core.db import job_events, job_inputs, jobs, uploads, utcnow
 from studio_core.db import write_transaction as _write
 from studio_core.errors import Conflict, InvalidInput, JobNotFound
 from studio_core.job_queries import (
+    inserted_job,
     list_jobs,
     load_job,
+    load_visible_job,
     soft_delete_job,
     status_counts,
     visible_clause,
@@ -50,6 +52,8 @@ JOB_FIELDS = frozenset(
     }
 )
 _Q, _P = JobStatus.QUEUED.value, JobStatus.PROCESSING.value
+# Values go as parameters, not `.values(**row)`: one cached statement for every submit.
+_INSERT_JOB = sa.insert(jobs)
 _ACTIVE = [s.value for s in ACTIVE]
 
 
@@ -87,10 +91,11 @@ class JobRepository(WorkerWrites):
                     existing = self._by_key(conn, user_id, key)
                     if existing:
                         return load_job(conn, existing), False
-                conn.execute(sa.insert(jobs).values(**row))
-                self._attach_inputs(conn, row["id"], user_id, inputs or {})
+                conn.execute(_INSERT_JOB, row)
+                attached = self._attach_inputs(conn, row["id"], user_id, inputs or {})
                 record_event(conn, row["id"], _Q, 0, "created")
-                job = load_job(conn, row["id"])
+                # Built from what was just written: re-reading it would cost three queries.
+                job = inserted_job(row, attached)
         except IntegrityError:
             # A concurrent request with the same key won the race: answer with its job.
             if not key:
@@ -112,7 +117,9 @@ class JobRepository(WorkerWrites):
     @staticmethod
     def _attach_inputs(
         conn: Connection, job_id: str, user_id: int, inputs: Mapping[str, str]
-    ) -> None:
+    ) -> list[dict]:
+        """Link the uploads to the job; returns the inputs as `load_job` lists them."""
+        attached = []
         for slot, upload_id in inputs.items():
             upload = conn.execute(
                 sa.select(uploads.c.path).where(
@@ -131,16 +138,13 @@ class JobRepository(WorkerWrites):
                 .where(uploads.c.id == upload_id, uploads.c.used_by_job.is_(None))
                 .values(used_by_job=job_id)
             )
+            attached.append({"slot": slot, "upload_id": upload_id, "path": upload.path})
+        return attached
 
     def get(self, job_id: str, user_id: int | None = None) -> dict:
         """The job with its inputs and outputs; JobNotFound if missing, deleted or not theirs."""
         with self.engine.connect() as conn:
-            found = conn.execute(
-                sa.select(jobs.c.id).where(visible_clause(job_id, user_id))
-            ).scalar()
-            if found is None:
-                raise JobNotFound(f"job {job_id} not found")
-            return load_job(conn, job_id)
+            return load_visible_job(conn, job_id, user_id)
 
     def list(
         self,

@@ -152,6 +152,14 @@ class JobRunner:
         if slot.cancel_requested.is_set():
             raise JobCancelled("cancelled while its outputs were stored")
         if not s.repo.finish(job_id, slot.attempt, stored):
+            if s.repo.get(job_id)["status"] == "cancelled":
+                # Cancelled just before the commit: no attempt will own these files.
+                s.storage.remove(
+                    path
+                    for out in stored
+                    for path in (f"outputs/{out.filename}", f"outputs/thumbs/{out.thumb_filename}")
+                )
+                raise JobCancelled("cancelled while its outputs were stored")
             # Another attempt owns the job: its files have the same names and content.
             raise JobFencedOut("finish refused")
         return "finished"
@@ -184,7 +192,14 @@ class JobRunner:
         with slot.lock:
             slot.watch, slot.submitted = watch, True
         if not s.repo.set_prompt_id(job_id, slot.attempt, job_id):
-            s.client.unwatch(job_id)
+            if s.repo.get(job_id)["status"] == "cancelled":
+                # The user cancelled between our submit and this write: the prompt is ours
+                # alone, so stop it in ComfyUI instead of leaving it to run for nobody.
+                slot.cancel_requested.set()
+                self.cancel_in_comfy(slot)
+                s.client.unwatch(job_id)
+                raise JobCancelled("cancelled while it was being submitted")
+            s.client.unwatch(job_id)  # a newer attempt owns the job (and shares the prompt)
             raise JobFencedOut("set_prompt_id refused")
         if slot.cancel_requested.is_set():
             self.cancel_in_comfy(slot)  # the cancel arrived while we were submitting

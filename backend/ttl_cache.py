@@ -1,0 +1,33 @@
+"""A value recomputed at most every few seconds, shared by the threads of one process."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class TTLCache(Generic[T]):
+    """One value recomputed at most every `ttl` seconds (thread-safe; 0 disables caching).
+
+    A failing `compute` raises to the caller and leaves the cache stale, so an outage is
+    reported on every call rather than hidden behind an old value.
+    """
+
+    def __init__(self, ttl: float, compute: Callable[[], T]):
+        self.ttl = ttl
+        self.compute = compute
+        self._lock = threading.Lock()
+        self._value: T | None = None
+        self._at = float("-inf")
+
+    def get(self) -> T:
+        """The cached value, recomputed when stale."""
+        with self._lock:
+            if time.monotonic() - self._at >= self.ttl:
+                self._value = self.compute()
+                self._at = time.monotonic()
+            return self._value  # type: ignore[return-value]
