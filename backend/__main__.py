@@ -1,43 +1,27 @@
-"""`python -m backend`: serve the app with waitress on HOST:PORT, logging to logs/backend.log."""
-
+"""EXPERIMENT (temporary)."""
 from __future__ import annotations
-
-import logging
-import sys
-
-from waitress import serve
-
+import logging, os, sys
+from gunicorn.app.base import BaseApplication
 from backend import create_app
-from studio_core.config import ConfigError, load_settings
+from studio_core.config import load_settings
 from studio_core.logging_setup import configure_logging
 
-logger = logging.getLogger("backend")
+class App(BaseApplication):
+    def __init__(self, app, options):
+        self.application = app; self.options = options; super().__init__()
+    def load_config(self):
+        for k, v in self.options.items(): self.cfg.set(k, v)
+    def load(self):
+        return self.application
 
-# Each open SSE stream holds a thread for its lifetime; keep plenty for ordinary requests.
-THREADS = 64
-
-
-def main() -> int:
-    """Start the server; exit code 2 on a configuration error."""
-    try:
-        settings = load_settings()
-        configure_logging("backend", settings.log_dir)
-        app = create_app()
-    except ConfigError as exc:
-        logging.getLogger("backend").error("configuration error: %s", exc)
-        return 2
-    logger.info("serving host=%s port=%s threads=%s", settings.host, settings.port, THREADS)
-    serve(
-        app,
-        host=settings.host,
-        port=settings.port,
-        threads=THREADS,
-        ident="comfyui-studio",
-        channel_timeout=120,
-        connection_limit=256,
-    )
+def main():
+    settings = load_settings()
+    configure_logging("backend", settings.log_dir)
+    app = create_app()
+    def post_fork(server, worker):
+        app.extensions["studio"].engine.dispose(close=False)
+    App(app, {"bind": f"{settings.host}:{settings.port}", "workers": int(os.environ.get("XW", "2")), "threads": 32,
+              "worker_class": "gthread", "post_fork": post_fork, "preload_app": True, "timeout": 120, "keepalive": 75}).run()
     return 0
-
-
 if __name__ == "__main__":
     sys.exit(main())

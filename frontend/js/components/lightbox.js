@@ -8,6 +8,10 @@ import { icon } from "../lib/icons.js";
 import { deleteJob, downloadName, remixJob, setFavorite } from "../lib/job-actions.js";
 import { outputsOf } from "./results-grid.js";
 
+// Values longer than this (a 16-digit seed, a model file name) get a full row, so they do
+// not break in the middle of a number.
+const WIDE_VALUE = 14;
+
 const SHOWN_ELSEWHERE = new Set(["negative_prompt", "seed", "model", "aspect_ratio", "batch_size", "prompt"]);
 
 function paramRows(job, toolName) {
@@ -62,7 +66,7 @@ export async function openLightbox(job, index = 0, options = {}) {
         ${negative ? html`<p class="muted small"><strong>${t("param.negative_prompt")}:</strong> ${negative}</p>` : ""}
         ${job.error ? html`<p class="field-error">${job.error}</p>` : ""}
         <dl class="param-list" data-testid="lightbox-params">
-          ${paramRows(job, toolName).map(([k, v]) => html`<div><dt>${k}</dt><dd>${v}</dd></div>`)}
+          ${paramRows(job, toolName).map(([k, v]) => html`<div class="${String(v).length > WIDE_VALUE ? "wide" : ""}"><dt>${k}</dt><dd>${v}</dd></div>`)}
         </dl>
         <div class="action-row">
           ${out ? html`<a class="btn" href="${out.url}" download="${downloadName(job, current)}" data-testid="lightbox-download">${icon("download", { size: 18 })}${t("common.download")}</a>` : ""}
