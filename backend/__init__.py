@@ -27,6 +27,7 @@ APP_KEYS = (
     "METRICS_CACHE_S",
     "ENGINES_CACHE_S",
     "CATALOG_DIR",
+    "METRICS_MULTIPROCESS_DIR",  # set by backend.server when it runs several processes
 )
 
 
@@ -57,7 +58,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["studio_system"] = system_status
 
     errors.init_app(app)
-    observability.init_app(app, system_status.snapshot)
+    observability.init_app(
+        app, system_status.snapshot, settings.extra.get("METRICS_MULTIPROCESS_DIR")
+    )
     security.init_app(app, settings)
     register(app)
     limits.init_app(app, settings)

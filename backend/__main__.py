@@ -1,27 +1,39 @@
-"""EXPERIMENT (temporary)."""
+"""`python -m backend`: serve the app on HOST:PORT, logging to logs/backend.log.
+
+The server (gunicorn workers on POSIX, waitress on Windows) is chosen in backend.server.
+"""
+
 from __future__ import annotations
-import logging, os, sys
-from gunicorn.app.base import BaseApplication
-from backend import create_app
-from studio_core.config import load_settings
+
+import logging
+import sys
+
+from backend import create_app, server
+from studio_core.config import ConfigError, load_settings
 from studio_core.logging_setup import configure_logging
 
-class App(BaseApplication):
-    def __init__(self, app, options):
-        self.application = app; self.options = options; super().__init__()
-    def load_config(self):
-        for k, v in self.options.items(): self.cfg.set(k, v)
-    def load(self):
-        return self.application
+logger = logging.getLogger("backend")
 
-def main():
-    settings = load_settings()
-    configure_logging("backend", settings.log_dir)
-    app = create_app()
-    def post_fork(server, worker):
-        app.extensions["studio"].engine.dispose(close=False)
-    App(app, {"bind": f"{settings.host}:{settings.port}", "workers": int(os.environ.get("XW", "2")), "threads": 32,
-              "worker_class": "gthread", "post_fork": post_fork, "preload_app": True, "timeout": 120, "keepalive": 75}).run()
+
+def main() -> int:
+    """Start the server; exit code 2 on a configuration error."""
+    kind = server.choose()
+    try:
+        settings = load_settings()
+        configure_logging("backend", settings.log_dir)
+        config = {}
+        if kind == "gunicorn":
+            config["METRICS_MULTIPROCESS_DIR"] = server.metrics_dir_for_workers()
+        app = create_app(config)
+    except ConfigError as exc:
+        logging.getLogger("backend").error("configuration error: %s", exc)
+        return 2
+    if kind == "gunicorn":
+        server.serve_gunicorn(app, settings)
+    else:
+        server.serve_waitress(app, settings)
     return 0
+
+
 if __name__ == "__main__":
     sys.exit(main())

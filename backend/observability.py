@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from flask import Flask, g, request
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from backend.errors import DB_OUTAGES, REDIS_OUTAGES
@@ -71,8 +72,14 @@ class StudioCollector(Collector):
         yield hist
 
 
-def init_app(app: Flask, snapshot: Callable[[], dict]) -> CollectorRegistry:
-    """Count and time every request, log it in one line, and build the app's registry."""
+def init_app(
+    app: Flask, snapshot: Callable[[], dict], multiprocess_dir: str | None = None
+) -> CollectorRegistry:
+    """Count and time every request, log it in one line, and build the registry /metrics reads.
+
+    With `multiprocess_dir` (several server processes, see backend.server) the request
+    metrics are read back from every process's files instead of this process's memory.
+    """
     registry = CollectorRegistry(auto_describe=True)
     requests_total = Counter(
         "studio_http_requests",
@@ -86,7 +93,12 @@ def init_app(app: Flask, snapshot: Callable[[], dict]) -> CollectorRegistry:
         ["endpoint", "method"],
         registry=registry,
     )
-    registry.register(StudioCollector(snapshot))
+    scrape = registry
+    if multiprocess_dir:
+        # The counters above write to files; registering them here too would count twice.
+        scrape = CollectorRegistry()
+        MultiProcessCollector(scrape, path=multiprocess_dir)
+    scrape.register(StudioCollector(snapshot))
 
     @app.before_request
     def start_timer():
@@ -115,5 +127,5 @@ def init_app(app: Flask, snapshot: Callable[[], dict]) -> CollectorRegistry:
         )
         return response
 
-    app.extensions["studio_metrics"] = registry
-    return registry
+    app.extensions["studio_metrics"] = scrape
+    return scrape

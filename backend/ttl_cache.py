@@ -14,7 +14,9 @@ class TTLCache(Generic[T]):
     """One value recomputed at most every `ttl` seconds (thread-safe; 0 disables caching).
 
     A failing `compute` raises to the caller and leaves the cache stale, so an outage is
-    reported on every call rather than hidden behind an old value.
+    reported on every call rather than hidden behind an old value. The lock is not held while
+    computing: with a hung dependency each caller waits for its own timeout, not for every
+    caller queued before it.
     """
 
     def __init__(self, ttl: float, compute: Callable[[], T]):
@@ -27,7 +29,9 @@ class TTLCache(Generic[T]):
     def get(self) -> T:
         """The cached value, recomputed when stale."""
         with self._lock:
-            if time.monotonic() - self._at >= self.ttl:
-                self._value = self.compute()
-                self._at = time.monotonic()
-            return self._value  # type: ignore[return-value]
+            if time.monotonic() - self._at < self.ttl:
+                return self._value  # type: ignore[return-value]
+        value = self.compute()
+        with self._lock:
+            self._value, self._at = value, time.monotonic()
+        return value

@@ -29,7 +29,16 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from studio_core.queue_scripts import _ACK, _CLAIM, _ENQUEUE, _POSITION, _REAP, _REMOVE, _REQUEUE
+from studio_core.queue_scripts import (
+    _ACK,
+    _ADOPT,
+    _CLAIM,
+    _ENQUEUE,
+    _POSITION,
+    _REAP,
+    _REMOVE,
+    _REQUEUE,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +72,7 @@ class JobQueue:
         self._remove = redis.register_script(_REMOVE)
         self._position = redis.register_script(_POSITION)
         self._reap = redis.register_script(_REAP)
+        self._adopt = redis.register_script(_ADOPT)
 
     # -- queue ---------------------------------------------------------------------------
 
@@ -212,6 +222,23 @@ class JobQueue:
         """Set the marker if missing; True means Redis started empty and needs a reconcile."""
         marker = f"{time.time():.0f}-{uuid.uuid4().hex[:8]}"
         return bool(self.redis.set(self._key("epoch"), marker, nx=True))
+
+    def epoch_age(self) -> float | None:
+        """Seconds since `ensure_epoch` set the marker (None when Redis has lost it)."""
+        marker = self.epoch()
+        if marker is None:
+            return None
+        try:
+            return max(0.0, time.time() - float(marker.split("-", 1)[0]))
+        except ValueError:
+            return None
+
+    def adopt(self, worker_id: str, job_id: str, user_id: str | int) -> bool:
+        """Record again that the worker holds the job (Redis lost its claims); False if not."""
+        result = int(self._adopt(args=[self.prefix, worker_id, job_id, str(user_id)]))
+        if result == 1:
+            logger.warning("queue adopted job=%s worker=%s", job_id, worker_id)
+        return result >= 0
 
     def reconcile(self, active_jobs: Iterable[tuple[str, str | int]]) -> int:
         """Enqueue each (job_id, user_id) not already waiting or claimed; return how many."""

@@ -153,3 +153,26 @@ if #back > 0 then ring_bell(p, ARGV[3]) end
 return back
 """
 )
+
+# ARGV: prefix, worker, job, uid. Records again that `worker` holds `job` after Redis lost
+# the claim (restarted empty); takes the job back out of the waiting lists if a reconcile
+# already put it there, so it cannot be delivered twice. -1: another worker holds it.
+_ADOPT = """
+local p, worker, job, uid = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local mine = 'claimed:' .. worker
+local where = redis.call('HGET', p .. 'q:where', job)
+if where == mine then return 0 end
+if where and where ~= 'queued' then return -1 end
+if where == 'queued' then
+  local owner = redis.call('HGET', p .. 'q:owner', job) or uid
+  local ukey = p .. 'q:user:' .. owner
+  local n = redis.call('LREM', ukey, 0, job)
+  if n > 0 then redis.call('DECRBY', p .. 'q:waiting', n) end
+  if redis.call('LLEN', ukey) == 0 then redis.call('LREM', p .. 'q:ring', 0, owner) end
+end
+redis.call('RPUSH', p .. 'q:processing:' .. worker, job)
+redis.call('HSET', p .. 'q:where', job, mine)
+redis.call('HSET', p .. 'q:owner', job, uid)
+redis.call('SADD', p .. 'workers', worker)
+return 1
+"""

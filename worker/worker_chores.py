@@ -29,13 +29,25 @@ def build_chores(worker: Worker) -> Housekeeping:
             logger.error("worker loop stalled for %.1f s; heartbeat withheld", stalled)
             return
         worker.queue.heartbeat(worker.worker_id, worker.heartbeat_info(), ttl=ttl)
+        # Re-record our claims in case Redis restarted empty (a no-op when they are there),
+        # so no other worker's reconcile hands a job we are running to someone else.
+        for slot in list(worker.slots.values()):
+            worker.queue.adopt(worker.worker_id, slot.job_id, slot.user_id)
 
     def reap() -> None:
         worker.queue.reap()
 
     def reconcile() -> None:
         own = set(worker.slots)
-        active = [(j["id"], j["user_id"]) for j in worker.repo.active_jobs() if j["id"] not in own]
+        # After Redis came back empty, live workers re-record their claims with their next
+        # heartbeat; a processing job is only re-enqueued once they have had a full TTL.
+        age = worker.queue.epoch_age()
+        settled = age is not None and age >= ttl
+        active = [
+            (j["id"], j["user_id"])
+            for j in worker.repo.active_jobs()
+            if j["id"] not in own and (j["status"] == "queued" or settled)
+        ]
         added = worker.queue.reconcile(active)
         if added:
             logger.warning("reconcile re-enqueued jobs=%s", added)

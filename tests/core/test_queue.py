@@ -214,3 +214,29 @@ def test_prefix_isolates_queues(redis_client):
     assert b.claim("w1", timeout=0) is None
     assert a.claim("w1", timeout=0).job_id == "j1"
     assert all(k.startswith(b"a:") for k in redis_client.keys("*"))
+
+
+def test_adopt_records_a_lost_claim_and_takes_it_back_from_the_waiting_list(redis_client):
+    """After Redis restarted empty, a worker re-records its job even if a reconcile came first."""
+    q = JobQueue(redis_client)
+    assert q.adopt("w1", "job-a", "7")
+    assert q.location("job-a") == "claimed:w1" and q.processing("w1") == ["job-a"]
+    assert q.adopt("w1", "job-a", "7")  # idempotent
+    # Another worker's reconcile put job-b back in the queue before w1 adopted it.
+    q.reconcile([("job-b", "7")])
+    assert q.length() == 1
+    assert q.adopt("w1", "job-b", "7")
+    assert q.length() == 0 and q.location("job-b") == "claimed:w1"
+    assert q.claim("w2", timeout=0.1) is None  # never delivered twice
+    # A job another worker holds is not stolen.
+    q.enqueue("job-c", "8")
+    assert q.claim("w2", timeout=0.1).job_id == "job-c"
+    assert not q.adopt("w1", "job-c", "8")
+    assert q.location("job-c") == "claimed:w2"
+
+
+def test_epoch_age(redis_client):
+    q = JobQueue(redis_client)
+    assert q.epoch_age() is None
+    assert q.ensure_epoch()
+    assert 0 <= q.epoch_age() < 5
