@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+
+from concurrent_log_handler import ConcurrentRotatingFileHandler
 
 MAX_BYTES = 5 * 1024 * 1024
 BACKUP_COUNT = 3
@@ -48,8 +49,11 @@ def configure_logging(service: str, log_dir: str | os.PathLike, level: str = "IN
         root.removeHandler(handler)
         handler.close()
     formatter = KeyValueFormatter(service)
-    file_handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8", delay=True
+    # Several processes write one file (the backend runs 2 gunicorn workers): a plain
+    # RotatingFileHandler would rotate from each of them and lose lines; this one takes a
+    # file lock around writes and rotation (also on Windows).
+    file_handler = ConcurrentRotatingFileHandler(
+        str(path), maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8", delay=True
     )
     stream_handler = logging.StreamHandler(sys.stderr)
     for handler in (file_handler, stream_handler):
