@@ -1,0 +1,47 @@
+"""Run the operator scripts as a user does: a subprocess, with its exit code and output."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+
+from tests.services import ROOT
+
+
+@dataclass
+class Ran:
+    """A finished script run."""
+
+    code: int
+    out: str
+
+
+def run_script(module: str, *args: str, env: dict | None = None, timeout: float = 60) -> Ran:
+    """`python -m studio_core.ops.<module> ARGS` from the repo root; stdout and stderr merged."""
+    proc = subprocess.run(
+        [sys.executable, "-m", f"studio_core.ops.{module}", *args],
+        cwd=ROOT,
+        env=env if env is not None else os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return Ran(proc.returncode, proc.stdout + proc.stderr)
+
+
+@pytest.fixture(scope="package")
+def limited_studio(tmp_path_factory):
+    """A live studio with tight limits: 5 reads per second per route, 3 submits per minute."""
+    from tests.live import start_live_studio
+
+    studio = start_live_studio(
+        tmp_path_factory.mktemp("limited"),
+        RATE_LIMIT_READS="5/second",
+        RATE_LIMIT_GENERATE="3/minute",
+    )
+    yield studio
+    studio.stop()
