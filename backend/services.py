@@ -12,7 +12,7 @@ from typing import Any
 
 import redis as redis_lib
 from flask import Flask, current_app
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from backend.ttl_cache import TTLCache
 from studio_core.catalog import Catalog
@@ -70,22 +70,11 @@ def make_redis(url: str):
     )
 
 
-def make_sql_engine(url: str) -> Engine:
-    """The studio's engine; a SQLite file gets no per-checkout liveness ping.
-
-    `pool_pre_ping` costs a `SELECT 1` round trip on every request; it guards against a
-    database server that dropped idle connections, which a local file cannot do.
-    """
-    if make_url(url).get_backend_name() == "sqlite":
-        return make_engine(url, pool_pre_ping=False)
-    return make_engine(url)
-
-
 def build_studio(settings: Settings) -> Studio:
     """Connect to SQL (running the migrations) and Redis and build the services."""
     if not settings.redis_url:
         raise ConfigError("REDIS_URL must be set (python -m studio_core.launcher provides one)")
-    engine = make_sql_engine(settings.database_url)
+    engine = make_engine(settings.database_url)  # its pool settings live in studio_core.db
     upgrade(engine)
     client = make_redis(settings.redis_url)
     extra = dict(settings.extra)

@@ -170,15 +170,17 @@ def submit_job(studio: Studio, user_id: int, sub: Submission) -> tuple[dict, boo
     presenter = JobPresenter(studio.live, studio.queue)
     if not created:
         logger.info("submit replay job=%s key=%s", job["id"], sub.idempotency_key)
-        return presenter.one(job), False
+        return presenter.one(job), False  # no floor: an active replay shows seq 0 (unordered)
+    seq = 0
     try:
+        # Live state before the queue: once enqueued, a worker's writes must get higher seqs.
+        seq = studio.live.update(job["id"], status=JobStatus.QUEUED.value, progress=0)
         studio.queue.enqueue(job["id"], user_id)
-        studio.live.update(job["id"], status=JobStatus.QUEUED.value, progress=0)
     except RedisError as exc:
         logger.error(
             "enqueue failed job=%s error=%s; the reconciler re-enqueues it from SQL", job["id"], exc
         )
-    public = presenter.new(job)
+    public = presenter.new(job, seq)
     try:
         studio.events.publish_job(user_id, public)
     except RedisError as exc:

@@ -124,6 +124,8 @@ jobs = sa.Table(
     sa.UniqueConstraint("user_id", "idempotency_key"),
     # The gallery lists one user's jobs newest first; this index serves it (and the FK).
     sa.Index(None, "user_id", "created_at"),
+    # /metrics' job durations read the most recent finished jobs (migration 0003).
+    sa.Index("ix_jobs_status_finished_at", "status", "finished_at"),
     **MYSQL_TABLE_ARGS,
 )
 
@@ -191,6 +193,17 @@ job_events = sa.Table(
     **MYSQL_TABLE_ARGS,
 )
 
+# Non-deleted jobs per (owner, status), moved in the same transaction as every transition
+# (studio_core.job_counts), so /api/metrics reads a handful of rows, not the jobs table.
+job_counts = sa.Table(
+    "job_counts",
+    metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("status", sa.String(16), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False, default=0, server_default="0"),
+    **MYSQL_TABLE_ARGS,
+)
+
 
 def _install_sqlite_pragmas(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
@@ -215,13 +228,17 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for SQLite or MySQL/MariaDB with the studio's connection settings."""
     parsed = sa.engine.make_url(url)
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    options: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
+        # No pool_pre_ping: it costs a `SELECT 1` per checkout and guards against a server
+        # dropping idle connections, which a local file cannot do.
         options["connect_args"] = {"check_same_thread": False, "timeout": 10}
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     elif parsed.get_backend_name() in ("mysql", "mariadb"):
-        options.update(pool_size=10, max_overflow=20, pool_timeout=10, pool_recycle=1800)
+        options.update(
+            pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=10, pool_recycle=1800
+        )
         # An explicit collation: connector defaults (utf8mb4_0900_ai_ci) do not exist on MariaDB.
         if parsed.get_driver_name() == "mysqlconnector":
             options["connect_args"] = {"charset": "utf8mb4", "collation": "utf8mb4_unicode_ci"}

@@ -13,9 +13,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from studio_core.db import job_events, job_inputs, job_outputs, jobs, uploads
+from studio_core.db import job_inputs, job_outputs, jobs, uploads
 from studio_core.errors import Conflict, InvalidInput, JobNotFound
+from studio_core.job_counts import CountDeltas
 from studio_core.job_states import ACTIVE, JobStatus
+from studio_core.job_worker_writes import record_event
 
 MAX_PAGE = 200
 _ACTIVE = [s.value for s in ACTIVE]
@@ -156,20 +158,6 @@ def list_jobs(
     return total, _attach(conn, [dict(r._mapping) for r in page])
 
 
-def status_counts(conn: Connection, user_id: int | None) -> dict[str, int]:
-    """{status: count} of non-deleted jobs, with zeros for absent statuses."""
-    query = (
-        sa.select(jobs.c.status, sa.func.count())
-        .where(jobs.c.deleted_at.is_(None))
-        .group_by(jobs.c.status)
-    )
-    if user_id is not None:
-        query = query.where(jobs.c.user_id == user_id)
-    counts = {s.value: 0 for s in JobStatus}
-    counts.update({status: n for status, n in conn.execute(query)})
-    return counts
-
-
 def job_files(conn: Connection, job_id: str) -> list[str]:
     """Storage-relative files of a job: outputs, thumbnails, and inputs no live job shares."""
     files: list[str] = []
@@ -201,29 +189,45 @@ def job_files(conn: Connection, job_id: str) -> list[str]:
 
 
 def mark_deleted(
-    conn: Connection, job_id: str, status: str, attempt: int, now: datetime, detail: str
-) -> list[str]:
-    """Soft-delete one job row and its unshared upload rows; returns its files to remove."""
+    conn: Connection,
+    job_id: str,
+    owner: tuple[int, str, int],
+    now: datetime,
+    detail: str,
+    pending: CountDeltas | None = None,
+) -> list[str] | None:
+    """Soft-delete one job read as owner=(user_id, status, attempt), with its unshared uploads.
+
+    Returns its files to remove, or None when the row no longer matches (a concurrent delete
+    won): the UPDATE is conditional so the job leaves the counters exactly once.
+    """
+    user_id, status, attempt = owner
+    if not conn.execute(
+        sa.update(jobs)
+        .where(jobs.c.id == job_id, jobs.c.status == status, jobs.c.deleted_at.is_(None))
+        .values(deleted_at=now, updated_at=now)
+    ).rowcount:
+        return None
     files = job_files(conn, job_id)
-    conn.execute(sa.update(jobs).where(jobs.c.id == job_id).values(deleted_at=now, updated_at=now))
     gone_inputs = [f for f in files if f.startswith("uploads/")]
     if gone_inputs:
         conn.execute(sa.delete(uploads).where(uploads.c.path.in_(gone_inputs)))
-    conn.execute(
-        sa.insert(job_events).values(
-            job_id=job_id, status=status, attempt=attempt, detail=detail, created_at=now
-        )
-    )
+    record_event(conn, job_id, user_id, attempt, detail, old=status, new=None, pending=pending)
     return files
 
 
 def soft_delete_job(conn: Connection, job_id: str, user_id: int | None, now: datetime) -> list[str]:
     """Soft-delete a terminal job for its owner; Conflict while it is still active."""
     row = conn.execute(
-        sa.select(jobs.c.status, jobs.c.attempt).where(visible_clause(job_id, user_id))
+        sa.select(jobs.c.user_id, jobs.c.status, jobs.c.attempt).where(
+            visible_clause(job_id, user_id)
+        )
     ).first()
     if row is None:
         raise JobNotFound(f"job {job_id} not found")
     if row.status in _ACTIVE:
         raise Conflict("cancel the job before deleting it")
-    return mark_deleted(conn, job_id, row.status, row.attempt, now, "deleted by user")
+    files = mark_deleted(conn, job_id, tuple(row), now, "deleted by user")
+    if files is None:
+        raise JobNotFound(f"job {job_id} not found")  # deleted meanwhile by another request
+    return files

@@ -1,7 +1,8 @@
 """The SQL job repository: every public method is one transaction (commit at the boundary).
 
 Result writes are fenced on `jobs.attempt` so a worker presumed dead cannot overwrite a
-newer attempt. Every state change also writes a `job_events` row in the same transaction.
+newer attempt. Every state change also writes a `job_events` row and moves the status
+counters (`job_counts`) in the same transaction.
 Writes go first in each transaction (conditional UPDATEs) so concurrent workers and API
 threads cannot interleave a read and a write.
 """
@@ -20,17 +21,17 @@ from sqlalchemy.exc import IntegrityError
 from studio_core.db import job_events, job_inputs, jobs, uploads, utcnow
 from studio_core.db import write_transaction as _write
 from studio_core.errors import Conflict, InvalidInput, JobNotFound
+from studio_core.job_counts import read_counts, seed_owner
 from studio_core.job_queries import (
     inserted_job,
     list_jobs,
     load_job,
     load_visible_job,
     soft_delete_job,
-    status_counts,
     visible_clause,
 )
 from studio_core.job_states import ACTIVE, JobStatus
-from studio_core.job_worker_writes import WorkerWrites, record_event
+from studio_core.job_worker_writes import WorkerWrites, move, owner_and_attempt, record_event
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class JobRepository(WorkerWrites):
     def __init__(self, engine: Engine, default_max_attempts: int = 3):
         self.engine = engine
         self.default_max_attempts = default_max_attempts
+        self._seeded_owners: set[int] = set()  # owners known to have their counter rows
 
     # -- creating and reading -------------------------------------------------------------
 
@@ -86,6 +88,7 @@ class JobRepository(WorkerWrites):
         row.setdefault("max_attempts", self.default_max_attempts)
         row.update(status=_Q, attempt=0, progress=0, favorite=False, created_at=now, updated_at=now)
         try:
+            self._seed_owner(user_id)
             with _write(self.engine) as conn:
                 if key:
                     existing = self._by_key(conn, user_id, key)
@@ -93,7 +96,7 @@ class JobRepository(WorkerWrites):
                         return load_job(conn, existing), False
                 conn.execute(_INSERT_JOB, row)
                 attached = self._attach_inputs(conn, row["id"], user_id, inputs or {})
-                record_event(conn, row["id"], _Q, 0, "created")
+                record_event(conn, row["id"], user_id, 0, "created", old=None, new=_Q)
                 # Built from what was just written: re-reading it would cost three queries.
                 job = inserted_job(row, attached)
         except IntegrityError:
@@ -107,6 +110,12 @@ class JobRepository(WorkerWrites):
                 return load_job(conn, existing), False
         logger.info("job recorded job=%s user=%s tool=%s", row["id"], user_id, row["tool"])
         return job, True
+
+    def _seed_owner(self, user_id: int) -> None:
+        """Create the owner's counter rows before its first job (once per process)."""
+        if user_id not in self._seeded_owners:
+            seed_owner(self.engine, user_id)
+            self._seeded_owners.add(user_id)
 
     @staticmethod
     def _by_key(conn: Connection, user_id: int, key: str) -> str | None:
@@ -195,9 +204,9 @@ class JobRepository(WorkerWrites):
         return [job["id"] for job in self.active_jobs()]
 
     def counts_by_status(self, user_id: int | None = None) -> dict[str, int]:
-        """{status: count} over non-deleted jobs, every status present."""
+        """{status: count} over non-deleted jobs, every status present (from the counters)."""
         with self.engine.connect() as conn:
-            return status_counts(conn, user_id)
+            return read_counts(conn, user_id)
 
     # -- the user's writes ----------------------------------------------------------------
 
@@ -209,20 +218,25 @@ class JobRepository(WorkerWrites):
         now = utcnow()
         with _write(self.engine) as conn:
             visible = visible_clause(job_id, user_id)
-            for previous in (_Q, _P):
-                if conn.execute(
-                    sa.update(jobs)
-                    .where(visible, jobs.c.status == previous)
-                    .values(status=JobStatus.CANCELLED.value, finished_at=now, updated_at=now)
-                ).rowcount:
-                    attempt = conn.execute(
-                        sa.select(jobs.c.attempt).where(jobs.c.id == job_id)
-                    ).scalar_one()
-                    record_event(
-                        conn, job_id, JobStatus.CANCELLED.value, attempt, "cancelled by user"
-                    )
-                    logger.info("job cancelled job=%s was=%s", job_id, previous)
-                    return load_job(conn, job_id), previous
+            previous = move(
+                conn,
+                visible,
+                {"status": JobStatus.CANCELLED.value, "finished_at": now, "updated_at": now},
+                (_Q, _P),
+            )
+            if previous:
+                owner, attempt = owner_and_attempt(conn, job_id)
+                record_event(
+                    conn,
+                    job_id,
+                    owner,
+                    attempt,
+                    "cancelled by user",
+                    old=previous,
+                    new=JobStatus.CANCELLED.value,
+                )
+                logger.info("job cancelled job=%s was=%s", job_id, previous)
+                return load_job(conn, job_id), previous
             status = conn.execute(sa.select(jobs.c.status).where(visible)).scalar()
             if status is None:
                 raise JobNotFound(f"job {job_id} not found")

@@ -88,7 +88,8 @@ def to_public(
     """The job as the API shows it (docs/ARCHITECTURE.md), merged with live Redis state.
 
     `outputs` defaults to `job["outputs"]`; `live` may carry progress, queue_position,
-    current_node and step for an active job.
+    current_node and step for an active job, and `seq`: the version of the live state this
+    snapshot was made from (0 when there is none), which clients use to keep the newest.
     """
     outs = sorted(
         outputs if outputs is not None else job.get("outputs") or [], key=lambda o: o["idx"]
@@ -140,4 +141,5 @@ def to_public(
         "created_at": _iso(job.get("created_at")),
         "started_at": _iso(job.get("started_at")),
         "finished_at": _iso(job.get("finished_at")),
+        "seq": int(live.get("seq") or 0),
     }

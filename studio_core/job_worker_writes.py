@@ -1,8 +1,8 @@
 """The worker's writes to a job, fenced on `jobs.attempt` (mixed into `JobRepository`).
 
 A worker presumed dead cannot overwrite a newer attempt: every write here is conditional on
-`id`, `attempt` and `status='processing'`, and each state change writes a `job_events` row
-in the same transaction.
+`id`, `attempt` and `status='processing'`, and each state change goes through
+`record_event` in the same transaction: a `job_events` row and the status counters.
 """
 
 from __future__ import annotations
@@ -16,23 +16,70 @@ from sqlalchemy.engine import Connection, Engine
 
 from studio_core.db import job_events, job_outputs, jobs, utcnow
 from studio_core.db import write_transaction as _write
+from studio_core.job_counts import CountDeltas, apply_deltas, transition_deltas
 from studio_core.job_states import ACTIVE, JobStatus
 
 logger = logging.getLogger(__name__)
 
 _Q, _P = JobStatus.QUEUED.value, JobStatus.PROCESSING.value
 _ACTIVE = [s.value for s in ACTIVE]
+_INSERT_EVENT = sa.insert(job_events)  # values go as parameters: one cached statement
+_OWNER_ATTEMPT = sa.select(jobs.c.user_id, jobs.c.attempt).where(
+    jobs.c.id == sa.bindparam("job_id")
+)
 
 
 def record_event(
-    conn: Connection, job_id: str, status: str, attempt: int, detail: str | None
+    conn: Connection,
+    job_id: str,
+    user_id: int,
+    attempt: int,
+    detail: str | None,
+    *,
+    old: str | None,
+    new: str | None,
+    pending: CountDeltas | None = None,
 ) -> None:
-    """Append one transition to `job_events` (inside the caller's transaction)."""
+    """Record one transition (inside the caller's transaction): event row and status counters.
+
+    `old` / `new` are the job's status before and after, None where it is not counted
+    (before it exists, after a soft delete); the event row carries `new`, or `old` for a
+    delete. With `pending`, counter changes are collected for the caller to apply once.
+    """
     conn.execute(
-        sa.insert(job_events).values(
-            job_id=job_id, status=status, attempt=attempt, detail=detail, created_at=utcnow()
-        )
+        _INSERT_EVENT,
+        {
+            "job_id": job_id,
+            "status": new if new is not None else old,
+            "attempt": attempt,
+            "detail": detail,
+            "created_at": utcnow(),
+        },
     )
+    deltas = transition_deltas(user_id, old, new)
+    if pending is not None:
+        pending.update(deltas)
+    else:
+        apply_deltas(conn, deltas)
+
+
+def owner_and_attempt(conn: Connection, job_id: str):
+    """(user_id, attempt) of a job row (read after the caller's UPDATE locked it)."""
+    return conn.execute(_OWNER_ATTEMPT, {"job_id": job_id}).one()
+
+
+def move(conn: Connection, where, values: dict[str, Any], sources: tuple[str, ...]) -> str | None:
+    """Conditional status UPDATE tried per possible previous status; returns the one it left.
+
+    The counters need the status a job came from; one UPDATE per candidate keeps the write
+    first (no read-then-write race) and costs one statement in the common case.
+    """
+    for previous in sources:
+        if conn.execute(
+            sa.update(jobs).where(where, jobs.c.status == previous).values(**values)
+        ).rowcount:
+            return previous
+    return None
 
 
 def fenced(job_id: str, attempt: int | None):
@@ -53,46 +100,40 @@ class WorkerWrites:
         """Start a new attempt; returns it, or None when the job is terminal, gone or poison."""
         now = utcnow()
         with _write(self.engine) as conn:
-            moved = conn.execute(
-                sa.update(jobs)
-                .where(
-                    jobs.c.id == job_id,
-                    jobs.c.status.in_(_ACTIVE),
-                    jobs.c.attempt < jobs.c.max_attempts,
+            previous = move(
+                conn,
+                sa.and_(jobs.c.id == job_id, jobs.c.attempt < jobs.c.max_attempts),
+                {
+                    "status": _P,
+                    "attempt": jobs.c.attempt + 1,
+                    "worker_id": worker_id,
+                    "prompt_id": None,
+                    "started_at": now,
+                    "updated_at": now,
+                },
+                (_Q, _P),
+            )
+            if previous:
+                owner, attempt = owner_and_attempt(conn, job_id)
+                record_event(
+                    conn, job_id, owner, attempt, f"claimed by {worker_id}", old=previous, new=_P
                 )
-                .values(
-                    status=_P,
-                    attempt=jobs.c.attempt + 1,
-                    worker_id=worker_id,
-                    prompt_id=None,
-                    started_at=now,
-                    updated_at=now,
-                )
-            ).rowcount
-            if moved:
-                attempt = conn.execute(
-                    sa.select(jobs.c.attempt).where(jobs.c.id == job_id)
-                ).scalar_one()
-                record_event(conn, job_id, _P, attempt, f"claimed by {worker_id}")
                 logger.info("job claimed job=%s attempt=%s worker=%s", job_id, attempt, worker_id)
                 return attempt
-            poisoned = conn.execute(
-                sa.update(jobs)
-                .where(
-                    jobs.c.id == job_id,
-                    jobs.c.status.in_(_ACTIVE),
-                    jobs.c.attempt >= jobs.c.max_attempts,
-                )
-                .values(status=JobStatus.FAILED.value, finished_at=now, updated_at=now)
-            ).rowcount
-            if not poisoned:
+            previous = move(
+                conn,
+                sa.and_(jobs.c.id == job_id, jobs.c.attempt >= jobs.c.max_attempts),
+                {"status": JobStatus.FAILED.value, "finished_at": now, "updated_at": now},
+                (_Q, _P),
+            )
+            if not previous:
                 return None  # terminal (e.g. cancelled while queued) or unknown
-            attempts = conn.execute(
-                sa.select(jobs.c.attempt).where(jobs.c.id == job_id)
-            ).scalar_one()
+            owner, attempts = owner_and_attempt(conn, job_id)
             reason = f"gave up after {attempts} attempts"
             conn.execute(sa.update(jobs).where(jobs.c.id == job_id).values(error=reason))
-            record_event(conn, job_id, JobStatus.FAILED.value, attempts, reason)
+            record_event(
+                conn, job_id, owner, attempts, reason, old=previous, new=JobStatus.FAILED.value
+            )
         logger.warning("job poisoned job=%s attempts=%s", job_id, attempts)
         return None
 
@@ -151,7 +192,16 @@ class WorkerWrites:
             conn.execute(sa.delete(job_outputs).where(job_outputs.c.job_id == job_id))
             if rows:
                 conn.execute(sa.insert(job_outputs), rows)
-            record_event(conn, job_id, JobStatus.FINISHED.value, attempt, f"{len(rows)} images")
+            owner, _ = owner_and_attempt(conn, job_id)
+            record_event(
+                conn,
+                job_id,
+                owner,
+                attempt,
+                f"{len(rows)} images",
+                old=_P,
+                new=JobStatus.FINISHED.value,
+            )
         logger.info("job finished job=%s attempt=%s images=%s", job_id, attempt, len(rows))
         return True
 
@@ -159,18 +209,23 @@ class WorkerWrites:
         """Fail the job with a readable reason; attempt None fails it from any active state."""
         now = utcnow()
         with _write(self.engine) as conn:
-            if not conn.execute(
-                sa.update(jobs)
-                .where(fenced(job_id, attempt))
-                .values(
-                    status=JobStatus.FAILED.value, error=reason, finished_at=now, updated_at=now
-                )
-            ).rowcount:
+            previous = move(
+                conn,
+                fenced(job_id, attempt),
+                {
+                    "status": JobStatus.FAILED.value,
+                    "error": reason,
+                    "finished_at": now,
+                    "updated_at": now,
+                },
+                (_Q, _P) if attempt is None else (_P,),
+            )
+            if not previous:
                 return False
-            current = conn.execute(
-                sa.select(jobs.c.attempt).where(jobs.c.id == job_id)
-            ).scalar_one()
-            record_event(conn, job_id, JobStatus.FAILED.value, current, reason)
+            owner, current = owner_and_attempt(conn, job_id)
+            record_event(
+                conn, job_id, owner, current, reason, old=previous, new=JobStatus.FAILED.value
+            )
         logger.info("job failed job=%s attempt=%s reason=%s", job_id, current, reason)
         return True
 
@@ -183,7 +238,8 @@ class WorkerWrites:
                 .values(status=_Q, worker_id=None, updated_at=utcnow())
             ).rowcount:
                 return False
-            record_event(conn, job_id, _Q, attempt, reason)
+            owner, _ = owner_and_attempt(conn, job_id)
+            record_event(conn, job_id, owner, attempt, reason, old=_P, new=_Q)
         return True
 
     def mark_cancelled_by_worker(
@@ -202,5 +258,8 @@ class WorkerWrites:
                 # terminal event per job, so nothing more is written.
                 status = conn.execute(sa.select(jobs.c.status).where(jobs.c.id == job_id)).scalar()
                 return status == JobStatus.CANCELLED.value
-            record_event(conn, job_id, JobStatus.CANCELLED.value, attempt, detail)
+            owner, _ = owner_and_attempt(conn, job_id)
+            record_event(
+                conn, job_id, owner, attempt, detail, old=_P, new=JobStatus.CANCELLED.value
+            )
         return True

@@ -3,8 +3,9 @@
 A cache for the UI and the HUD, never the source of truth (SQL is). Keys:
 
     job:<id>            hash    status, progress, current_node, step_value, step_max,
-                                queue_position, worker, updated_at (+ any extra field); TTL 24 h,
-                                refreshed on every write
+                                queue_position, worker, updated_at, seq (+ any extra field);
+                                TTL 24 h, refreshed on every write. `seq` is the version of
+                                the job's state: it grows with every write (see _UPDATE)
     job:<id>:preview    string  latest preview frame bytes, short TTL
     active:<status>     zset    job ids per active status, score = last write time; entries
                                 older than the hash TTL are pruned, so counts need no scan
@@ -24,23 +25,35 @@ logger = logging.getLogger(__name__)
 STATE_TTL = 24 * 3600
 PREVIEW_TTL = 60
 ACTIVE_STATUSES = ("queued", "processing")
-INT_FIELDS = frozenset({"progress", "step_value", "step_max", "queue_position"})
+INT_FIELDS = frozenset({"progress", "step_value", "step_max", "queue_position", "seq"})
 
-# ARGV: prefix, job, now, ttl, new status ('' = unchanged), active statuses...
-# Moves the job between the active:<status> sets in the same step as the status write.
-_TRACK = """
-local p, job, now, ttl, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local key = p .. 'job:' .. job
+# One round trip per update. KEYS: the job hash, then active:<status> per ACTIVE_STATUSES.
+# ARGV: job, now (zset score), ttl, new status ('' = unchanged), n fields to set, n to delete,
+# then the field/value pairs, the fields to delete and the ACTIVE_STATUSES names.
+# seq = max(seq + 1, Redis time in ms): strictly increasing per job, and still increasing when
+# the hash expired or Redis lost it (a page holding an old seq must not ignore the new state).
+_UPDATE = """
+local key, job, now, ttl, status = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local nset, ndel = tonumber(ARGV[5]), tonumber(ARGV[6])
+local t = redis.call('TIME')
+local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local seq = math.max((tonumber(redis.call('HGET', key, 'seq')) or 0) + 1, now_ms)
+local i = 7
+if nset > 0 then redis.call('HSET', key, unpack(ARGV, i, i + 2 * nset - 1)) end
+i = i + 2 * nset
+if ndel > 0 then redis.call('HDEL', key, unpack(ARGV, i, i + ndel - 1)) end
+i = i + ndel
+redis.call('HSET', key, 'seq', string.format('%d', seq))
 if status == '' then status = redis.call('HGET', key, 'status') end
-for i = 6, #ARGV do
-  if ARGV[i] == status then
-    redis.call('ZADD', p .. 'active:' .. ARGV[i], now, job)
+for k = 2, #KEYS do
+  if ARGV[i + k - 2] == status then
+    redis.call('ZADD', KEYS[k], now, job)
   else
-    redis.call('ZREM', p .. 'active:' .. ARGV[i], job)
+    redis.call('ZREM', KEYS[k], job)
   end
 end
 redis.call('EXPIRE', key, ttl)
-return 1
+return seq
 """
 
 
@@ -55,25 +68,29 @@ class LiveState:
         self.redis = redis
         self.prefix = prefix
         self.ttl = ttl
-        self._track = redis.register_script(_TRACK)
+        self._update = redis.register_script(_UPDATE)
         self._binary = None
 
-    def update(self, job_id: str, **fields) -> None:
-        """Write the given fields (None deletes one) and refresh the TTL and counters."""
+    def update(self, job_id: str, **fields) -> int:
+        """Write the given fields (None deletes one), bump `seq`; returns the new seq.
+
+        One atomic script call (not a pipeline: redis-py adds a SCRIPT EXISTS round trip to
+        pipelines holding scripts). With no fields it only bumps the version and the TTL.
+        """
         now = time.time()
-        key = self._key(job_id)
         values = {k: str(v) for k, v in fields.items() if v is not None}
         values["updated_at"] = datetime.fromtimestamp(now, timezone.utc).isoformat()
         removed = [k for k, v in fields.items() if v is None]
         status = fields.get("status") or ""
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(key, mapping=values)
-        if removed:
-            pipe.hdel(key, *removed)
-        self._track(
-            args=[self.prefix, job_id, now, self.ttl, status, *ACTIVE_STATUSES], client=pipe
-        )
-        pipe.execute()
+        pairs = [item for pair in values.items() for item in pair]
+        keys = [self._key(job_id), *(f"{self.prefix}active:{s}" for s in ACTIVE_STATUSES)]
+        args = [job_id, now, self.ttl, status, len(values), len(removed), *pairs, *removed]
+        return int(self._update(keys=keys, args=[*args, *ACTIVE_STATUSES]))
+
+    def seq_floor(self) -> int:
+        """Redis time in ms: a job whose seq is below it was last written before this call."""
+        seconds, micros = self.redis.time()
+        return int(seconds) * 1000 + int(micros) // 1000
 
     def get(self, job_id: str) -> dict | None:
         """The job's live fields (ints typed), or None when Redis holds nothing for it."""

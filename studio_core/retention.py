@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from studio_core.db import job_inputs, jobs, uploads, write_transaction
+from studio_core.job_counts import CountDeltas, apply_deltas
 from studio_core.job_queries import job_files, mark_deleted
 from studio_core.job_states import TERMINAL
 from studio_core.storage import StoragePaths
@@ -42,11 +43,16 @@ def _sweep_uploads(engine: Engine, cutoff: datetime) -> list[str]:
     return [r.path for r in rows]
 
 
-def _sweep_outputs(engine: Engine, cutoff: datetime, now: datetime) -> tuple[int, list[str]]:
+def _sweep_outputs(engine: Engine, cutoff: datetime, now: datetime) -> tuple[int, int, list[str]]:
+    """One batch: (rows selected, jobs deleted, their files)."""
     files: list[str] = []
+    removed = 0
+    # Counter changes are applied once after every row: holding a counter row while
+    # waiting on the next job row could deadlock with a user deleting that job.
+    pending = CountDeltas()
     with write_transaction(engine) as conn:
         rows = conn.execute(
-            sa.select(jobs.c.id, jobs.c.status, jobs.c.attempt)
+            sa.select(jobs.c.id, jobs.c.user_id, jobs.c.status, jobs.c.attempt)
             .where(
                 jobs.c.deleted_at.is_(None),
                 jobs.c.favorite.is_(sa.false()),
@@ -56,10 +62,19 @@ def _sweep_outputs(engine: Engine, cutoff: datetime, now: datetime) -> tuple[int
             .limit(BATCH)
         ).all()
         for row in rows:
-            files += mark_deleted(
-                conn, row.id, row.status, row.attempt, now, "removed by retention"
+            gone = mark_deleted(
+                conn,
+                row.id,
+                (row.user_id, row.status, row.attempt),
+                now,
+                "removed by retention",
+                pending,
             )
-    return len(rows), files
+            if gone is not None:  # None: the user deleted it meanwhile
+                removed += 1
+                files += gone
+        apply_deltas(conn, pending)
+    return len(rows), removed, files
 
 
 def _recently_deleted_files(engine: Engine, now: datetime) -> list[str]:
@@ -100,9 +115,9 @@ def retention_sweep(
             break
     jobs_gone, output_files = 0, []
     while True:
-        count, batch = _sweep_outputs(engine, now - timedelta(days=output_days), now)
+        selected, count, batch = _sweep_outputs(engine, now - timedelta(days=output_days), now)
         jobs_gone, output_files = jobs_gone + count, output_files + batch
-        if count < BATCH:
+        if selected < BATCH:
             break
     # The DB commits come first: a crash after them leaves files the next sweep removes.
     files = uploads_gone + output_files + _recently_deleted_files(engine, now)

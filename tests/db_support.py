@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from studio_core.db import (
     LOCAL_USER_ID,
     api_tokens,
+    job_counts,
     job_events,
     job_inputs,
     job_outputs,
@@ -64,7 +65,7 @@ def mysql_database():
 def empty_tables(engine) -> None:
     """Delete every row except the seeded local user (children first)."""
     with engine.begin() as conn:
-        for table in (job_events, job_outputs, job_inputs, uploads, jobs, api_tokens):
+        for table in (job_counts, job_events, job_outputs, job_inputs, uploads, jobs, api_tokens):
             conn.execute(sa.delete(table))
         conn.execute(sa.delete(users).where(users.c.id != LOCAL_USER_ID))
 

@@ -133,15 +133,18 @@ class JobReporter:
 
     @staticmethod
     def publish_row(job: dict, live: LiveState, events: EventBus) -> None:
-        """Mirror a job row's status into live state and send it as an event."""
+        """Mirror a job row's status into live state and send it with the new live seq."""
         try:
-            live.update(job["id"], status=job["status"], progress=job.get("progress") or 0)
-            events.publish_job(job["user_id"], to_public(job))
+            seq = live.update(job["id"], status=job["status"], progress=job.get("progress") or 0)
+            events.publish_job(job["user_id"], to_public(job, live={"seq": seq}))
         except redis_lib.RedisError as exc:
             # SQL already holds the truth; clients re-read it when they reconnect.
             logger.warning("job=%s publish failed error=%s", job["id"], exc)
 
     def _send(self, **extra: Any) -> None:
+        # Snapshot, live write and publish under one lock: the WS thread, the flush timer and
+        # the job thread all send, and a snapshot written after a newer one would get the
+        # higher seq and win on every page.
         with self._lock:
             live = {
                 "progress": self.progress,
@@ -152,8 +155,8 @@ class JobReporter:
             public_live = {"progress": self.progress, "current_node": self._node}
             public_live["step"] = self._step
             job = dict(self.job)
-        try:
-            self.live.update(self.job_id, **live, **extra)
-            self.events.publish_job(job["user_id"], to_public(job, live=public_live))
-        except redis_lib.RedisError as exc:
-            logger.warning("job=%s live update failed error=%s", self.job_id, exc)
+            try:
+                public_live["seq"] = self.live.update(self.job_id, **live, **extra)
+                self.events.publish_job(job["user_id"], to_public(job, live=public_live))
+            except redis_lib.RedisError as exc:
+                logger.warning("job=%s live update failed error=%s", self.job_id, exc)

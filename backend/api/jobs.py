@@ -6,7 +6,14 @@ from flask import Blueprint, Response, request
 
 from backend.api.common import job_filters, json_object
 from backend.auth import current_user_id
-from backend.job_views import JobPresenter, cancel_job, delete_job, list_jobs
+from backend.job_views import (
+    JobPresenter,
+    cancel_job,
+    delete_job,
+    favorite_job,
+    list_jobs,
+    show_job,
+)
 from backend.services import studio
 from backend.submit import check_idempotency_key, parse_body, submit_job
 from studio_core.errors import InvalidInput, NotFound, UnsupportedMediaType
@@ -42,7 +49,7 @@ def generate():
 @bp.get("/status/<job_id>")
 def status(job_id: str):
     """The job with live progress and queue position (the original studio's endpoint)."""
-    return _presenter().one(studio().repo.get(job_id, current_user_id()))
+    return show_job(studio().repo, _presenter(), job_id, current_user_id())
 
 
 @bp.post("/cancel/<job_id>")
@@ -67,7 +74,7 @@ def history():
 @bp.get("/jobs/<job_id>")
 def get_job(job_id: str):
     """One of my jobs."""
-    return _presenter().one(studio().repo.get(job_id, current_user_id()))
+    return show_job(studio().repo, _presenter(), job_id, current_user_id())
 
 
 @bp.delete("/jobs/<job_id>")
@@ -85,8 +92,8 @@ def favorite(job_id: str):
     value = body.get("favorite", True)
     if not isinstance(value, bool):
         raise InvalidInput("'favorite' must be true or false", field="favorite")
-    job = studio().repo.set_favorite(job_id, current_user_id(), value)
-    return _presenter().one(job)
+    s = studio()
+    return favorite_job(s.repo, s.live, s.events, _presenter(), job_id, current_user_id(), value)
 
 
 @bp.get("/jobs/<job_id>/preview")

@@ -15,7 +15,16 @@ from tests.db_support import add_user
 
 # Shared database fixtures (a module attribute, so pytest finds them here).
 
-TABLES = {"users", "api_tokens", "uploads", "jobs", "job_inputs", "job_outputs", "job_events"}
+TABLES = {
+    "users",
+    "api_tokens",
+    "uploads",
+    "jobs",
+    "job_inputs",
+    "job_outputs",
+    "job_events",
+    "job_counts",
+}
 
 
 def test_upgrade_on_a_fresh_sqlite_file_creates_the_schema_and_is_repeatable(tmp_path):
@@ -24,7 +33,7 @@ def test_upgrade_on_a_fresh_sqlite_file_creates_the_schema_and_is_repeatable(tmp
     db.upgrade(url)  # second run: already at head
     engine = db.make_engine(url)
     try:
-        assert db.current_revision(engine) == "0001"
+        assert db.current_revision(engine) == db.head_revision() == "0003"
         assert set(sa.inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
     finally:
         engine.dispose()
@@ -120,6 +129,6 @@ def test_is_up_to_date(tmp_path):
     try:
         assert db.current_revision(engine) is None and not db.is_up_to_date(engine)
         db.upgrade(engine)
-        assert db.is_up_to_date(engine) and db.head_revision() == "0001"
+        assert db.is_up_to_date(engine) and db.head_revision() == "0003"
     finally:
         engine.dispose()

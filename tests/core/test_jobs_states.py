@@ -107,3 +107,9 @@ def test_to_public_merges_live_state_without_going_backwards():
     assert running["queue_position"] is None
     custom = to_public(job_row(), base_url="https://x/")
     assert custom["image_url"] == "https://x/outputs/j1_0.png"
+
+
+def test_to_public_carries_the_live_seq_or_zero():
+    assert to_public(job_row(status="queued", outputs=[]), live={"seq": 17})["seq"] == 17
+    assert to_public(job_row(), live={"seq": 18})["seq"] == 18  # terminal rows too
+    assert to_public(job_row(status="processing", outputs=[]))["seq"] == 0

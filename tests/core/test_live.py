@@ -93,3 +93,43 @@ def test_preview_frames_are_bytes_with_a_short_ttl(live):
     assert live.get_preview("j1") == frame
     assert 0 < live.redis.ttl("studio:job:j1:preview") <= 5
     assert live.get_preview("j2") is None
+
+
+def test_every_update_returns_a_higher_seq(live):
+    seqs = [
+        live.update("j1", status="queued", progress=0),
+        live.update("j1", status="processing"),
+        live.update("j1", progress=10),
+        live.update("j1"),  # no fields: only the version moves
+    ]
+    assert seqs == sorted(set(seqs)), seqs
+    assert live.get("j1")["seq"] == seqs[-1]
+    assert live.update("j2", status="queued") > 0  # versions are per job
+
+
+def test_seq_keeps_growing_after_the_state_was_lost(live):
+    before = live.update("j1", status="processing", progress=50)
+    live.delete("j1")  # as after the TTL ran out or Redis came back empty
+    time.sleep(0.005)  # versions are Redis milliseconds at least: a loss takes longer than 1 ms
+    assert live.update("j1", status="finished") > before
+
+
+def test_seq_floor_orders_writes(live):
+    before = live.update("j1", status="queued")
+    floor = live.seq_floor()
+    after = live.update("j1", status="processing")
+    assert before <= floor <= after
+
+
+def test_update_is_one_round_trip(live):
+    live.update("j1", status="queued")  # loads the script once
+    sent = []
+    original = live.redis.execute_command
+
+    def counting(*args, **kwargs):
+        sent.append(args[0])
+        return original(*args, **kwargs)
+
+    live.redis.execute_command = counting
+    live.update("j1", status="processing", queue_position=None, progress=5)
+    assert sent == ["EVALSHA"]

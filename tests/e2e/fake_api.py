@@ -149,6 +149,7 @@ class FakeApi:
     generate_bodies: list[dict] = field(default_factory=list)
     _uploads: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _versions: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     # ---- fixtures -------------------------------------------------------------------------
     def add_job(
@@ -196,6 +197,17 @@ class FakeApi:
         self.jobs[jid] = job
         return job
 
+    def _served(self, job: dict) -> dict:
+        """The job with a `seq` that grows whenever a test changed it, as the real API's does."""
+        if "seq" in job:
+            return job  # a test that orders snapshots itself
+        content = json.dumps(job, sort_keys=True)
+        seen, seq = self._versions.get(job["job_id"], ("", 0))
+        if content != seen:
+            seq += 1
+            self._versions[job["job_id"]] = (content, seq)
+        return {**job, "seq": seq}
+
     # ---- routing --------------------------------------------------------------------------
     def install(self, page) -> None:
         """Route /api/**, /health and /outputs/** of the page to this fake."""
@@ -232,8 +244,12 @@ class FakeApi:
         if path == "/api/events":
             if not self.sse_enabled:
                 return 404, {"error": {"code": "not_found", "message": "no SSE"}}, {}
+            # An event is a change of the job, as on the real server: later answers show it too.
+            for j in self.sse_events:
+                self.jobs[j["job_id"]] = {**self.jobs.get(j["job_id"], {}), **j}
             frames = "retry: 2000\n\n" + "".join(
-                f"event: job\ndata: {json.dumps(j)}\n\n" for j in self.sse_events
+                f"event: job\ndata: {json.dumps(self._served(self.jobs[j['job_id']]))}\n\n"
+                for j in self.sse_events
             )
             self.sse_events = []
             return 200, frames.encode(), {"Content-Type": "text/event-stream"}
@@ -325,11 +341,11 @@ class FakeApi:
             if method == "DELETE":
                 del self.jobs[m.group(1)]
                 return 204, None, {}
-            return 200, self.jobs[m.group(1)], {}
+            return 200, self._served(self.jobs[m.group(1)]), {}
         m = re.fullmatch(r"/api/jobs/([\w-]+)/favorite", path)
         if m and m.group(1) in self.jobs:
             self.jobs[m.group(1)]["favorite"] = bool(json.loads(req.post_data)["favorite"])
-            return 200, self.jobs[m.group(1)], {}
+            return 200, self._served(self.jobs[m.group(1)]), {}
         m = re.fullmatch(r"/api/cancel/([\w-]+)", path)
         if m and m.group(1) in self.jobs:
             self.jobs[m.group(1)]["status"] = "cancelled"
@@ -358,7 +374,12 @@ class FakeApi:
         )
         return (
             202,
-            {"job_id": job["job_id"], "status": "queued", "seed": job["seed"], "job": job},
+            {
+                "job_id": job["job_id"],
+                "status": "queued",
+                "seed": job["seed"],
+                "job": self._served(job),
+            },
             {},
         )
 
@@ -379,5 +400,5 @@ class FakeApi:
             "total": len(jobs),
             "limit": limit,
             "offset": offset,
-            "jobs": jobs[offset : offset + limit],
+            "jobs": [self._served(j) for j in jobs[offset : offset + limit]],
         }

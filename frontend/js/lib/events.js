@@ -1,5 +1,6 @@
 // Live job updates: Server-Sent Events from /api/events, resync on every (re)connect, and a
-// 2-second polling fallback for browsers or proxies where SSE does not work.
+// 2-second polling fallback for browsers or proxies where SSE does not work. The three arrive
+// in any order; the store keeps the newest snapshot of each job by its `seq` (store.js).
 
 import { api, isOffline } from "./api.js";
 import { activeJobs, getJob, upsertJob } from "./store.js";

@@ -13,19 +13,22 @@ function notify(job) {
   for (const fn of listeners) fn(job);
 }
 
-/** Insert or update a job from the API or SSE; progress never goes backwards within an attempt. */
+// Which of two snapshots of a job is newer. Every server answer and SSE event carries `seq`,
+// the version of the job's live state it was made from (docs/API.md): keep the higher one; on
+// equal seq keep what we have (a reply is never newer than the event of the same version).
+// A terminal status wins over a non-terminal one whatever the seqs: the states after the end
+// do not exist, so such a snapshot is always the stale one (e.g. a worker's progress event
+// published after a cancel, or the page's own cancel before the event arrives).
+function isNewer(next, prev) {
+  if (isTerminal(next) !== isTerminal(prev)) return isTerminal(next);
+  return (next.seq ?? 0) > (prev.seq ?? 0);
+}
+
+/** Insert or update a job from the API or SSE; a snapshot older than the one we hold is dropped. */
 export function upsertJob(job) {
   if (!job || !job.job_id) return;
   const prev = jobs.get(job.job_id);
-  if (prev && isTerminal(prev) && !isTerminal(job)) return; // a late SSE event after the end
-  // Progress is monotonic within an attempt, so a lower value is a stale snapshot (e.g. a resync
-  // response that left the server before the SSE event we already applied): drop it whole.
-  if (
-    prev && prev.status === "processing" && job.status === "processing" &&
-    (job.attempts ?? 0) <= (prev.attempts ?? 0) && (job.progress ?? 0) < (prev.progress ?? 0)
-  ) {
-    return;
-  }
+  if (prev && !isNewer(job, prev)) return;
   const next = { ...prev, ...job };
   jobs.set(job.job_id, next);
   notify(next);
