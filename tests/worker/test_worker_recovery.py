@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -13,6 +14,7 @@ from studio_core.catalog import Catalog, build_graph
 from studio_core.jobs import JobRepository
 from tests.services import ROOT, start_simulator
 from tests.worker.test_worker_support import (  # noqa: F401 - fixtures
+    FAST,
     build_stack,
     make_settings,
     sim_config,
@@ -89,7 +91,14 @@ def test_engine_down_jobs_wait_then_run(tmp_path, redis_url):
         wait_until(lambda: waiting in worker.slots, 5, "first job claimed")
         queued = built.create_job()  # while the engine is down nothing more is claimed
         sim.popen.wait(5)
-        wait_until(lambda: built.queue.length() == 1, 3, "second job left queued")
+        # A claim that was already blocking when the engine went away may take the job and
+        # hand it straight back (front of the queue); after that, nothing claims it.
+        wait_until(
+            lambda: built.queue.length() == 1 and built.queue.location(queued) == "queued",
+            3,
+            "second job left queued",
+        )
+        time.sleep(3 * FAST.claim_wait_s)
         assert built.repo.get(waiting)["status"] == "processing"
         assert built.repo.get(queued)["status"] == "queued"
         assert built.queue.location(queued) == "queued"
