@@ -139,6 +139,10 @@ SCHEMAS = {
             "tool": {"type": "string"},
             "status": {"enum": ["queued", "processing", "finished", "failed", "cancelled"]},
             "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+            "seq": {
+                "type": "integer",
+                "description": "version of this snapshot; the higher one is the newer state",
+            },
             "queue_position": {"type": ["integer", "null"], "description": "1 = next to run"},
             "current_node": {"type": ["string", "null"]},
             "step": {"type": ["object", "null"]},
