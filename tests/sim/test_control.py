@@ -9,7 +9,8 @@ import time
 import pytest
 import websocket
 
-from tests.sim.conftest import blur_chain, empty_save, is_event, of_prompt, t2i, tag
+from tests.graphs import empty_save, t2i
+from tests.sim.conftest import blur_chain, is_event, of_prompt, tag
 
 
 def _wait_running(sim, prompt_id: str, timeout: float = 5) -> None:

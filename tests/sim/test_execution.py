@@ -7,7 +7,8 @@ import re
 
 from PIL import Image
 
-from tests.sim.conftest import empty_save, of_prompt, t2i, tag
+from tests.graphs import empty_save, t2i
+from tests.sim.conftest import of_prompt, tag
 
 
 def _image(sim, ref: dict) -> Image.Image:

@@ -8,8 +8,9 @@ import pytest
 import requests
 import websocket
 
+from tests.graphs import empty_save
 from tests.services import start_simulator
-from tests.sim.conftest import WsClient, blur_chain, empty_save, is_event, of_prompt, tag
+from tests.sim.conftest import WsClient, blur_chain, is_event, of_prompt, tag
 
 
 @pytest.mark.parametrize("target", ["3", "ImageBlur"])

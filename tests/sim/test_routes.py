@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from comfyui_sim.config import DEFAULT_MODELS
-from tests.sim.conftest import empty_save, tag
+from tests.graphs import empty_save
+from tests.sim.conftest import tag
 
 JSON = "application/json; charset=utf-8"
 

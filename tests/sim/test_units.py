@@ -14,7 +14,7 @@ from comfyui_sim.images import Pixels
 from comfyui_sim.nodes import PIXEL_KINDS, NodeContext, Token, compute
 from comfyui_sim.prompt_queue import MAX_HISTORY, PromptQueue
 from comfyui_sim.schema import is_output_node, iter_inputs, load_object_info
-from tests.sim.conftest import t2i
+from tests.graphs import t2i
 
 
 def test_cli_flags(tmp_path):

@@ -8,7 +8,8 @@ import websocket
 from comfyui_sim.config import DEFAULT_MODELS
 from comfyui_sim.schema import load_object_info, with_file_lists
 from comfyui_sim.validation import validate_prompt
-from tests.sim.conftest import empty_save, t2i, tag
+from tests.graphs import empty_save, t2i
+from tests.sim.conftest import tag
 
 TOP = {"type", "message", "details", "extra_info"}
 

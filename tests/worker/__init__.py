@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from tests.graphs import empty_save, t2i
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -14,13 +16,7 @@ def new_id(prefix: str = "p") -> str:
 
 def image_graph(prefix: str = "test/img", color: int = 0, width: int = 8) -> dict:
     """EmptyImage(1) -> SaveImage(2): the smallest graph with an output."""
-    return {
-        "1": {
-            "class_type": "EmptyImage",
-            "inputs": {"width": width, "height": 8, "batch_size": 1, "color": color},
-        },
-        "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": prefix}},
-    }
+    return empty_save(prefix, width=width, height=8, color=color)
 
 
 def load_image_graph(image: str, prefix: str = "test/load") -> dict:
@@ -33,32 +29,4 @@ def load_image_graph(image: str, prefix: str = "test/load") -> dict:
 
 def t2i_graph(steps: int = 4, seed: int = 1, prefix: str = "test/t2i") -> dict:
     """The text-to-image graph (checkpoint, 2 prompts, KSampler, VAEDecode, SaveImage)."""
-    return {
-        "4": {
-            "class_type": "CheckpointLoaderSimple",
-            "inputs": {"ckpt_name": "sd15-demo.safetensors"},
-        },
-        "5": {
-            "class_type": "EmptyLatentImage",
-            "inputs": {"width": 64, "height": 64, "batch_size": 1},
-        },
-        "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "a cat", "clip": ["4", 1]}},
-        "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry", "clip": ["4", 1]}},
-        "3": {
-            "class_type": "KSampler",
-            "inputs": {
-                "seed": seed,
-                "steps": steps,
-                "cfg": 7.0,
-                "sampler_name": "euler",
-                "scheduler": "normal",
-                "denoise": 1.0,
-                "model": ["4", 0],
-                "positive": ["6", 0],
-                "negative": ["7", 0],
-                "latent_image": ["5", 0],
-            },
-        },
-        "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
-        "9": {"class_type": "SaveImage", "inputs": {"images": ["8", 0], "filename_prefix": prefix}},
-    }
+    return t2i("a cat", seed=seed, steps=steps, prefix=prefix)
