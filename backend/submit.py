@@ -140,6 +140,13 @@ def _resolve_images(studio: Studio, user_id: int, sub: Submission) -> dict[str, 
 
 def submit_job(studio: Studio, user_id: int, sub: Submission) -> tuple[dict, bool]:
     """Validate, record and enqueue a job; returns (job as the API shows it, created)."""
+    presenter = JobPresenter(studio.live, studio.queue)
+    if sub.idempotency_key:
+        # A replay answers before anything is stored (its images would be orphan uploads).
+        existing = studio.repo.find_by_idempotency_key(user_id, sub.idempotency_key)
+        if existing:
+            logger.info("submit replay job=%s key=%s", existing["id"], sub.idempotency_key)
+            return presenter.one(existing), False
     tool = studio.catalog.get(sub.tool_id)
     slots = set(sub.image_refs) | set(sub.files)
     known_slots = {slot.id for slot in tool.slots}
@@ -167,8 +174,7 @@ def submit_job(studio: Studio, user_id: int, sub: Submission) -> tuple[dict, boo
         },
         inputs,
     )
-    presenter = JobPresenter(studio.live, studio.queue)
-    if not created:
+    if not created:  # a concurrent request with the same key won the race
         logger.info("submit replay job=%s key=%s", job["id"], sub.idempotency_key)
         return presenter.one(job), False  # no floor: an active replay shows seq 0 (unordered)
     seq = 0

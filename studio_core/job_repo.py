@@ -111,6 +111,12 @@ class JobRepository(WorkerWrites):
         logger.info("job recorded job=%s user=%s tool=%s", row["id"], user_id, row["tool"])
         return job, True
 
+    def find_by_idempotency_key(self, user_id: int, key: str) -> dict | None:
+        """The user's job submitted with this Idempotency-Key, or None."""
+        with self.engine.connect() as conn:
+            existing = self._by_key(conn, user_id, key)
+            return load_job(conn, existing) if existing else None
+
     def _seed_owner(self, user_id: int) -> None:
         """Create the owner's counter rows before its first job (once per process)."""
         if user_id not in self._seeded_owners:

@@ -203,6 +203,18 @@ def test_idempotency_key_returns_the_same_job_and_enqueues_once(client, app):
     assert bad.status_code == 400
 
 
+def test_idempotent_replay_with_a_data_url_stores_no_second_upload(client, app):
+    image = "data:image/png;base64," + base64.b64encode(png_bytes()).decode()
+    body = {"workflow": "single_image_edit", "prompt": "blue", "images": {"input": image}}
+    headers = {"Idempotency-Key": "with-image"}
+    first = submit(client, body, headers=headers).get_json()
+    replay = submit(client, body, headers=headers)
+    assert replay.status_code == 202 and replay.get_json()["job_id"] == first["job_id"]
+    with services(app).engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT COUNT(*) FROM uploads")).scalar()
+    assert stored == 1
+
+
 def test_cancel_while_queued_never_reaches_a_worker(client, app):
     job_id = submit(client).get_json()["job_id"]
     resp = client.post(f"/api/cancel/{job_id}")
