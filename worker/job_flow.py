@@ -64,6 +64,7 @@ class JobSlot:
     attempt: int | None = None
     watch: PromptWatch | None = None
     submitted: bool = False
+    released: bool = False  # the claim was acked or handed back (guarded by `lock`)
     started: float = field(default_factory=time.monotonic)
     cancel_requested: threading.Event = field(default_factory=threading.Event)
     handing_back: threading.Event = field(default_factory=threading.Event)

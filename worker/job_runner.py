@@ -76,7 +76,7 @@ class JobRunner:
         attempt = s.repo.claim(job_id, s.worker_id)
         if attempt is None:
             # Cancelled while queued, already done, or poison (claim just failed it).
-            s.queue.ack(s.worker_id, job_id)
+            self._release(slot, ack=True)
             try:
                 job = s.repo.get(job_id)
             except JobNotFound:
@@ -106,13 +106,25 @@ class JobRunner:
             logger.warning("job=%s attempt=%s fenced out: %s", job_id, attempt, exc.reason)
             outcome = "fenced"
         except JobHandedBack:
+            self._release(slot, ack=False)  # queue.retire() gives it back, not ack
             s.repo.release(job_id, attempt, "worker stopped; handed back")
             log_state(job_id, "queued", job_id if slot.submitted else None, attempt)
-            return "handed_back"  # queue.retire() gives it back to the queue, not ack
-        s.queue.ack(s.worker_id, job_id)
+            return "handed_back"
+        self._release(slot, ack=True)
         final = reporter.terminal()
         log_state(job_id, final["status"], job_id if slot.submitted else None, attempt)
         return outcome
+
+    def _release(self, slot: JobSlot, *, ack: bool) -> None:
+        """Stop holding the job's claim (ack it when done); the heartbeat's adopt then skips it.
+
+        Under the slot lock, so an adopt (re-recording claims after Redis lost them) can never
+        run after the ack and claim a finished job again.
+        """
+        with slot.lock:
+            slot.released = True
+            if ack:
+                self.s.queue.ack(self.s.worker_id, slot.job_id)
 
     # ---- the stages ------------------------------------------------------------------
     def _execute(self, job: dict, slot: JobSlot, reporter: JobReporter) -> str:

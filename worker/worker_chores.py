@@ -32,7 +32,9 @@ def build_chores(worker: Worker) -> Housekeeping:
         # Re-record our claims in case Redis restarted empty (a no-op when they are there),
         # so no other worker's reconcile hands a job we are running to someone else.
         for slot in list(worker.slots.values()):
-            worker.queue.adopt(worker.worker_id, slot.job_id, slot.user_id)
+            with slot.lock:  # see JobRunner._release: never adopt a job already acked
+                if not slot.released:
+                    worker.queue.adopt(worker.worker_id, slot.job_id, slot.user_id)
 
     def reap() -> None:
         worker.queue.reap()

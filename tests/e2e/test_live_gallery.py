@@ -89,7 +89,7 @@ def test_gallery_search_filters_remix_and_delete(open_live, live):
     page.click(f"{_item(fox['job_id'])} [data-open]")
     page.wait_for_selector("[data-testid=lightbox-image]")
     page.wait_for_function(
-        "document.querySelector('[data-testid=lightbox-image]').naturalWidth > 0"
+        "() => document.querySelector('[data-testid=lightbox-image]').naturalWidth > 0"
     )
     assert str(fox["seed"]) in page.inner_text("[data-testid=lightbox-params]")
     screenshot(page, "desktop-lightbox")
@@ -190,5 +190,5 @@ def test_screenshots_of_every_view(open_live, live, name, viewport):
     page.wait_for_selector("[data-testid=gallery-thumb]")
     screenshot(page, f"{name}-gallery")
     page.click("[data-testid=gallery-item] [data-open]")
-    page.wait_for_function("document.querySelector('[data-testid=lightbox-image]')?.complete")
+    page.wait_for_function("() => document.querySelector('[data-testid=lightbox-image]')?.complete")
     screenshot(page, f"{name}-lightbox")

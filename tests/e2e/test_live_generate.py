@@ -26,7 +26,9 @@ XSS_PROMPT = "<img src=x onerror=alert(1)>"
 def test_text_to_image_progress_arrives_over_sse_and_result_shows(open_live, live):
     page = open_live("#/studio/text_to_image")
     page.wait_for_selector("[data-testid=view-studio][data-tool=text_to_image]")
-    page.wait_for_function("document.querySelector('[data-connection]').textContent.trim() !== ''")
+    page.wait_for_function(
+        "() => document.querySelector('[data-connection]').textContent.trim() !== ''"
+    )
     page.evaluate(RECORD_PROGRESS)
     before = len(page.watch.requests)
 

@@ -72,7 +72,7 @@ def test_generate_sends_manifest_settings_with_seed_zero(open_app, fake_api):
     assert len(key) >= 16
     # A second click is a new request with a new key (several jobs at once).
     page.click("[data-testid=generate-button]")
-    page.wait_for_function("document.querySelectorAll('[data-testid=job-card]').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=job-card]').length === 2")
     assert _calls(fake_api, "/api/generate")[-1][3] != key
 
 
@@ -92,7 +92,7 @@ def test_sse_events_drive_the_job_card(open_app, fake_api):
     page = open_app("#/studio/text_to_image")
     bar = page.locator("[data-testid=progress-bar]")
     page.wait_for_function(
-        "document.querySelector('[data-testid=progress-bar]').getAttribute('aria-valuenow') === '60'"
+        "() => document.querySelector('[data-testid=progress-bar]').getAttribute('aria-valuenow') === '60'"
     )
     assert "step 5/8" in page.inner_text("[data-testid=job-status]")
     assert bar.get_attribute("aria-valuemax") == "100"
@@ -166,7 +166,7 @@ def test_upload_downscales_big_photos(open_app, fake_api):
         files=[{"name": "big.jpg", "mimeType": "image/jpeg", "buffer": buf.getvalue()}],
     )
     page.wait_for_selector("[data-testid=slot-preview-input]")
-    page.wait_for_function("!document.querySelector('.slot-busy')")
+    page.wait_for_function("() => !document.querySelector('.slot-busy')")
     body = fake_api.upload_bodies[-1]
     start = body.index(b"\xff\xd8")
     with Image.open(io.BytesIO(body[start:])) as img:
@@ -181,7 +181,9 @@ def test_gallery_infinite_scroll_thumbnails_search_and_filters(open_app, fake_ap
     for n in range(1, 71):
         fake_api.add_job(n, status="failed" if n % 10 == 0 else "finished")
     page = open_app("#/gallery")
-    page.wait_for_function("document.querySelectorAll('[data-testid=gallery-item]').length >= 30")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=gallery-item]').length >= 30"
+    )
     first_pages = len(_calls(fake_api, "/api/jobs"))
     # Keep scrolling to the bottom, as a person would, until every page has arrived.
     page.wait_for_function(
@@ -195,11 +197,15 @@ def test_gallery_infinite_scroll_thumbnails_search_and_filters(open_app, fake_ap
     outputs = [r[1] for r in _calls(fake_api, "/outputs/")]
     assert outputs and all(p.startswith("/outputs/thumbs/") for p in outputs)
     page.fill("[data-testid=gallery-search]", "number 42")
-    page.wait_for_function("document.querySelectorAll('[data-testid=gallery-item]').length === 1")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=gallery-item]').length === 1"
+    )
     assert _calls(fake_api, "/api/jobs")[-1][2]["q"] == "number 42"
     page.fill("[data-testid=gallery-search]", "")
     page.select_option("[data-testid=filter-status]", "failed")
-    page.wait_for_function("document.querySelectorAll('[data-testid=gallery-item]').length === 7")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=gallery-item]').length === 7"
+    )
     assert _calls(fake_api, "/api/jobs")[-1][2]["status"] == "failed"
 
 
@@ -219,7 +225,7 @@ def test_favourite_lightbox_and_delete(open_app, fake_api):
     page.keyboard.press("Escape")
     page.on("dialog", lambda d: d.accept())
     page.locator("[data-job-id=job0001] [data-testid=delete-button]").click()
-    page.wait_for_function("!document.querySelector('[data-job-id=job0001]')")
+    page.wait_for_function("() => !document.querySelector('[data-job-id=job0001]')")
     assert "job0001" not in fake_api.jobs
 
 
@@ -254,7 +260,7 @@ def test_language_switch_is_saved(open_app):
     page = open_app("#/settings")
     page.select_option("[data-testid=language-select]", "zh-TW")
     page.wait_for_function(
-        "document.querySelector('[data-testid=nav-gallery]').innerText.includes('作品集')"
+        "() => document.querySelector('[data-testid=nav-gallery]').innerText.includes('作品集')"
     )
     assert page.evaluate("localStorage.getItem('studio.lang')") == "zh-TW"
     assert page.evaluate("document.documentElement.lang") == "zh-TW"
