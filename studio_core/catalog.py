@@ -236,7 +236,3 @@ class Catalog:
 
     def __contains__(self, tool_id: object) -> bool:
         return tool_id in self._by_id
-
-    def public_list(self, lang: str | None = None) -> list[dict]:
-        """Every tool's public dict, in display order."""
-        return [tool.public_dict(lang) for tool in self.tools]

@@ -85,11 +85,6 @@ class Param:
                 return preset
         raise KeyError(preset_id)
 
-    def all_targets(self) -> tuple[Target, ...]:
-        """Every node input this parameter can write, rewires included."""
-        rewires = tuple(Target(r.node, r.input) for p in self.presets for r in p.rewire)
-        return self.targets + self.width_targets + self.height_targets + rewires
-
 
 @dataclass
 class ToolSpec:

@@ -205,10 +205,6 @@ class JobRepository(WorkerWrites):
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
-    def active_job_ids(self) -> list[str]:
-        """Ids of every queued/processing job (for the reconciler), oldest first."""
-        return [job["id"] for job in self.active_jobs()]
-
     def counts_by_status(self, user_id: int | None = None) -> dict[str, int]:
         """{status: count} over non-deleted jobs, every status present (from the counters)."""
         with self.engine.connect() as conn:

@@ -210,7 +210,7 @@ def test_active_jobs_and_counts(repo):
     a, b, c = new_job(repo), new_job(repo), new_job(repo)
     repo.claim(b["id"], "w")
     repo.cancel(c["id"], LOCAL)
-    assert repo.active_job_ids() == [a["id"], b["id"]]
+    assert [j["id"] for j in repo.active_jobs()] == [a["id"], b["id"]]
     assert {j["status"] for j in repo.active_jobs()} == {"queued", "processing"}
     counts = repo.counts_by_status()
     assert counts == {"queued": 1, "processing": 1, "finished": 0, "failed": 0, "cancelled": 1}
