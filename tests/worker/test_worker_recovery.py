@@ -23,7 +23,8 @@ from tests.worker.test_worker_support import (  # noqa: F401 - fixtures
     wait_until,
 )
 from worker.comfy_client import ComfyClient
-from worker.job_flow import job_params
+from worker.job_flow import JobSlot, job_params
+from worker.worker import Worker, WorkerTuning
 
 
 def saved_files(stack, job_id: str) -> list[str]:
@@ -174,3 +175,18 @@ def test_poison_job_fails_after_max_attempts(stack):
     assert job["status"] == "failed" and "attempts" in job["error"]
     wait_until(lambda: worker.outcomes.get(job_id) == "skipped", 5, "poison skipped")
     assert stack.sim(f"/history/{job_id}") == {}
+
+
+def test_heartbeat_readopts_held_claims_but_never_a_released_one(stack):
+    """After Redis lost its claims the heartbeat re-records them; an acked job stays acked."""
+    worker = Worker(stack.settings, tuning=WorkerTuning(**FAST.__dict__))
+    try:
+        held, done = JobSlot("job-held", "1"), JobSlot("job-done", "1", released=True)
+        worker.slots.update({held.job_id: held, done.job_id: done})
+        heartbeat = next(c for c in worker.housekeeping.chores if c.name == "heartbeat")
+        heartbeat.run()
+        assert stack.queue.location("job-held") == f"claimed:{worker.worker_id}"
+        assert stack.queue.location("job-done") is None
+        assert stack.queue.processing(worker.worker_id) == ["job-held"]
+    finally:
+        worker.client.close()
