@@ -124,7 +124,7 @@ class JobPresenter:
                     if ahead is not None:
                         # 1 = next to run (0 would read as "no position" in the UI)
                         live.setdefault(job_id, {})["queue_position"] = ahead + 1
-                previews = self._with_preview(
+                previews = self.live.with_preview(
                     [j["id"] for j in jobs if j["status"] == JobStatus.PROCESSING]
                 )
             except RedisError as exc:
@@ -140,15 +140,6 @@ class JobPresenter:
             if state and job["status"] in (JobStatus.QUEUED, JobStatus.PROCESSING):
                 seq = state.get("seq") or 0
                 state["seq"] = min(seq, floor - 1) if floor is not None else 0
-
-    def _with_preview(self, job_ids: list[str]) -> set[str]:
-        if not job_ids:
-            return set()
-        pipe = self.live.redis.pipeline(transaction=False)
-        for job_id in job_ids:
-            # key layout documented in studio_core.live: job:<id>:preview
-            pipe.exists(f"{self.live.prefix}job:{job_id}:preview")
-        return {job_id for job_id, n in zip(job_ids, pipe.execute(), strict=True) if n}
 
 
 def list_jobs(

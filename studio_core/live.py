@@ -143,6 +143,15 @@ class LiveState:
         """True when a preview frame of the job is kept (no transfer of the frame)."""
         return bool(self.redis.exists(self._key(job_id) + ":preview"))
 
+    def with_preview(self, job_ids: list[str]) -> set[str]:
+        """The ids among `job_ids` that have a preview frame kept (one pipelined round trip)."""
+        if not job_ids:
+            return set()
+        pipe = self.redis.pipeline(transaction=False)
+        for job_id in job_ids:
+            pipe.exists(self._key(job_id) + ":preview")
+        return {job_id for job_id, n in zip(job_ids, pipe.execute(), strict=True) if n}
+
     def close(self) -> None:
         """Close the bytes twin client if one was made (the caller owns `redis`)."""
         if self._binary is not None and self._binary is not self.redis:

@@ -93,6 +93,8 @@ def test_preview_frames_are_bytes_with_a_short_ttl(live):
     assert live.get_preview("j1") == frame
     assert 0 < live.redis.ttl("studio:job:j1:preview") <= 5
     assert live.get_preview("j2") is None
+    assert live.has_preview("j1") and not live.has_preview("j2")
+    assert live.with_preview(["j1", "j2"]) == {"j1"} and live.with_preview([]) == set()
 
 
 def test_every_update_returns_a_higher_seq(live):
