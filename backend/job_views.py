@@ -43,12 +43,10 @@ def shape(public: Mapping[str, Any], has_preview: bool = False) -> dict:
         upload_id = ref.get("upload_id") if isinstance(ref, Mapping) else ref
         inputs[slot] = {"upload_id": upload_id, "url": upload_url(upload_id) if upload_id else None}
     job["inputs"] = inputs
-    if job.get("status") == JobStatus.PROCESSING and has_preview:
-        job["preview_url"] = preview_url(job["job_id"], job.get("progress", 0))
-    else:
-        job.setdefault("preview_url", None)
-        if job.get("status") != JobStatus.PROCESSING:
-            job["preview_url"] = None
+    running = job.get("status") == JobStatus.PROCESSING
+    job["preview_url"] = (
+        preview_url(job["job_id"], job.get("progress", 0)) if running and has_preview else None
+    )
     return job
 
 
