@@ -150,8 +150,11 @@ def submit_job(studio: Studio, user_id: int, sub: Submission) -> tuple[dict, boo
     tool = studio.catalog.get(sub.tool_id)
     slots = set(sub.image_refs) | set(sub.files)
     known_slots = {slot.id for slot in tool.slots}
-    for slot in sorted(slots - known_slots):
-        raise InvalidInput(f"{tool.id} has no image slot '{slot}'", field=f"images.{slot}")
+    unknown = sorted(slots - known_slots)
+    if unknown:
+        raise InvalidInput(
+            f"{tool.id} has no image slot '{unknown[0]}'", field=f"images.{unknown[0]}"
+        )
     online = studio.online_engines.get()  # cached for a second or two across requests
     models = merged_models(online) if online else None
     params = tool.validate(_tool_fields(tool, sub.fields), images=slots, models_by_folder=models)
