@@ -54,7 +54,8 @@ class Settings:
     max_upload_mb: int = 20
     max_image_side: int = 4096
     max_image_pixels: int = 16_000_000
-    job_timeout_s: int = 600
+    job_timeout_s: int = 600  # counted from ComfyUI's execution_start for the prompt
+    queue_timeout_s: int = 3600  # longest wait in ComfyUI's own queue before starting
     engine_wait_s: int = 600
     heartbeat_ttl_s: int = 30
     max_attempts: int = 3
@@ -62,6 +63,9 @@ class Settings:
     thumb_px: int = 384
     upload_retention_h: int = 24
     output_retention_days: int = 30
+    storage_min_free_mb: int = 200  # below this free space: not ready, submissions refused
+    disk_full_policy: str = "wait"  # a job whose outputs meet a full disk: wait | fail
+    db_timeout_s: int = 5  # connect / read / write timeout of the MySQL driver and pool
     rate_limit_generate: str = "10/minute"
     rate_limit_login: str = "5/minute"
     rate_limit_reads: str = "20/second"
@@ -204,6 +208,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "max_image_side": _int(16),
     "max_image_pixels": _int(256),
     "job_timeout_s": _int(1),
+    "queue_timeout_s": _int(1),
     "engine_wait_s": _int(0),
     "heartbeat_ttl_s": _int(1),
     "max_attempts": _int(1),
@@ -211,6 +216,9 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "thumb_px": _int(16, 4096),
     "upload_retention_h": _int(1),
     "output_retention_days": _int(1),
+    "storage_min_free_mb": _int(0),
+    "disk_full_policy": _choice("wait", "fail"),
+    "db_timeout_s": _int(1, 300),
     "rate_limit_generate": _rate,
     "rate_limit_login": _rate,
     "rate_limit_reads": _rate,

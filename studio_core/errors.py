@@ -12,8 +12,9 @@ AppError (500, "internal")
 ├── PayloadTooLarge (413, "payload_too_large")
 ├── UnsupportedMediaType (415, "unsupported_media_type")
 ├── Unprocessable (422, "unprocessable")
-└── ServiceUnavailable (503, "service_unavailable")
-    └── EngineUnavailable (503, "engine_unavailable")
+├── ServiceUnavailable (503, "service_unavailable")
+│   └── EngineUnavailable (503, "engine_unavailable")
+└── StorageFull (507, "storage_full")
 """
 
 from __future__ import annotations
@@ -98,3 +99,9 @@ class ServiceUnavailable(AppError):
 
 class EngineUnavailable(ServiceUnavailable):
     code = "engine_unavailable"
+
+
+class StorageFull(AppError):
+    """The storage volume has no room (ENOSPC, or free space below STORAGE_MIN_FREE_MB)."""
+
+    status, code = 507, "storage_full"
