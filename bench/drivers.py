@@ -84,7 +84,7 @@ def run_direct(sim_url: str, graphs: dict[str, dict], timeout: float) -> float:
         for prompt_id, graph in graphs.items():
             client.submit(graph, prompt_id)
         for watch in watches:
-            result = watch.wait(timeout=timeout)
+            result = watch.wait(timeout)
             if result.status != "success":
                 raise RuntimeError(f"direct prompt {watch.prompt_id} ended {result.status}")
     return time.monotonic() - started

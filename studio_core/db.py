@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 LOCAL_USER_ID = 1  # the seeded default user; jobs always have an owner
+SQLITE_BUSY_TIMEOUT_MS = 10_000  # how long a write waits for SQLite's single write lock
 MYSQL_TABLE_ARGS = {
     "mysql_engine": "InnoDB",
     "mysql_charset": "utf8mb4",
@@ -111,6 +112,9 @@ jobs = sa.Table(
     sa.Column("idempotency_key", sa.String(128)),
     sa.Column("attempt", sa.Integer, nullable=False, default=0, server_default="0"),
     sa.Column("max_attempts", sa.Integer, nullable=False, default=3),
+    # Deliveries that were not the job's fault (a graceful stop's hand-back): `attempt` is the
+    # fencing token and always grows; poison counts `attempt - refunded_attempts`.
+    sa.Column("refunded_attempts", sa.Integer, nullable=False, default=0, server_default="0"),
     sa.Column("worker_id", sa.String(128)),
     sa.Column("prompt_id", sa.String(64)),
     sa.Column("error", sa.Text),
@@ -212,7 +216,7 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the single writer
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -225,29 +229,69 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for SQLite or MySQL/MariaDB with the studio's connection settings."""
+def _install_mysqlconnector_timeouts(engine: Engine) -> None:
+    from mysql.connector import errors as driver
+
+    timeouts = (driver.ConnectionTimeoutError, driver.ReadTimeoutError, driver.WriteTimeoutError)
+
+    @event.listens_for(engine, "handle_error")
+    def on_error(ctx):
+        if not isinstance(ctx.original_exception, timeouts):
+            return None
+        # The driver closed the connection. A pre-ping that timed out must not be followed
+        # by a reconnect to the same hung server that waits as long again: fail now.
+        ctx.is_disconnect = not ctx.is_pre_ping
+        # The driver's timeouts derive from its base Error, which SQLAlchemy wraps as a bare
+        # DBAPIError; callers (503 handlers, the worker's outage handling) expect this one.
+        return sa.exc.OperationalError(
+            ctx.statement,
+            ctx.parameters,
+            ctx.original_exception,
+            connection_invalidated=ctx.is_disconnect,
+        )
+
+
+def make_engine(url: str, timeout_s: int | None = None, **kwargs: Any) -> Engine:
+    """Create an engine for SQLite or MySQL/MariaDB with the studio's connection settings.
+
+    `timeout_s` (DB_TIMEOUT_S) bounds MySQL's connect, each read and write, and the wait for
+    a pooled connection, so a hung server fails requests instead of hanging them. None keeps
+    the driver's unbounded waits (migrations, whose DDL may legitimately take minutes).
+    """
     parsed = sa.engine.make_url(url)
     options: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         # No pool_pre_ping: it costs a `SELECT 1` per checkout and guards against a server
         # dropping idle connections, which a local file cannot do.
-        options["connect_args"] = {"check_same_thread": False, "timeout": 10}
+        options["connect_args"] = {
+            "check_same_thread": False,
+            "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+        }
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     elif parsed.get_backend_name() in ("mysql", "mariadb"):
         options.update(
-            pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=10, pool_recycle=1800
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=20,
+            pool_timeout=timeout_s or 10,
+            pool_recycle=1800,
         )
         # An explicit collation: connector defaults (utf8mb4_0900_ai_ci) do not exist on MariaDB.
         if parsed.get_driver_name() == "mysqlconnector":
             options["connect_args"] = {"charset": "utf8mb4", "collation": "utf8mb4_unicode_ci"}
+            if timeout_s:
+                options["connect_args"].update(
+                    connection_timeout=timeout_s, read_timeout=timeout_s, write_timeout=timeout_s
+                )
         else:
             options["connect_args"] = {"charset": "utf8mb4"}
     options.update(kwargs)
     engine = sa.create_engine(parsed, **options)
     if engine.dialect.name == "sqlite":
         _install_sqlite_pragmas(engine)
+    elif engine.dialect.driver == "mysqlconnector" and timeout_s:
+        _install_mysqlconnector_timeouts(engine)
     return engine
 
 
@@ -258,6 +302,35 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         conn.execution_options(studio_write=True)
         with conn.begin():
             yield conn
+
+
+def check_writable(engine: Engine, lock_wait_s: float = 2.0) -> None:
+    """Open a write transaction, touch no row, roll back; raise the driver's error if a write
+    could not run now (locked, read-only, hung or gone).
+
+    On SQLite the write lock (BEGIN IMMEDIATE) is waited for lock_wait_s only, not the busy
+    timeout of real writes; on MySQL an UPDATE matching no row still takes its locks, and the
+    engine's driver timeouts bound the wait.
+    """
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # On the DBAPI connection: through SQLAlchemy the PRAGMA would autobegin.
+            conn.connection.driver_connection.execute(
+                f"PRAGMA busy_timeout={int(lock_wait_s * 1000)}"
+            )
+        try:
+            conn.execution_options(studio_write=True)
+            with conn.begin() as transaction:
+                conn.execute(
+                    sa.update(users).where(users.c.id == 0).values(disabled=users.c.disabled)
+                )
+                transaction.rollback()
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute(
+                    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"
+                )
 
 
 def alembic_config(connection: Connection | None = None):

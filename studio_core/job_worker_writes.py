@@ -90,19 +90,30 @@ def fenced(job_id: str, attempt: int | None):
 
 
 class WorkerWrites:
-    """claim / set_prompt_id / set_progress / finish / fail / release / mark_cancelled."""
+    """claim / give_up / set_prompt_id / set_progress / finish / fail / release / mark_cancelled."""
 
     engine: Engine
 
     # -- the worker's writes (fenced on attempt) ------------------------------------------
 
-    def claim(self, job_id: str, worker_id: str) -> int | None:
-        """Start a new attempt; returns it, or None when the job is terminal, gone or poison."""
+    def claim(
+        self, job_id: str, worker_id: str, *, give_up: bool = True, final: bool = False
+    ) -> int | None:
+        """Start a new attempt; returns it, or None when the job is terminal, gone or poison.
+
+        A job whose charged attempts (`attempt - refunded_attempts`) reached `max_attempts` is
+        poison: with `give_up` it is failed here; without, it is left as it is so the caller can
+        first look for a result ComfyUI already produced. `final` claims it all the same (one
+        last attempt that only collects that result).
+        """
         now = utcnow()
+        charged = jobs.c.attempt - jobs.c.refunded_attempts
         with _write(self.engine) as conn:
             previous = move(
                 conn,
-                sa.and_(jobs.c.id == job_id, jobs.c.attempt < jobs.c.max_attempts),
+                jobs.c.id == job_id
+                if final
+                else sa.and_(jobs.c.id == job_id, charged < jobs.c.max_attempts),
                 {
                     "status": _P,
                     "attempt": jobs.c.attempt + 1,
@@ -120,22 +131,56 @@ class WorkerWrites:
                 )
                 logger.info("job claimed job=%s attempt=%s worker=%s", job_id, attempt, worker_id)
                 return attempt
-            previous = move(
-                conn,
-                sa.and_(jobs.c.id == job_id, jobs.c.attempt >= jobs.c.max_attempts),
-                {"status": JobStatus.FAILED.value, "finished_at": now, "updated_at": now},
-                (_Q, _P),
-            )
-            if not previous:
-                return None  # terminal (e.g. cancelled while queued) or unknown
-            owner, attempts = owner_and_attempt(conn, job_id)
-            reason = f"gave up after {attempts} attempts"
-            conn.execute(sa.update(jobs).where(jobs.c.id == job_id).values(error=reason))
-            record_event(
-                conn, job_id, owner, attempts, reason, old=previous, new=JobStatus.FAILED.value
-            )
-        logger.warning("job poisoned job=%s attempts=%s", job_id, attempts)
+            if give_up:
+                self._give_up(conn, job_id, now)
         return None
+
+    def give_up(self, job_id: str) -> bool:
+        """Fail an active job whose attempts are spent ("gave up after N attempts")."""
+        with _write(self.engine) as conn:
+            return self._give_up(conn, job_id, utcnow())
+
+    def is_exhausted(self, job_id: str) -> bool:
+        """True when the job is still active but has no attempt left (poison)."""
+        charged = jobs.c.attempt - jobs.c.refunded_attempts
+        query = sa.select(jobs.c.id).where(
+            jobs.c.id == job_id, jobs.c.status.in_(_ACTIVE), charged >= jobs.c.max_attempts
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
+
+    def holds(self, job_id: str, attempt: int) -> bool:
+        """True while `attempt` still owns the job (processing under that attempt)."""
+        with self.engine.connect() as conn:
+            return (
+                conn.execute(sa.select(jobs.c.id).where(fenced(job_id, attempt))).first()
+                is not None
+            )
+
+    @staticmethod
+    def _give_up(conn: Connection, job_id: str, now) -> bool:
+        charged = jobs.c.attempt - jobs.c.refunded_attempts
+        previous = move(
+            conn,
+            sa.and_(jobs.c.id == job_id, charged >= jobs.c.max_attempts),
+            {"status": JobStatus.FAILED.value, "finished_at": now, "updated_at": now},
+            (_Q, _P),
+        )
+        if not previous:
+            return False  # terminal (e.g. cancelled while queued), unknown or not poison
+        row = conn.execute(
+            sa.select(jobs.c.user_id, jobs.c.attempt, jobs.c.refunded_attempts).where(
+                jobs.c.id == job_id
+            )
+        ).one()
+        attempts = row.attempt - row.refunded_attempts
+        reason = f"gave up after {attempts} attempts"
+        conn.execute(sa.update(jobs).where(jobs.c.id == job_id).values(error=reason))
+        record_event(
+            conn, job_id, row.user_id, row.attempt, reason, old=previous, new=JobStatus.FAILED.value
+        )
+        logger.warning("job poisoned job=%s attempts=%s", job_id, attempts)
+        return True
 
     def set_prompt_id(self, job_id: str, attempt: int, prompt_id: str) -> bool:
         """Record ComfyUI's prompt id for this attempt; False when fenced out."""
@@ -230,12 +275,21 @@ class WorkerWrites:
         return True
 
     def release(self, job_id: str, attempt: int, reason: str) -> bool:
-        """Give a processing job back to the queue (worker shutdown); False when fenced out."""
+        """Give a processing job back to the queue (worker shutdown); False when fenced out.
+
+        The attempt is refunded: stopping a worker is not the job's fault, so it must never
+        bring the job closer to being failed as poison.
+        """
         with _write(self.engine) as conn:
             if not conn.execute(
                 sa.update(jobs)
                 .where(fenced(job_id, attempt))
-                .values(status=_Q, worker_id=None, updated_at=utcnow())
+                .values(
+                    status=_Q,
+                    worker_id=None,
+                    refunded_attempts=jobs.c.refunded_attempts + 1,
+                    updated_at=utcnow(),
+                )
             ).rowcount:
                 return False
             owner, _ = owner_and_attempt(conn, job_id)

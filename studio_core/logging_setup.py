@@ -1,4 +1,8 @@
-"""Process-wide logging: `logs/<service>.log` rotated 5 MB x 3, plus stderr, one line per event."""
+"""Process-wide logging: `logs/<service>.log` rotated 5 MB x 3, plus stderr, one line per event.
+
+Repeated warnings and errors are rate-limited (log_throttle.py) so one flood cannot rotate
+away the history that explains it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from concurrent_log_handler import ConcurrentRotatingFileHandler
+
+from studio_core.log_throttle import RepeatThrottle
 
 MAX_BYTES = 5 * 1024 * 1024
 BACKUP_COUNT = 3
@@ -39,8 +45,16 @@ class KeyValueFormatter(logging.Formatter):
         return " | ".join(line for line in text.splitlines() if line.strip())
 
 
-def configure_logging(service: str, log_dir: str | os.PathLike, level: str = "INFO") -> Path:
-    """Send the root logger to `<log_dir>/<service>.log` (rotated) and stderr; idempotent."""
+def configure_logging(
+    service: str,
+    log_dir: str | os.PathLike,
+    level: str = "INFO",
+    *,
+    throttle: RepeatThrottle | None = None,
+) -> Path:
+    """Send the root logger to `<log_dir>/<service>.log` (rotated) and stderr; idempotent.
+
+    `throttle` bounds repeated WARNING+ records (default: 5 of a kind per 60 s)."""
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     path = log_dir / f"{service}.log"
@@ -56,8 +70,12 @@ def configure_logging(service: str, log_dir: str | os.PathLike, level: str = "IN
         str(path), maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8", delay=True
     )
     stream_handler = logging.StreamHandler(sys.stderr)
+    # On the handlers, not the root logger: a logger's filters never see records that
+    # propagate up from child loggers. One instance for both, so they agree on what to drop.
+    throttle = RepeatThrottle() if throttle is None else throttle
     for handler in (file_handler, stream_handler):
         handler.setFormatter(formatter)
+        handler.addFilter(throttle)
         setattr(handler, _MARK, True)
         root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)

@@ -90,19 +90,28 @@ class JobQueue:
         has never sent a heartbeat gets one of `lease` seconds, so the reaper leaves it alone.
         """
         deadline = time.monotonic() + timeout
-        lease_json = json.dumps({"id": worker_id, "state": "claiming", "last_seen": time.time()})
         while True:
-            got = self._claim(args=[self.prefix, worker_id, int(lease * 1000), lease_json])
-            if got:
-                claim = Claim(_text(got[0]), _text(got[1]))
-                logger.info(
-                    "queue claim job=%s user=%s worker=%s", claim.job_id, claim.user_id, worker_id
-                )
+            claim = self.try_claim(worker_id, lease)
+            if claim is not None:
                 return claim
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
-            self.redis.blpop([self._key("q:bell")], timeout=min(remaining, BELL_WAIT))
+            self.wait_bell(remaining)
+
+    def try_claim(self, worker_id: str, lease: float = 30.0) -> Claim | None:
+        """One atomic claim attempt, no waiting (the worker calls it under its claim lock)."""
+        lease_json = json.dumps({"id": worker_id, "state": "claiming", "last_seen": time.time()})
+        got = self._claim(args=[self.prefix, worker_id, int(lease * 1000), lease_json])
+        if not got:
+            return None
+        claim = Claim(_text(got[0]), _text(got[1]))
+        logger.info("queue claim job=%s user=%s worker=%s", claim.job_id, claim.user_id, worker_id)
+        return claim
+
+    def wait_bell(self, timeout: float) -> None:
+        """Block until a job may be waiting (the doorbell rang) or `timeout` s passed."""
+        self.redis.blpop([self._key("q:bell")], timeout=min(max(timeout, 0.01), BELL_WAIT))
 
     def ack(self, worker_id: str, job_id: str) -> bool:
         """Forget a claimed job (done, failed or cancelled); False if it was not claimed."""

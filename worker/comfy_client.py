@@ -6,7 +6,7 @@ never missed):
     client = ComfyClient("http://127.0.0.1:8188", client_id="worker-1")
     watch = client.watch(job_id, graph)
     client.submit(graph, job_id)
-    result = watch.wait(timeout=600)
+    result = watch.wait(run_timeout=600, queue_timeout=3600)
     files = client.download_outputs(result.outputs)
 
 Every call has an explicit timeout. Exceptions are in `worker.comfy_errors` (re-exported).
@@ -244,7 +244,12 @@ class ComfyClient(ComfyHttp):
         entry = self.get_history(watch.prompt_id)
         if entry is None:
             running, pending = self.get_queue()
-            if watch.prompt_id in running or watch.prompt_id in pending:
+            if watch.prompt_id in running:
+                # Its run time limit starts now if the WebSocket did not tell us earlier
+                # (an adopted prompt, a reconnect that missed execution_start).
+                watch.mark_started()
+                return
+            if watch.prompt_id in pending:
                 return
             # It may have finished between the two calls: history is written before it leaves.
             entry = self.get_history(watch.prompt_id)

@@ -4,10 +4,12 @@ ComfyError                  anything that went wrong talking to ComfyUI
 ├── ComfyUnavailable        connection refused, HTTP timeout, 5xx: ComfyUI is not answering
 │   └── ComfyPromptLost     ComfyUI forgot a prompt (restarted): neither queued nor in history
 ├── ComfyValidationError    POST /prompt rejected the graph (or part of it)
-└── ComfyTimeout            a prompt did not finish within the caller's time limit
+└── ComfyTimeout            a prompt did not start, or did not finish, within its limit
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 # Long combo lists in ComfyUI's details ("'x' not in [...500 names...]") are cut to this.
 _MAX_DETAILS = 200
@@ -31,7 +33,12 @@ class ComfyPromptLost(ComfyUnavailable):
 
 
 class ComfyTimeout(ComfyError):
-    """A prompt did not finish in time."""
+    """A prompt ran out of time; `phase` says which limit: "queue" (it never started, still
+    waiting behind other prompts) or "run" (it started but did not finish)."""
+
+    def __init__(self, message: str, *, phase: Literal["queue", "run"]):
+        super().__init__(message)
+        self.phase = phase
 
 
 class ComfyValidationError(ComfyError):

@@ -1,8 +1,12 @@
 """One watched prompt: its live state from WebSocket messages and/or /history, and wait().
 
-The router thread feeds `handle()` / `preview()`; reconciliation feeds `apply_history()`;
-the caller blocks in `wait()`, which also polls /history now and then so that a lost
-WebSocket message can never hang a job until its time limit.
+The router thread feeds `handle()` / `preview()`; reconciliation feeds `apply_history()`
+and `mark_started()`; the caller blocks in `wait()`, which also polls /history now and then
+so that a lost WebSocket message can never hang a job until its time limit.
+
+The run time limit counts from the moment ComfyUI starts the prompt, not from submit:
+measured with a 20 s limit and 11.5 s jobs, a prompt queued behind another one on the same
+ComfyUI "timed out" after 8.5 s of execution. Time spent queued has its own, separate limit.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from worker.comfy_errors import (
     ComfyError,
@@ -25,6 +30,11 @@ from worker.comfy_progress import GraphProgress
 logger = logging.getLogger(__name__)
 
 TERMINAL = ("success", "error", "interrupted")
+# Messages ComfyUI sends only while it executes the prompt: any of them means it started,
+# also when a reconnect made us miss `execution_start` itself.
+_RUNNING_MESSAGES = frozenset(
+    {"execution_start", "execution_cached", "executing", "progress", "progress_state", "executed"}
+)
 
 
 @dataclass(frozen=True)
@@ -65,7 +75,7 @@ class PromptWatch:
         self._step: tuple[int, int] | None = None
         self._preview: bytes | None = None
         self._preview_type: str | None = None
-        self._started = False
+        self._started_at: float | None = None  # monotonic, when the start was first seen
         self._outputs: dict[str, dict] = {}
         self._executed: list[str] = []
         self._cached: list[str] = []
@@ -103,9 +113,9 @@ class PromptWatch:
 
     @property
     def started(self) -> bool:
-        """ComfyUI began executing this prompt (execution_start seen)."""
+        """ComfyUI began executing this prompt (seen on the WebSocket or in queue_running)."""
         with self._cond:
-            return self._started
+            return self._started_at is not None
 
     @property
     def done(self) -> bool:
@@ -126,14 +136,13 @@ class PromptWatch:
             if self._result is not None:
                 return
             node = data.get("node")
-            if msg_type == "execution_start":
-                self._started = True
-            elif msg_type == "execution_cached":
+            if msg_type in _RUNNING_MESSAGES:
+                self._mark_started()
+            if msg_type == "execution_cached":
                 nodes = [str(n) for n in data.get("nodes") or []]
                 self._cached.extend(n for n in nodes if n not in self._cached)
                 self._progress.cached(nodes)
             elif msg_type == "executing":
-                self._started = True
                 if node is None:
                     # End marker without a terminal message: we missed it, /history knows.
                     self._reconcile_now = True
@@ -164,7 +173,7 @@ class PromptWatch:
             elif msg_type == "execution_interrupted":
                 self._add_executed(data.get("executed"))
                 self._finish("interrupted", _interrupted_message(data))
-            else:
+            elif msg_type not in _RUNNING_MESSAGES:
                 return
             self._cond.notify_all()
         self._notify()
@@ -226,6 +235,14 @@ class PromptWatch:
         if self._on_finish:
             self._on_finish(self)
 
+    def mark_started(self) -> None:
+        """Record that ComfyUI runs this prompt (reconciliation found it in queue_running)."""
+        with self._cond:
+            if self._result is not None or not self._mark_started():
+                return
+            self._cond.notify_all()
+        self._notify()  # listeners that show "running" learn it as from a WebSocket message
+
     def request_reconcile(self) -> None:
         """Ask wait() to check /history now instead of at the next poll."""
         with self._cond:
@@ -233,11 +250,20 @@ class PromptWatch:
             self._cond.notify_all()
 
     # ---- waiting -------------------------------------------------------------------------
-    def wait(self, timeout: float, *, unreachable_timeout: float | None = None) -> PromptResult:
-        """Block until the prompt ends; ComfyTimeout after `timeout` s, ComfyUnavailable when
-        ComfyUI stayed unreachable for `unreachable_timeout` s (default: the whole timeout)."""
-        deadline = time.monotonic() + timeout
-        next_poll = time.monotonic() + self.poll_interval
+    def wait(
+        self,
+        run_timeout: float,
+        *,
+        queue_timeout: float | None = None,
+        unreachable_timeout: float | None = None,
+    ) -> PromptResult:
+        """Block until the prompt ends. ComfyTimeout(phase="queue") when it has not started
+        `queue_timeout` s after this call (default: run_timeout), ComfyTimeout(phase="run")
+        when it runs for more than `run_timeout` s; ComfyUnavailable when ComfyUI stayed
+        unreachable for `unreachable_timeout` s (default: run_timeout)."""
+        waiting_since = time.monotonic()
+        queue_limit = run_timeout if queue_timeout is None else queue_timeout
+        next_poll = waiting_since + self.poll_interval
         unreachable_since: float | None = None
         last_error: ComfyUnavailable | None = None
         while True:
@@ -248,11 +274,14 @@ class PromptWatch:
                     if self._result is not None:
                         return self._result
                     now = time.monotonic()
+                    deadline, _ = self._deadline(waiting_since, queue_limit, run_timeout)
                     if self._reconcile_now or now >= next_poll or now >= deadline:
                         self._reconcile_now = False
                         break
+                    # A start seen meanwhile notifies us: the deadline is recomputed above.
                     self._cond.wait(min(next_poll, deadline) - now)
             try:
+                # Also before giving up: it may show the prompt running (a missed start).
                 self._reconcile(self)
                 unreachable_since, last_error = None, None
             except ComfyPromptLost:
@@ -260,7 +289,7 @@ class PromptWatch:
             except ComfyUnavailable as exc:
                 last_error = exc
                 unreachable_since = unreachable_since or time.monotonic()
-                limit = timeout if unreachable_timeout is None else unreachable_timeout
+                limit = run_timeout if unreachable_timeout is None else unreachable_timeout
                 if time.monotonic() - unreachable_since >= limit:
                     raise ComfyUnavailable(
                         f"ComfyUI unreachable for {limit:g} s while waiting "
@@ -269,19 +298,46 @@ class PromptWatch:
             if self.done:
                 continue
             now = time.monotonic()
+            with self._cond:
+                deadline, phase = self._deadline(waiting_since, queue_limit, run_timeout)
             if now >= deadline:
                 if last_error is not None:
                     raise ComfyUnavailable(
                         f"ComfyUI unreachable while waiting for prompt "
                         f"{self.prompt_id}: {last_error.message}"
                     ) from last_error
-                raise ComfyTimeout(
-                    f"prompt {self.prompt_id} did not finish within {timeout:g} s "
-                    f"(progress {self.progress}%, node {self.current_node})"
-                )
+                raise self._timeout(phase, queue_limit if phase == "queue" else run_timeout)
             next_poll = now + self.poll_interval
 
+    def _timeout(self, phase: Literal["queue", "run"], limit: float) -> ComfyTimeout:
+        if phase == "queue":
+            return ComfyTimeout(
+                f"prompt {self.prompt_id} did not start within {limit:g} s "
+                f"(waiting in ComfyUI's queue)",
+                phase="queue",
+            )
+        return ComfyTimeout(
+            f"prompt {self.prompt_id} did not finish within {limit:g} s of starting "
+            f"(progress {self.progress}%, node {self.current_node})",
+            phase="run",
+        )
+
     # ---- internals (lock held) -----------------------------------------------------------
+    def _mark_started(self) -> bool:
+        if self._started_at is not None:
+            return False
+        self._started_at = time.monotonic()
+        logger.info("prompt=%s started", self.prompt_id)
+        return True
+
+    def _deadline(
+        self, waiting_since: float, queue_limit: float, run_timeout: float
+    ) -> tuple[float, Literal["queue", "run"]]:
+        """When the current limit runs out, and which one it is."""
+        if self._started_at is None:
+            return waiting_since + queue_limit, "queue"
+        return self._started_at + run_timeout, "run"
+
     def _executing(self, node: str) -> None:
         self._progress.running(node)
         self._current_node = node

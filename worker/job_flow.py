@@ -64,7 +64,9 @@ class JobSlot:
     attempt: int | None = None
     watch: PromptWatch | None = None
     submitted: bool = False
-    released: bool = False  # the claim was acked or handed back (guarded by `lock`)
+    # claimed -> submitted -> running -> storing -> acked | handed_back (see worker.claims)
+    stage: str = "claimed"
+    waiting: str | None = None  # why the run is paused (database, redis, disk), for the heartbeat
     started: float = field(default_factory=time.monotonic)
     cancel_requested: threading.Event = field(default_factory=threading.Event)
     handing_back: threading.Event = field(default_factory=threading.Event)
@@ -84,6 +86,8 @@ class JobSlot:
             "attempt": self.attempt,
             "progress": self.watch.progress if self.watch is not None else 0,
             "submitted": self.submitted,
+            "stage": self.stage,
+            "waiting": self.waiting,
             "seconds": round(time.monotonic() - self.started, 1),
         }
 

@@ -17,6 +17,7 @@ import redis as redis_lib
 from studio_core.events import EventBus
 from studio_core.jobs import JobRepository, to_public
 from studio_core.live import LiveState
+from studio_core.outages import DB_OUTAGES
 from worker.comfy_watch import PromptWatch
 
 logger = logging.getLogger(__name__)
@@ -103,7 +104,11 @@ class JobReporter:
             if persist:
                 self._sql_progress = self.progress
         if persist:
-            self.repo.set_progress(self.job_id, self.attempt, self.progress)
+            try:
+                self.repo.set_progress(self.job_id, self.attempt, self.progress)
+            except DB_OUTAGES as exc:
+                # Progress in SQL is a durable hint; live state carries it meanwhile.
+                logger.warning("job=%s progress not stored error=%s", self.job_id, exc)
         self._send()
 
     def _forward_preview(self, watch: PromptWatch) -> None:

@@ -7,15 +7,17 @@ already ran or is still queued and follows that one instead of running the job t
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from studio_core.catalog import Catalog, build_graph
-from studio_core.errors import AppError, JobNotFound
+from studio_core.errors import AppError, JobNotFound, StorageFull
 from studio_core.events import EventBus
 from studio_core.jobs import JobRepository
 from studio_core.live import LiveState
-from studio_core.queue import Claim, JobQueue
+from studio_core.outages import describe_outage, outage_kind
+from studio_core.queue import JobQueue
 from studio_core.storage import StoragePaths
 from worker.comfy_client import (
     ComfyClient,
@@ -26,7 +28,7 @@ from worker.comfy_client import (
     ComfyValidationError,
     PromptResult,
 )
-from worker.engine_probe import EngineMonitor
+from worker.engine_probe import EngineMonitor, retry_delay
 from worker.job_flow import (
     EngineClock,
     JobCancelled,
@@ -62,31 +64,37 @@ class JobServices:
     job_timeout_s: float
     engine_wait_s: float
     thumb_px: int
+    queue_timeout_s: float = 3600.0
+    disk_full_policy: str = "wait"  # "fail": a full disk fails the job instead of pausing it
+    fault_backoff_cap_s: float = 30.0  # longest pause between retries during an outage
 
 
 class JobRunner:
-    """Runs claimed jobs; `run()` is called on a pool thread per job."""
+    """Runs held claims; `run()` is called on a pool thread per job.
+
+    It never acks or hands back a claim itself: it returns an outcome and the worker's
+    ClaimBook releases the claim. An outage (database, Redis, full disk) propagates out of
+    run(); the worker pauses and calls run() again with the same slot, which resumes the same
+    attempt (the prompt is found again in ComfyUI by its id), so an outage costs no attempt.
+    """
 
     def __init__(self, services: JobServices):
         self.s = services
 
-    def run(self, claim: Claim, slot: JobSlot) -> str:
-        """Run one claimed job to its end; returns the outcome for logs and tests."""
-        s, job_id = self.s, claim.job_id
-        attempt = s.repo.claim(job_id, s.worker_id)
-        if attempt is None:
-            # Cancelled while queued, already done, or poison (claim just failed it).
-            self._release(slot, ack=True)
-            try:
-                job = s.repo.get(job_id)
-            except JobNotFound:
-                logger.warning("job=%s claimed but not in SQL; dropped", job_id)
+    def run(self, slot: JobSlot) -> str:
+        """Run one held job to its end; returns the outcome for logs and tests."""
+        s, job_id = self.s, slot.job_id
+        if slot.attempt is None:
+            attempt = self._claim(slot)
+            if attempt is None:
                 return "skipped"
-            JobReporter.publish_row(job, s.live, s.events)
-            log_state(job_id, job["status"], None, job["attempt"])
-            return "skipped"
-        slot.attempt = attempt
-        log_state(job_id, "processing", None, attempt)
+            slot.attempt = attempt
+            log_state(job_id, "processing", None, attempt)
+        elif not s.repo.holds(job_id, slot.attempt):
+            # While this run waited for a service, a cancel or a newer attempt took the job.
+            JobReporter.publish_row(s.repo.get(job_id), s.live, s.events)
+            return "fenced"
+        attempt = slot.attempt
         job = s.repo.get(job_id)
         reporter = JobReporter(
             job, attempt, repo=s.repo, live=s.live, events=s.events, worker_id=s.worker_id
@@ -97,34 +105,96 @@ class JobRunner:
             reporter.started()
             outcome = self._execute(job, slot, reporter)
         except JobFailed as exc:
-            s.repo.fail(job_id, attempt, exc.reason)
+            reason = exc.reason
+            self._persist(slot, lambda: s.repo.fail(job_id, attempt, reason))
             outcome = "failed"
         except JobCancelled as exc:
-            s.repo.mark_cancelled_by_worker(job_id, attempt, exc.reason)
+            detail = exc.reason
+            self._persist(slot, lambda: s.repo.mark_cancelled_by_worker(job_id, attempt, detail))
             outcome = "cancelled"
         except JobFencedOut as exc:
             logger.warning("job=%s attempt=%s fenced out: %s", job_id, attempt, exc.reason)
             outcome = "fenced"
         except JobHandedBack:
-            self._release(slot, ack=False)  # queue.retire() gives it back, not ack
+            # Not the job's fault: the attempt is refunded (an outage here: it is not).
             s.repo.release(job_id, attempt, "worker stopped; handed back")
             log_state(job_id, "queued", job_id if slot.submitted else None, attempt)
             return "handed_back"
-        self._release(slot, ack=True)
         final = reporter.terminal()
         log_state(job_id, final["status"], job_id if slot.submitted else None, attempt)
         return outcome
 
-    def _release(self, slot: JobSlot, *, ack: bool) -> None:
-        """Stop holding the job's claim (ack it when done); the heartbeat's adopt then skips it.
+    def _claim(self, slot: JobSlot) -> int | None:
+        """Start an attempt in SQL; None when the job is not to be run (after saying so)."""
+        s, job_id = self.s, slot.job_id
+        attempt = s.repo.claim(job_id, s.worker_id, give_up=False)
+        if attempt is not None:
+            return attempt
+        if s.repo.is_exhausted(job_id):
+            # Before failing it as poison: workers that died after ComfyUI rendered it must
+            # not cost the user a result that exists. One last attempt only collects it.
+            if self._has_result(job_id):
+                attempt = s.repo.claim(job_id, s.worker_id, final=True)
+                if attempt is not None:
+                    logger.warning("job=%s attempts spent; collecting ComfyUI's result", job_id)
+                    return attempt
+            else:
+                s.repo.give_up(job_id)
+        try:
+            job = s.repo.get(job_id)
+        except JobNotFound:
+            logger.warning("job=%s claimed but not in SQL; dropped", job_id)
+            return None
+        if job["status"] in ("failed", "cancelled"):
+            self._stop_prompt(job_id)  # it may still be queued or running in ComfyUI
+        JobReporter.publish_row(job, s.live, s.events)
+        log_state(job_id, job["status"], None, job["attempt"])
+        return None
 
-        Under the slot lock, so an adopt (re-recording claims after Redis lost them) can never
-        run after the ack and claim a finished job again.
+    def _has_result(self, job_id: str) -> bool:
+        try:
+            return self.s.client.get_history(job_id) is not None
+        except ComfyError as exc:
+            logger.warning("job=%s could not ask ComfyUI for a result: %s", job_id, exc.message)
+            return False
+
+    def _stop_prompt(self, job_id: str) -> None:
+        """Delete or interrupt a prompt no attempt will follow (targeted, never global)."""
+        try:
+            how = self.s.client.cancel(job_id)
+        except ComfyError as exc:
+            logger.warning("job=%s prompt not stopped in ComfyUI: %s", job_id, exc.message)
+            return
+        if how != "not_found":
+            logger.info("job=%s prompt stopped in ComfyUI result=%s", job_id, how)
+
+    def _persist(self, slot: JobSlot, write: Callable[[], object]) -> None:
+        """A terminal write that must not be lost to a database outage: retried with backoff.
+
+        The outcome is known (a failure reason, a cancel), so only the write is repeated; when
+        the worker stops meanwhile the outage propagates and the claim is handed back.
         """
-        with slot.lock:
-            slot.released = True
-            if ack:
-                self.s.queue.ack(self.s.worker_id, slot.job_id)
+        failures = 0
+        while True:
+            try:
+                write()
+                break
+            except Exception as exc:
+                kind = outage_kind(exc)
+                if kind is None or slot.handing_back.is_set():
+                    raise
+                failures += 1
+                slot.waiting = kind
+                delay = retry_delay(failures, self.s.fault_backoff_cap_s)
+                logger.warning(
+                    "job=%s result not recorded: %s; retry in %.1f s",
+                    slot.job_id,
+                    describe_outage(kind, exc),
+                    delay,
+                )
+                if slot.handing_back.wait(delay):
+                    raise
+        slot.waiting = None
 
     # ---- the stages ------------------------------------------------------------------
     def _execute(self, job: dict, slot: JobSlot, reporter: JobReporter) -> str:
@@ -159,8 +229,14 @@ class JobRunner:
         if result.status != "success":
             raise JobFailed(result.error or "ComfyUI reported an error")
         outputs = {nid: ui for nid, ui in result.outputs.items() if nid in tool.outputs}
+        slot.stage = "storing"
         files = self._engine_call(slot, clock, lambda: self._download(outputs))
-        stored = store_outputs(s.storage, job_id, files, s.thumb_px)
+        try:
+            stored = store_outputs(s.storage, job_id, files, s.thumb_px)
+        except StorageFull as exc:
+            if s.disk_full_policy == "fail":
+                raise JobFailed(exc.message) from exc
+            raise  # an outage: the worker pauses the job and resumes it once there is room
         if slot.cancel_requested.is_set():
             raise JobCancelled("cancelled while its outputs were stored")
         if not s.repo.finish(job_id, slot.attempt, stored):
@@ -180,10 +256,18 @@ class JobRunner:
         """Reuse the prompt if ComfyUI has it (history or queue), else upload and submit."""
         s, job_id = self.s, job["id"]
         self._check_flags(slot)
+
+        def on_update(watch) -> None:
+            if watch.started and slot.stage == "submitted":
+                slot.stage = "running"
+            reporter.on_watch_update(watch)
+
         existing = self._existing_prompt(job_id)
         if existing:
             logger.info("job=%s reusing ComfyUI prompt=%s found_in=%s", job_id, job_id, existing)
-            watch = s.client.watch(job_id, graph, on_update=reporter.on_watch_update, adopt=True)
+            watch = s.client.watch(job_id, graph, on_update=on_update, adopt=True)
+            if existing == "running":
+                watch.mark_started()  # its run time counts from now, not from a queue wait
         else:
             for item in job["inputs"]:
                 filename, _ = input_name(job_id, item["slot"])
@@ -193,7 +277,7 @@ class JobRunner:
                     raise JobFailed(f"input image '{item['slot']}' is missing") from exc
                 s.client.upload_image(data, filename, subfolder="studio", overwrite=True)
             self._check_flags(slot)
-            watch = s.client.watch(job_id, graph, on_update=reporter.on_watch_update)
+            watch = s.client.watch(job_id, graph, on_update=on_update)
             try:
                 s.client.submit(graph, job_id)
             except ComfyValidationError as exc:
@@ -203,6 +287,7 @@ class JobRunner:
                 raise
         with slot.lock:
             slot.watch, slot.submitted = watch, True
+            slot.stage = "running" if existing in ("history", "running") else "submitted"
         if not s.repo.set_prompt_id(job_id, slot.attempt, job_id):
             if s.repo.get(job_id)["status"] == "cancelled":
                 # The user cancelled between our submit and this write: the prompt is ours
@@ -230,10 +315,18 @@ class JobRunner:
     def _wait(self, slot: JobSlot, clock: EngineClock, watch) -> PromptResult:
         s = self.s
         try:
-            return watch.wait(s.job_timeout_s, unreachable_timeout=max(clock.remaining, 0.0))
+            return watch.wait(
+                s.job_timeout_s,
+                queue_timeout=s.queue_timeout_s,
+                unreachable_timeout=max(clock.remaining, 0.0),
+            )
         except ComfyTimeout as exc:
             logger.warning("job=%s timed out: %s", slot.job_id, exc.message)
             self.cancel_in_comfy(slot)
+            if exc.phase == "queue":
+                raise JobFailed(
+                    f"did not start within {s.queue_timeout_s:g} s (waiting in ComfyUI's queue)"
+                ) from exc
             raise JobFailed(f"timed out after {s.job_timeout_s:g} s") from exc
         except StopWaiting as exc:
             self._check_flags(slot)

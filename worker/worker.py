@@ -23,9 +23,11 @@ from studio_core.engines import EngineRegistry
 from studio_core.events import EventBus
 from studio_core.jobs import JobRepository
 from studio_core.live import LiveState
-from studio_core.queue import Claim, JobQueue
+from studio_core.outages import describe_outage, outage_kind
+from studio_core.queue import JobQueue
 from studio_core.storage import StoragePaths
 from worker.cancel_listener import CancelListener
+from worker.claims import ClaimBook
 from worker.comfy_client import ComfyClient
 from worker.engine_probe import EngineMonitor, retry_delay
 from worker.job_flow import JobSlot
@@ -48,6 +50,7 @@ class WorkerTuning:
     cancel_sweep_s: float = 2.0  # re-check cancel flags of jobs in flight (pub/sub is lossy)
     retention_interval_s: float = 3600.0
     grace_s: float = 10.0  # on stop: how long in-flight jobs may finish before handing back
+    fault_backoff_cap_s: float = 30.0  # longest pause between retries of a job during an outage
 
 
 class Worker:
@@ -106,15 +109,17 @@ class Worker:
                 job_timeout_s=settings.job_timeout_s,
                 engine_wait_s=settings.engine_wait_s,
                 thumb_px=settings.thumb_px,
+                queue_timeout_s=settings.queue_timeout_s,
+                disk_full_policy=settings.disk_full_policy,
+                fault_backoff_cap_s=self.tuning.fault_backoff_cap_s,
             )
         )
+        self.claims = ClaimBook(self.queue, self.worker_id, settings.heartbeat_ttl_s)
         self.cancels = CancelListener(self.redis, self.queue.cancel_channel, self.on_cancel)
         self.housekeeping = build_chores(self)
-        self.slots: dict[str, JobSlot] = {}
         self.outcomes: dict[str, str] = {}  # job id -> last outcome (logs, tests)
         self.state = "starting"
         self.loop_tick = time.monotonic()
-        self._slots_changed = threading.Condition()
         self._stop = threading.Event()
         self.stopped = threading.Event()
         self._pool = ThreadPoolExecutor(settings.max_inflight, thread_name_prefix="job")
@@ -134,12 +139,22 @@ class Worker:
             os.getpid(),
         )
         try:
+            self._recover_own_claims()
             self.cancels.start()
             self.monitor.start()
             self.housekeeping.start()
             self._loop()
         finally:
             self._shutdown()
+
+    def _recover_own_claims(self) -> None:
+        # A restart under the same WORKER_ID (the launcher's and compose's default) finds the
+        # claims its crashed predecessor held; our heartbeat keeps the reaper away from them,
+        # so they go back to the queue now (the next claimer re-attaches to their prompts).
+        try:
+            self.claims.recover_orphans()
+        except redis_lib.RedisError as exc:
+            logger.warning("worker claim recovery failed (heartbeat retries) error=%s", exc)
 
     def _loop(self) -> None:
         failures = 0
@@ -149,64 +164,69 @@ class Worker:
                 self.state = "engine_offline"  # leave jobs queued for workers whose engine is up
                 self.monitor.wait_online(0.5)
                 continue
-            with self._slots_changed:
-                if len(self.slots) >= self.settings.max_inflight:
-                    self.state = "busy"
-                    self._slots_changed.wait(0.5)
-                    continue
-            self.state = "running" if self.slots else "idle"
+            if not self.claims.wait_below(self.settings.max_inflight, 0.5):
+                self.state = "busy"
+                continue
+            self.state = "running" if len(self.claims) else "idle"
             try:
-                claim = self.queue.claim(
-                    self.worker_id,
-                    timeout=self.tuning.claim_wait_s,
-                    lease=self.settings.heartbeat_ttl_s,
-                )
+                slot = self.claims.take(self.tuning.claim_wait_s)
             except redis_lib.RedisError as exc:
                 failures += 1
                 logger.warning("worker claim failed error=%s", exc)
                 self._stop.wait(retry_delay(failures, 5.0))
                 continue
             failures = 0
-            if claim is None:
+            if slot is None:
                 continue
             if not self.monitor.online:
-                # The engine went away while we blocked in claim(): let another worker have it.
-                self.queue.requeue(self.worker_id, claim.job_id, front=True)
+                # The engine went away while we blocked in take(): let another worker have it.
+                self.claims.hand_back(slot)
                 continue
-            self._start_job(claim)
+            self._pool.submit(self._run_job, slot)
 
-    def _start_job(self, claim: Claim) -> None:
-        slot = JobSlot(claim.job_id, claim.user_id)
-        with self._slots_changed:
-            self.slots[claim.job_id] = slot
-        self._pool.submit(self._run_job, claim, slot)
-
-    def _run_job(self, claim: Claim, slot: JobSlot) -> None:
-        try:
-            self.outcomes[claim.job_id] = self.runner.run(claim, slot)
-        except Exception:
-            # A bug or SQL outage: give the job back so another attempt (or worker) runs it.
-            logger.exception("job=%s crashed in worker; requeueing", claim.job_id)
-            self.outcomes[claim.job_id] = "error"
+    def _run_job(self, slot: JobSlot) -> None:
+        """Run a held job until it has an outcome, pausing (not failing) through outages."""
+        failures = 0
+        while True:
             try:
-                self.queue.requeue(self.worker_id, claim.job_id)
-            except redis_lib.RedisError as exc:
-                logger.warning("job=%s requeue failed (reaper will) error=%s", claim.job_id, exc)
-        finally:
-            with self._slots_changed:
-                self.slots.pop(claim.job_id, None)
-                self._slots_changed.notify_all()
+                outcome = self.runner.run(slot)
+                break
+            except Exception as exc:
+                kind = outage_kind(exc)
+                if kind is None:
+                    # A bug: the attempt stays spent, so a job that always hits it ends as
+                    # poison after MAX_ATTEMPTS instead of looping.
+                    logger.exception("job=%s crashed in worker; handing it back", slot.job_id)
+                    outcome = "error"
+                    break
+                failures += 1
+                slot.waiting = kind
+                delay = retry_delay(failures, self.tuning.fault_backoff_cap_s)
+                logger.warning(
+                    "job=%s paused: %s; retry in %.1f s",
+                    slot.job_id,
+                    describe_outage(kind, exc),
+                    delay,
+                )
+                if slot.handing_back.wait(delay):
+                    outcome = "handed_back"  # stopping mid-outage: the next claimer resumes it
+                    break
+        slot.waiting = None
+        self.outcomes[slot.job_id] = outcome
+        if outcome in ("handed_back", "error"):
+            self.claims.hand_back(slot)
+        else:
+            self.claims.ack(slot)
 
     def _shutdown(self) -> None:
         self.state = "stopping"
-        logger.info("worker stopping id=%s in_flight=%s", self.worker_id, list(self.slots))
-        self._wait_slots(self.tuning.grace_s)
-        with self._slots_changed:
-            remaining = list(self.slots.values())
-        for slot in remaining:
+        held = [slot.job_id for slot in self.claims.held()]
+        logger.info("worker stopping id=%s in_flight=%s", self.worker_id, held)
+        self.claims.wait_empty(self.tuning.grace_s)
+        for slot in self.claims.held():
             slot.handing_back.set()
             slot.interrupt_wait("worker stopping")
-        self._wait_slots(self.tuning.http_timeout_s + 5)
+        self.claims.wait_empty(self.tuning.http_timeout_s + 5)
         self._pool.shutdown(wait=False, cancel_futures=True)
         try:
             # Whatever is still claimed goes back to the queue at once (no heartbeat lapse).
@@ -224,17 +244,10 @@ class Worker:
         self.stopped.set()
         logger.info("worker stopped id=%s", self.worker_id)
 
-    def _wait_slots(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        with self._slots_changed:
-            while self.slots and time.monotonic() < deadline:
-                self._slots_changed.wait(deadline - time.monotonic())
-
     # ---- called by other threads -------------------------------------------------------
     def on_cancel(self, job_id: str) -> None:
         """A cancel was requested: stop the job if it is ours (queued ones never reach us)."""
-        with self._slots_changed:
-            slot = self.slots.get(job_id)
+        slot = self.claims.get(job_id)
         if slot is None or slot.cancel_requested.is_set():
             return
         logger.info("job=%s cancel requested submitted=%s", job_id, slot.submitted)
@@ -243,8 +256,7 @@ class Worker:
 
     def heartbeat_info(self) -> dict:
         """What this worker is doing, for the heartbeat record."""
-        with self._slots_changed:
-            jobs = [slot.summary() for slot in self.slots.values()]
+        jobs = [slot.summary() for slot in self.claims.held()]
         info = self.monitor.info
         return {
             "state": self.state,

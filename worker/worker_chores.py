@@ -29,18 +29,19 @@ def build_chores(worker: Worker) -> Housekeeping:
             logger.error("worker loop stalled for %.1f s; heartbeat withheld", stalled)
             return
         worker.queue.heartbeat(worker.worker_id, worker.heartbeat_info(), ttl=ttl)
+        claims = worker.claims
+        claims.settle()  # releases whose Redis write failed during an outage
         # Re-record our claims in case Redis restarted empty (a no-op when they are there),
-        # so no other worker's reconcile hands a job we are running to someone else.
-        for slot in list(worker.slots.values()):
-            with slot.lock:  # see JobRunner._release: never adopt a job already acked
-                if not slot.released:
-                    worker.queue.adopt(worker.worker_id, slot.job_id, slot.user_id)
+        # so no other worker's reconcile hands a job we are running to someone else; and give
+        # back any claim under our id that no thread of ours works on.
+        claims.readopt()
+        claims.recover_orphans()
 
     def reap() -> None:
         worker.queue.reap()
 
     def reconcile() -> None:
-        own = set(worker.slots)
+        own = {slot.job_id for slot in worker.claims.held()}
         # After Redis came back empty, live workers re-record their claims with their next
         # heartbeat; a processing job is only re-enqueued once they have had a full TTL.
         age = worker.queue.epoch_age()
@@ -60,9 +61,9 @@ def build_chores(worker: Worker) -> Housekeeping:
             reconcile()
 
     def cancel_sweep() -> None:
-        for job_id in list(worker.slots):
-            if worker.queue.is_cancel_requested(job_id):
-                worker.on_cancel(job_id)
+        for slot in worker.claims.held():
+            if worker.queue.is_cancel_requested(slot.job_id):
+                worker.on_cancel(slot.job_id)
 
     def retention() -> None:
         retention_sweep(

@@ -33,7 +33,7 @@ def test_upgrade_on_a_fresh_sqlite_file_creates_the_schema_and_is_repeatable(tmp
     db.upgrade(url)  # second run: already at head
     engine = db.make_engine(url)
     try:
-        assert db.current_revision(engine) == db.head_revision() == "0003"
+        assert db.current_revision(engine) == db.head_revision() == "0004"
         assert set(sa.inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
     finally:
         engine.dispose()
@@ -129,6 +129,6 @@ def test_is_up_to_date(tmp_path):
     try:
         assert db.current_revision(engine) is None and not db.is_up_to_date(engine)
         db.upgrade(engine)
-        assert db.is_up_to_date(engine) and db.head_revision() == "0003"
+        assert db.is_up_to_date(engine) and db.head_revision() == "0004"
     finally:
         engine.dispose()

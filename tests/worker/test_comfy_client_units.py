@@ -200,8 +200,9 @@ def test_wait_polls_history_when_the_end_marker_comes_without_terminal_message()
 def test_wait_times_out_with_comfy_timeout():
     watch = _watch(poll_interval=0.05)
     started = time.monotonic()
-    with pytest.raises(ComfyTimeout, match=r"did not finish within 0\.3 s"):
-        watch.wait(0.3)
+    with pytest.raises(ComfyTimeout, match=r"did not start within 0\.3 s") as caught:
+        watch.wait(0.3)  # never started: the queue limit defaults to the run limit
+    assert caught.value.phase == "queue"
     assert 0.25 < time.monotonic() - started < 1.5
 
 

@@ -23,7 +23,7 @@ from tests.worker.test_worker_support import (  # noqa: F401 - fixtures
     wait_until,
 )
 from worker.comfy_client import ComfyClient
-from worker.job_flow import JobSlot, job_params
+from worker.job_flow import job_params
 from worker.worker import Worker, WorkerTuning
 
 
@@ -89,7 +89,7 @@ def test_engine_down_jobs_wait_then_run(tmp_path, redis_url):
         # Claimed before the worker noticed: it waits for the engine, it is not failed.
         waiting = built.create_job()
         wait_until(lambda: not worker.monitor.online, 5, "engine seen offline")
-        wait_until(lambda: waiting in worker.slots, 5, "first job claimed")
+        wait_until(lambda: waiting in worker.claims, 5, "first job claimed")
         queued = built.create_job()  # while the engine is down nothing more is claimed
         sim.popen.wait(5)
         # A claim that was already blocking when the engine went away may take the job and
@@ -181,12 +181,15 @@ def test_heartbeat_readopts_held_claims_but_never_a_released_one(stack):
     """After Redis lost its claims the heartbeat re-records them; an acked job stays acked."""
     worker = Worker(stack.settings, tuning=WorkerTuning(**FAST.__dict__))
     try:
-        held, done = JobSlot("job-held", "1"), JobSlot("job-done", "1", released=True)
-        worker.slots.update({held.job_id: held, done.job_id: done})
+        for job_id in ("job-held", "job-done"):
+            stack.queue.enqueue(job_id, "1")
+        held, done = worker.claims.take(0), worker.claims.take(0)
+        worker.claims.ack(done)
+        stack.redis.flushall()  # Redis restarted empty
         heartbeat = next(c for c in worker.housekeeping.chores if c.name == "heartbeat")
         heartbeat.run()
-        assert stack.queue.location("job-held") == f"claimed:{worker.worker_id}"
-        assert stack.queue.location("job-done") is None
-        assert stack.queue.processing(worker.worker_id) == ["job-held"]
+        assert stack.queue.location(held.job_id) == f"claimed:{worker.worker_id}"
+        assert stack.queue.location(done.job_id) is None
+        assert stack.queue.processing(worker.worker_id) == [held.job_id]
     finally:
         worker.client.close()

@@ -1,0 +1,42 @@
+"""Which exceptions mean "a service the studio needs is down", as opposed to a bug.
+
+An outage of the database, Redis or the storage volume is not the job's fault: the backend
+answers 503/507 and asks the client to retry, and the worker pauses the job with backoff
+instead of failing it or spending one of its attempts.
+"""
+
+from __future__ import annotations
+
+import errno
+
+import redis
+from sqlalchemy import exc as sa_exc
+
+from studio_core.errors import StorageFull
+
+REDIS_OUTAGES = (redis.ConnectionError, redis.TimeoutError)
+DB_OUTAGES = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def outage_kind(exc: BaseException) -> str | None:
+    """ "database", "redis" or "disk" when `exc` is an outage of that service, else None."""
+    if isinstance(exc, StorageFull) or (isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS):
+        return "disk"
+    if isinstance(exc, DB_OUTAGES) or (
+        isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
+    ):
+        # SQLite on a full volume says "database or disk is full": the disk is the cause.
+        return "disk" if "disk is full" in str(exc) else "database"
+    if isinstance(exc, REDIS_OUTAGES):
+        return "redis"
+    return None
+
+
+def describe_outage(kind: str, exc: BaseException) -> str:
+    """One readable line: "database unavailable (OperationalError: ...)"."""
+    what = {"disk": "storage is full", "database": "database unavailable"}.get(
+        kind, f"{kind} unavailable"
+    )
+    detail = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{what} ({type(exc).__name__}: {detail[:200]})"
