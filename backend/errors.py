@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import logging
 
-import redis
 from flask import Flask, jsonify, request
-from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from backend.limits import breach_retry_after
 from studio_core.errors import AppError
+from studio_core.outages import DB_OUTAGES, REDIS_OUTAGES
 
 logger = logging.getLogger(__name__)
 
 OUTAGE_RETRY_AFTER = 5  # seconds a client should wait when Redis or the database is down
-# Failures of a dependency, not bugs: the request may succeed once the service is back.
-REDIS_OUTAGES = (redis.ConnectionError, redis.TimeoutError)
-DB_OUTAGES = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
 
 _HTTP_CODES = {
     400: "bad_request",

@@ -16,7 +16,7 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from backend.errors import DB_OUTAGES, REDIS_OUTAGES
+from studio_core.outages import DB_OUTAGES, REDIS_OUTAGES
 
 logger = logging.getLogger("backend.requests")
 _log = logging.getLogger(__name__)

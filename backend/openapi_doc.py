@@ -15,6 +15,7 @@ from backend.openapi_schemas import (
     ok,
     op,
     path_param,
+    probe,
     query,
     ref,
 )
@@ -49,7 +50,7 @@ def _paths() -> dict:
                         },
                         code="202",
                     ),
-                    **errors("400", "413", "415"),
+                    **errors("400", "413", "415", "507"),
                 },
                 params=[
                     {
@@ -150,7 +151,7 @@ def _paths() -> dict:
                 "Upload an image (PNG, JPEG or WebP)",
                 {
                     **ok("Stored (re-encoded, metadata removed)", ref("Upload"), code="201"),
-                    **errors("400", "413", "415"),
+                    **errors("400", "413", "415", "507"),
                 },
                 tag="uploads",
                 body={
@@ -231,28 +232,16 @@ def _paths() -> dict:
         "/api/openapi.json": {"get": op("This document", ok("OpenAPI 3.1"), tag="system")},
         "/health": {
             "get": op(
-                "Component health (200 healthy, 503 not)",
-                {
-                    **ok("Healthy"),
-                    "503": {
-                        "description": "Unhealthy",
-                        "content": json_content({"type": "object"}),
-                    },
-                },
+                "Readiness, a live worker and an engine that answers now (200 healthy, 503 not)",
+                probe("Healthy", "Unhealthy", "Health"),
                 tag="system",
             )
         },
         "/livez": {"get": op("The process is up", ok("Up"), tag="system")},
         "/readyz": {
             "get": op(
-                "Database and Redis answer",
-                {
-                    **ok("Ready"),
-                    "503": {
-                        "description": "Not ready",
-                        "content": json_content({"type": "object"}),
-                    },
-                },
+                "The database takes writes, Redis answers, storage is above its floor",
+                probe("Ready", "Not ready", "Readiness"),
                 tag="system",
             )
         },

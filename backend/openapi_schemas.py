@@ -14,6 +14,7 @@ ERRORS = {
     "415": "Unsupported media type",
     "429": "Rate limited (see Retry-After)",
     "503": "Redis or the database is unavailable (see Retry-After)",
+    "507": "Storage is full (less than STORAGE_MIN_FREE_MB free, or the disk filled up)",
 }
 
 
@@ -41,6 +42,18 @@ def ok(description: str, schema: dict | None = None, media: str | None = None, c
 def errors(*codes: str) -> dict:
     """References to the shared error responses (429 and 503 always)."""
     return {c: {"$ref": f"#/components/responses/E{c}"} for c in ("429", "503", *codes)}
+
+
+def probe(ok_text: str, failing_text: str, schema: str) -> dict:
+    """A probe's answers: 200 when everything is ok, 503 with the same body otherwise."""
+    return {
+        **ok(ok_text, ref(schema)),
+        "503": {
+            "description": failing_text,
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            "content": json_content(ref(schema)),
+        },
+    }
 
 
 def path_param(name: str, description: str) -> dict:
@@ -115,7 +128,51 @@ GENERATE_PROPS = {
     },
     "params": {"type": "object", "description": "The tool's parameters (see GET /api/tools)"},
 }
+_UP_DOWN = {"enum": ["ok", "down"]}
+READINESS_COMPONENTS = {
+    "database": {**_UP_DOWN, "description": "a write transaction can start within seconds"},
+    "redis": _UP_DOWN,
+    "storage": {
+        "enum": ["ok", "full", "down"],
+        "description": "full: less than STORAGE_MIN_FREE_MB free under STORAGE_DIR",
+    },
+}
 SCHEMAS = {
+    "Readiness": {
+        "type": "object",
+        "required": ["status", "components"],
+        "properties": {
+            "status": _UP_DOWN,
+            "components": {
+                "type": "object",
+                "required": list(READINESS_COMPONENTS),
+                "properties": READINESS_COMPONENTS,
+            },
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status", "components", "demo_mode"],
+        "properties": {
+            "status": {
+                "enum": ["ok", "degraded", "down"],
+                "description": "down: the database or Redis is; degraded: anything else is",
+            },
+            "components": {
+                "type": "object",
+                "required": [*READINESS_COMPONENTS, "workers", "comfyui"],
+                "properties": {
+                    **READINESS_COMPONENTS,
+                    "workers": {"enum": ["ok", "down", "unknown"]},
+                    "comfyui": {
+                        **_UP_DOWN,
+                        "description": "ok: an engine answered GET /system_stats just now",
+                    },
+                },
+            },
+            "demo_mode": {"type": "boolean"},
+        },
+    },
     "Error": {
         "type": "object",
         "required": ["error"],

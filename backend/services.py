@@ -74,8 +74,10 @@ def build_studio(settings: Settings) -> Studio:
     """Connect to SQL (running the migrations) and Redis and build the services."""
     if not settings.redis_url:
         raise ConfigError("REDIS_URL must be set (python -m studio_core.launcher provides one)")
-    engine = make_engine(settings.database_url)  # its pool settings live in studio_core.db
-    upgrade(engine)
+    # Migrations on an engine of their own: a long ALTER must not hit the request timeouts.
+    upgrade(settings.database_url)
+    # Pool settings live in studio_core.db; DB_TIMEOUT_S makes a hung MySQL fail fast (503).
+    engine = make_engine(settings.database_url, timeout_s=settings.db_timeout_s)
     client = make_redis(settings.redis_url)
     extra = dict(settings.extra)
     engines = EngineRegistry(client)

@@ -2,7 +2,7 @@
 
 Record first, enqueue second: the job is in SQL before the 202, and if the enqueue fails
 after that the worker's reconciler re-enqueues it from SQL. Nothing is written (no upload,
-no row) until the tool, the slots and every parameter have been checked.
+no row) until the free-space floor, the tool, the slots and every parameter have been checked.
 """
 
 from __future__ import annotations
@@ -147,6 +147,8 @@ def submit_job(studio: Studio, user_id: int, sub: Submission) -> tuple[dict, boo
         if existing:
             logger.info("submit replay job=%s key=%s", existing["id"], sub.idempotency_key)
             return presenter.one(existing), False
+    # A job needs room for its inputs now and its outputs later: refuse it while there is none.
+    studio.paths.check_room(studio.settings.storage_min_free_bytes)
     tool = studio.catalog.get(sub.tool_id)
     slots = set(sub.image_refs) | set(sub.files)
     known_slots = {slot.id for slot in tool.slots}

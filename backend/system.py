@@ -3,6 +3,10 @@
 The queue length is one GET, workers come from the heartbeat set, engines from the
 registry, active jobs from LiveState's counters, jobs by status from the SQL counter rows
 (a few rows whatever the number of jobs, so read fresh); only the durations are cached.
+
+Probes check what a request needs, with bounded waits: readiness opens a write transaction
+(a locked or hung database fails it in seconds) and compares the free space with the floor;
+health also asks every known ComfyUI itself, since the registry may be a TTL out of date.
 """
 
 from __future__ import annotations
@@ -12,15 +16,21 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
-from backend.errors import DB_OUTAGES, REDIS_OUTAGES
 from backend.services import Studio
 from backend.ttl_cache import TTLCache
-from studio_core.db import jobs
+from studio_core.db import check_writable, jobs
+from studio_core.engines import probe_engines
+from studio_core.errors import StorageFull
 from studio_core.jobs import JobStatus
+from studio_core.outages import DB_OUTAGES, REDIS_OUTAGES
 
 logger = logging.getLogger(__name__)
 
 RECENT_DURATIONS = 200  # finished jobs the duration histogram looks at
+# Longest wait for SQLite's write lock in the readiness probe: ordinary writes hold it for
+# milliseconds, a stuck writer for ever; real writes wait 10 s, a probe answers sooner.
+PROBE_LOCK_WAIT_S = 2.0
+ENGINE_PROBE_TIMEOUT_S = 2.0
 
 
 def _iso(ts: float | None) -> str | None:
@@ -110,20 +120,20 @@ class SystemStatus:
         }
 
     def readiness(self) -> dict[str, str]:
-        """{"database": ok|down, "redis": ok|down}."""
-        return {"database": self._database(), "redis": self._redis()}
+        """{"database": ok|down, "redis": ok|down, "storage": ok|full|down}."""
+        return {"database": self._database(), "redis": self._redis(), "storage": self._storage()}
 
     def health(self) -> tuple[dict, bool]:
-        """(/health document, healthy); healthy needs SQL, Redis, a worker and an engine."""
+        """(/health document, healthy); healthy needs readiness, a worker and an engine."""
         components = self.readiness()
         engines: list = []
         if components["redis"] == "ok":
             workers = workers_listing(self.studio)
             engines = self.studio.engines.all()
             components["workers"] = "ok" if any(w["online"] for w in workers) else "down"
-            components["comfyui"] = "ok" if any(e.online for e in engines) else "down"
         else:
-            components["workers"] = components["comfyui"] = "unknown"
+            components["workers"] = "unknown"
+        components["comfyui"] = self._comfyui([e.url for e in engines])
         core_ok = components["database"] == "ok" and components["redis"] == "ok"
         healthy = all(v == "ok" for v in components.values())
         status = "ok" if healthy else ("degraded" if core_ok else "down")
@@ -138,12 +148,31 @@ class SystemStatus:
 
     def _database(self) -> str:
         try:
-            with self.studio.engine.connect() as conn:
-                conn.execute(sa.text("SELECT 1"))
+            check_writable(self.studio.engine, PROBE_LOCK_WAIT_S)
             return "ok"
         except DB_OUTAGES as exc:
             logger.warning("health database down error=%s", str(exc).splitlines()[0])
             return "down"
+
+    def _storage(self) -> str:
+        try:
+            self.studio.paths.check_room(self.studio.settings.storage_min_free_bytes)
+            return "ok"
+        except StorageFull as exc:
+            logger.warning("health storage full error=%s", exc)
+            return "full"
+        except OSError as exc:
+            logger.warning("health storage down error=%s", exc)
+            return "down"
+
+    def _comfyui(self, registry_urls: list[str]) -> str:
+        """ok when any engine a worker published or COMFYUI_URL names answers right now."""
+        urls = list(dict.fromkeys([*registry_urls, *self.studio.settings.comfyui_urls]))
+        answers = probe_engines(urls, ENGINE_PROBE_TIMEOUT_S)
+        down = [url for url, ok in answers.items() if not ok]
+        if down:
+            logger.debug("health engines down urls=%s", ",".join(down))
+        return "ok" if any(answers.values()) else "down"
 
     def _redis(self) -> str:
         try:

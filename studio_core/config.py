@@ -60,6 +60,7 @@ class Settings:
     heartbeat_ttl_s: int = 30
     max_attempts: int = 3
     max_inflight: int = 2
+    stop_grace_s: int = 10  # on SIGTERM: how long jobs may finish before they are handed back
     thumb_px: int = 384
     upload_retention_h: int = 24
     output_retention_days: int = 30
@@ -86,6 +87,11 @@ class Settings:
     def max_upload_bytes(self) -> int:
         """MAX_UPLOAD_MB in bytes."""
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def storage_min_free_bytes(self) -> int:
+        """STORAGE_MIN_FREE_MB in bytes."""
+        return self.storage_min_free_mb * 1024 * 1024
 
     def check_production(self) -> None:
         """Raise ConfigError when a production deployment would run with an unsafe secret."""
@@ -213,6 +219,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "heartbeat_ttl_s": _int(1),
     "max_attempts": _int(1),
     "max_inflight": _int(1, 16),
+    "stop_grace_s": _int(0, 3600),
     "thumb_px": _int(16, 4096),
     "upload_retention_h": _int(1),
     "output_retention_days": _int(1),

@@ -114,7 +114,7 @@ jobs = sa.Table(
     sa.Column("max_attempts", sa.Integer, nullable=False, default=3),
     # Deliveries that were not the job's fault (a graceful stop's hand-back): `attempt` is the
     # fencing token and always grows; poison counts `attempt - refunded_attempts`.
-    sa.Column("refunded_attempts", sa.Integer, nullable=False, default=0, server_default="0"),
+    sa.Column("refunded_attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("worker_id", sa.String(128)),
     sa.Column("prompt_id", sa.String(64)),
     sa.Column("error", sa.Text),
@@ -236,18 +236,27 @@ def _install_mysqlconnector_timeouts(engine: Engine) -> None:
 
     @event.listens_for(engine, "handle_error")
     def on_error(ctx):
-        if not isinstance(ctx.original_exception, timeouts):
+        cause = ctx.original_exception
+        if ctx.is_pre_ping:
+            # ping() reports a timeout as "not available", which would make the pool
+            # reconnect to the same hung server and wait as long again: fail the checkout now.
+            if isinstance(cause.__cause__, timeouts):
+                ctx.is_disconnect = False
             return None
-        # The driver closed the connection. A pre-ping that timed out must not be followed
-        # by a reconnect to the same hung server that waits as long again: fail now.
-        ctx.is_disconnect = not ctx.is_pre_ping
-        # The driver's timeouts derive from its base Error, which SQLAlchemy wraps as a bare
-        # DBAPIError; callers (503 handlers, the worker's outage handling) expect this one.
+        if "Connection not available" in str(cause):
+            # cursor() pings first and reports a timed-out ping so, without the period that
+            # SQLAlchemy's is_disconnect looks for: drop the connection rather than wait as
+            # long again for the ROLLBACK on it.
+            ctx.is_disconnect = True
+            return None
+        if not isinstance(cause, timeouts):
+            return None
+        # The driver closed the connection. Its timeouts derive from its base Error, which
+        # SQLAlchemy wraps as a bare DBAPIError; callers (the 503 handlers, the worker's
+        # outage handling) expect the OperationalError of a database that does not answer.
+        ctx.is_disconnect = True
         return sa.exc.OperationalError(
-            ctx.statement,
-            ctx.parameters,
-            ctx.original_exception,
-            connection_invalidated=ctx.is_disconnect,
+            ctx.statement, ctx.parameters, cause, connection_invalidated=True
         )
 
 

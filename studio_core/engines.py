@@ -1,8 +1,9 @@
 """What each ComfyUI backend can do, as its worker last saw it, shared through Redis.
 
 Workers probe their ComfyUI (`/system_stats`, `/object_info`, `/models/{folder}`) and publish
-the result here with a TTL; the backend reads it to answer `/api/models`, tool availability,
-`/health` and the HUD without talking to ComfyUI itself (it may not even reach it).
+the result here with a TTL; the backend reads it to answer `/api/models`, tool availability
+and the HUD without talking to ComfyUI itself. Only `/health` asks the engines directly
+(`probe_engines`): a record is up to a TTL old, and a dead engine must show at once.
 
     engine:<url>   string JSON {url, online, simulator, version, node_classes, models,
                                 worker_id, checked_at, error}; TTL = a few heartbeats
@@ -13,7 +14,10 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+
+import requests
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,29 @@ def merged_object_info(engines: list[EngineInfo]) -> dict | None:
     for engine in online:
         classes |= engine.node_classes
     return {name: {} for name in sorted(classes)}
+
+
+def engine_answers(url: str, timeout: float = 2.0) -> bool:
+    """True when a ComfyUI (or the simulator) answers GET /system_stats at url."""
+    try:
+        return requests.get(f"{url}/system_stats", timeout=timeout).ok
+    except requests.RequestException:
+        return False
+
+
+def probe_engines(urls: list[str], timeout: float = 2.0) -> dict[str, bool]:
+    """{url: answers} for every URL, probed in parallel; done within about `timeout`.
+
+    A probe still running at the deadline (a name lookup that hangs, which requests' timeout
+    does not cover) counts as down and is left to finish on its own.
+    """
+    if not urls:
+        return {}
+    pool = ThreadPoolExecutor(max_workers=len(urls), thread_name_prefix="engine-probe")
+    futures = {url: pool.submit(engine_answers, url, timeout) for url in urls}
+    wait(futures.values(), timeout=timeout + 1.0)
+    pool.shutdown(wait=False)
+    return {url: f.done() and f.result() for url, f in futures.items()}
 
 
 def now() -> float:

@@ -22,6 +22,7 @@ from pathlib import Path
 import requests
 
 from studio_core.config import Settings, load_settings
+from studio_core.engines import engine_answers
 from studio_core.logging_setup import configure_logging
 
 logger = logging.getLogger("studio.launcher")
@@ -58,14 +59,6 @@ def persistent_secret(storage_dir: Path) -> str:
     if os.name != "nt":
         path.chmod(0o600)
     return key
-
-
-def engine_answers(url: str, timeout: float = 2.0) -> bool:
-    """True when a ComfyUI (or the simulator) answers GET /system_stats at url."""
-    try:
-        return requests.get(f"{url}/system_stats", timeout=timeout).ok
-    except requests.RequestException:
-        return False
 
 
 def _wait_until(check, timeout: float) -> bool:
@@ -106,7 +99,7 @@ class Launcher:
         env["DATABASE_URL"] = settings.database_url
         env["STORAGE_DIR"] = str(settings.storage_dir)
         env["LOG_DIR"] = str(settings.log_dir)
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url)  # no DB_TIMEOUT_S: an ALTER may take long
         upgrade(engine)
         engine.dispose()
         logger.info("database migrated url=%s", engine.url.render_as_string(hide_password=True))

@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.parse_args(argv)
     settings = load_settings()
     configure_logging("retention", settings.log_dir)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, timeout_s=settings.db_timeout_s)
     try:
         if not is_up_to_date(engine):
             logger.error("database schema is not up to date; run the migrations first")

@@ -9,20 +9,29 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import io
 import logging
 import os
 import re
 import secrets
+import shutil
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from studio_core.errors import InvalidImage, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from studio_core.errors import (
+    InvalidImage,
+    InvalidInput,
+    PayloadTooLarge,
+    StorageFull,
+    UnsupportedMediaType,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +40,8 @@ _SIGNATURES = {"PNG": b"\x89PNG\r\n\x1a\n", "JPEG": b"\xff\xd8\xff"}
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _DATA_URL = re.compile(r"^data:(image/[a-z0-9.+-]+)?((?:;[^;,]*)*?);base64,", re.IGNORECASE)
 _KEEP_MODES = {"RGB", "RGBA", "L", "LA"}
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})  # no room on the volume / over quota
+MB = 1024 * 1024
 
 
 class ImageLimits(Protocol):
@@ -151,8 +162,12 @@ def decode_data_url(value: str, max_bytes: int | None = None) -> bytes:
 def _atomic_write(path: Path, data: bytes) -> None:
     """Write via a temp file + rename so readers never see a half-written image."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk must not fill up further with our leftovers
+        raise
 
 
 class StoragePaths:
@@ -170,6 +185,40 @@ class StoragePaths:
             directory.mkdir(parents=True, exist_ok=True)
         return self
 
+    def free_bytes(self) -> int:
+        """Free space on the volume that holds the storage root (one statvfs)."""
+        return shutil.disk_usage(self.root).free
+
+    def check_room(self, min_free_bytes: int) -> None:
+        """Raise StorageFull when less than min_free_bytes are free (STORAGE_MIN_FREE_MB).
+
+        A floor of 0 turns the check off without a statvfs.
+        """
+        if min_free_bytes <= 0:
+            return
+        free = self.free_bytes()
+        if free < min_free_bytes:
+            raise StorageFull(
+                f"{self._full_message(free)}; at least {min_free_bytes // MB} MB must stay free"
+            )
+
+    def _full_message(self, free: int) -> str:
+        return f"storage is full: {free // MB} MB free under {self.root}"
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Turn "no space left" (or over quota) from any write into StorageFull."""
+        try:
+            yield
+        except OSError as exc:
+            if exc.errno not in _FULL_ERRNOS:
+                raise
+            try:
+                free = self.free_bytes()
+            except OSError:
+                free = 0
+            raise StorageFull(self._full_message(free)) from exc
+
     def resolve(self, relative: str) -> Path:
         """Absolute path of a storage-relative name; ValueError if it escapes the root."""
         path = (self.root / relative).resolve()
@@ -186,13 +235,17 @@ class StoragePaths:
 
     def write_upload(self, image: CheckedImage) -> str:
         """Store a checked image under a random name; returns its storage-relative path."""
-        self.uploads.mkdir(parents=True, exist_ok=True)
         relative = f"uploads/{secrets.token_hex(16)}.png"
-        _atomic_write(self.root / relative, image.data)
+        with self._writing():
+            self.uploads.mkdir(parents=True, exist_ok=True)
+            _atomic_write(self.root / relative, image.data)
         return relative
 
     def write_output(self, job_id: str, n: int, png_bytes: bytes, thumb_px: int) -> StoredOutput:
-        """Save output n as PNG plus a WebP thumbnail (longest side thumb_px)."""
+        """Save output n as PNG plus a WebP thumbnail (longest side thumb_px).
+
+        Raises StorageFull when the volume has no room; then neither file is left behind.
+        """
         filename, thumb_filename = self.output_names(job_id, n)
         try:
             with warnings.catch_warnings():
@@ -212,13 +265,18 @@ class StoragePaths:
             buffer = io.BytesIO()
             image.save(buffer, format="PNG")
             png_bytes = buffer.getvalue()
-        self.thumbs.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.outputs / filename, png_bytes)
         thumb = image.convert("RGBA" if "A" in image.getbands() else "RGB")
         thumb.thumbnail((thumb_px, thumb_px))
         buffer = io.BytesIO()
         thumb.save(buffer, format="WEBP", quality=80, method=4)
-        _atomic_write(self.thumbs / thumb_filename, buffer.getvalue())
+        with self._writing():
+            self.thumbs.mkdir(parents=True, exist_ok=True)
+            _atomic_write(self.outputs / filename, png_bytes)
+            try:
+                _atomic_write(self.thumbs / thumb_filename, buffer.getvalue())
+            except BaseException:
+                (self.outputs / filename).unlink(missing_ok=True)  # no output without its thumb
+                raise
         return StoredOutput(n, filename, thumb_filename, image.width, image.height, len(png_bytes))
 
     def remove(self, relatives: Iterable[str]) -> int:

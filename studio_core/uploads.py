@@ -17,12 +17,19 @@ logger = logging.getLogger(__name__)
 
 
 def save_upload(
-    engine: Engine, paths: StoragePaths, user_id: int, data: bytes, limits: ImageLimits
+    engine: Engine,
+    paths: StoragePaths,
+    user_id: int,
+    data: bytes,
+    limits: ImageLimits,
+    min_free_bytes: int = 0,
 ) -> dict[str, Any]:
     """Validate, re-encode and store an uploaded image; returns its `uploads` row as a dict.
 
-    Raises PayloadTooLarge, UnsupportedMediaType or InvalidImage before anything is written.
+    Raises StorageFull (less than min_free_bytes free, or the disk filled up while writing),
+    PayloadTooLarge, UnsupportedMediaType or InvalidImage before anything is kept.
     """
+    paths.check_room(min_free_bytes)
     image = check_and_reencode(data, limits)
     relative = paths.write_upload(image)
     row = {

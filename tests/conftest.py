@@ -1,13 +1,15 @@
-"""Shared fixtures: a private Redis, a running ComfyUI simulator, temporary storage."""
+"""Shared fixtures: a private Redis, a running ComfyUI simulator, a private MariaDB."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 
 import pytest
 import redis as redis_lib
 import requests
 
+from tests.mariadb_private import PrivateMariaDB, mariadb_binaries
 from tests.services import start_redis, start_simulator
 
 IN_CI = os.environ.get("CI") == "true"
@@ -39,6 +41,56 @@ def redis_client(redis_url):
     client = redis_lib.Redis.from_url(redis_url)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def private_mariadb_server(tmp_path_factory):
+    """A mariadbd of our own for the session (never the machine's 127.0.0.1:3306)."""
+    if mariadb_binaries() is None:
+        if IN_CI:
+            pytest.fail("CI must have mariadbd and mariadb-install-db for the outage tests")
+        pytest.skip("mariadbd is not installed")
+    server = PrivateMariaDB(tmp_path_factory.mktemp("mariadb"))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def private_mariadb(private_mariadb_server):
+    """The private MariaDB, running and thawed, with an empty `studio_test` database.
+
+    Tests may freeze, kill or stop it; the next test gets it back up.
+    """
+    server = private_mariadb_server
+    server.thaw()
+    server.start()
+    server.reset_database()
+    yield server
+    server.thaw()  # a frozen server would hang the engines that tests dispose of
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    """A fresh 2 MB tmpfs mounted under tmp_path (a volume a test may fill to the last byte)."""
+    mount = tmp_path / "volume"
+    mount.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        if IN_CI:
+            pytest.fail(f"CI must be able to mount a tmpfs: {mounted.stderr.strip()}")
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ Tests never touch a Redis or a database they did not create.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import socket
@@ -25,6 +26,23 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def fill_volume(directory: Path) -> Path:
+    """Take every free byte of the volume holding `directory` with one file; returns it."""
+    filler = directory / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        for chunk in (b"\0" * 65536, b"\0"):  # big blocks, then the last partial one
+            try:
+                while True:
+                    os.write(fd, chunk)
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC:
+                    raise
+    finally:
+        os.close(fd)
+    return filler
 
 
 def redis_server_binary() -> str:

@@ -8,19 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from studio_core.catalog import Catalog, build_graph
-from studio_core.errors import AppError, JobNotFound, StorageFull
-from studio_core.events import EventBus
-from studio_core.jobs import JobRepository
-from studio_core.live import LiveState
-from studio_core.outages import describe_outage, outage_kind
-from studio_core.queue import JobQueue
-from studio_core.storage import StoragePaths
+from studio_core.catalog import build_graph
+from studio_core.errors import AppError, StorageFull
+from worker.attempt_gate import log_state, open_attempt
 from worker.comfy_client import (
-    ComfyClient,
     ComfyError,
     ComfyPromptLost,
     ComfyTimeout,
@@ -28,7 +21,6 @@ from worker.comfy_client import (
     ComfyValidationError,
     PromptResult,
 )
-from worker.engine_probe import EngineMonitor, retry_delay
 from worker.job_flow import (
     EngineClock,
     JobCancelled,
@@ -42,31 +34,12 @@ from worker.job_flow import (
 )
 from worker.job_outputs import store_outputs
 from worker.job_progress import JobReporter
+from worker.job_services import JobServices
+from worker.outage_retry import retry_through_outages
 
 logger = logging.getLogger(__name__)
 
 MAX_RESUBMITS = 3  # ComfyUI restarts (prompt lost) survived by one attempt
-
-
-@dataclass
-class JobServices:
-    """Everything a job run talks to (built once by the Worker)."""
-
-    worker_id: str
-    client: ComfyClient
-    monitor: EngineMonitor
-    repo: JobRepository
-    queue: JobQueue
-    live: LiveState
-    events: EventBus
-    catalog: Catalog
-    storage: StoragePaths
-    job_timeout_s: float
-    engine_wait_s: float
-    thumb_px: int
-    queue_timeout_s: float = 3600.0
-    disk_full_policy: str = "wait"  # "fail": a full disk fails the job instead of pausing it
-    fault_backoff_cap_s: float = 30.0  # longest pause between retries during an outage
 
 
 class JobRunner:
@@ -85,7 +58,7 @@ class JobRunner:
         """Run one held job to its end; returns the outcome for logs and tests."""
         s, job_id = self.s, slot.job_id
         if slot.attempt is None:
-            attempt = self._claim(slot)
+            attempt = open_attempt(s, job_id)
             if attempt is None:
                 return "skipped"
             slot.attempt = attempt
@@ -124,77 +97,12 @@ class JobRunner:
         log_state(job_id, final["status"], job_id if slot.submitted else None, attempt)
         return outcome
 
-    def _claim(self, slot: JobSlot) -> int | None:
-        """Start an attempt in SQL; None when the job is not to be run (after saying so)."""
-        s, job_id = self.s, slot.job_id
-        attempt = s.repo.claim(job_id, s.worker_id, give_up=False)
-        if attempt is not None:
-            return attempt
-        if s.repo.is_exhausted(job_id):
-            # Before failing it as poison: workers that died after ComfyUI rendered it must
-            # not cost the user a result that exists. One last attempt only collects it.
-            if self._has_result(job_id):
-                attempt = s.repo.claim(job_id, s.worker_id, final=True)
-                if attempt is not None:
-                    logger.warning("job=%s attempts spent; collecting ComfyUI's result", job_id)
-                    return attempt
-            else:
-                s.repo.give_up(job_id)
-        try:
-            job = s.repo.get(job_id)
-        except JobNotFound:
-            logger.warning("job=%s claimed but not in SQL; dropped", job_id)
-            return None
-        if job["status"] in ("failed", "cancelled"):
-            self._stop_prompt(job_id)  # it may still be queued or running in ComfyUI
-        JobReporter.publish_row(job, s.live, s.events)
-        log_state(job_id, job["status"], None, job["attempt"])
-        return None
-
-    def _has_result(self, job_id: str) -> bool:
-        try:
-            return self.s.client.get_history(job_id) is not None
-        except ComfyError as exc:
-            logger.warning("job=%s could not ask ComfyUI for a result: %s", job_id, exc.message)
-            return False
-
-    def _stop_prompt(self, job_id: str) -> None:
-        """Delete or interrupt a prompt no attempt will follow (targeted, never global)."""
-        try:
-            how = self.s.client.cancel(job_id)
-        except ComfyError as exc:
-            logger.warning("job=%s prompt not stopped in ComfyUI: %s", job_id, exc.message)
-            return
-        if how != "not_found":
-            logger.info("job=%s prompt stopped in ComfyUI result=%s", job_id, how)
-
     def _persist(self, slot: JobSlot, write: Callable[[], object]) -> None:
-        """A terminal write that must not be lost to a database outage: retried with backoff.
-
-        The outcome is known (a failure reason, a cancel), so only the write is repeated; when
-        the worker stops meanwhile the outage propagates and the claim is handed back.
-        """
-        failures = 0
-        while True:
-            try:
-                write()
-                break
-            except Exception as exc:
-                kind = outage_kind(exc)
-                if kind is None or slot.handing_back.is_set():
-                    raise
-                failures += 1
-                slot.waiting = kind
-                delay = retry_delay(failures, self.s.fault_backoff_cap_s)
-                logger.warning(
-                    "job=%s result not recorded: %s; retry in %.1f s",
-                    slot.job_id,
-                    describe_outage(kind, exc),
-                    delay,
-                )
-                if slot.handing_back.wait(delay):
-                    raise
-        slot.waiting = None
+        """A terminal write that must not be lost to a database outage: the outcome is known,
+        so only the write is retried (the whole run is, for any other outage)."""
+        retry_through_outages(
+            slot, write, cap_s=self.s.fault_backoff_cap_s, doing="result not recorded"
+        )
 
     # ---- the stages ------------------------------------------------------------------
     def _execute(self, job: dict, slot: JobSlot, reporter: JobReporter) -> str:
@@ -385,8 +293,3 @@ class JobRunner:
         logger.info("job=%s cancel in ComfyUI result=%s", slot.job_id, how)
         if how == "not_found" and slot.cancel_requested.is_set():
             slot.interrupt_wait("cancel")  # nothing left to stop: end the wait ourselves
-
-
-def log_state(job_id: str, state: str, prompt_id: str | None, attempt: int | None) -> None:
-    """The one log line per job state change."""
-    logger.info("job=%s state=%s prompt=%s attempt=%s", job_id, state, prompt_id, attempt)

@@ -23,7 +23,7 @@ from studio_core.engines import EngineRegistry
 from studio_core.events import EventBus
 from studio_core.jobs import JobRepository
 from studio_core.live import LiveState
-from studio_core.outages import describe_outage, outage_kind
+from studio_core.outages import outage_kind
 from studio_core.queue import JobQueue
 from studio_core.storage import StoragePaths
 from worker.cancel_listener import CancelListener
@@ -31,7 +31,9 @@ from worker.claims import ClaimBook
 from worker.comfy_client import ComfyClient
 from worker.engine_probe import EngineMonitor, retry_delay
 from worker.job_flow import JobSlot
-from worker.job_runner import JobRunner, JobServices
+from worker.job_runner import JobRunner
+from worker.job_services import JobServices
+from worker.outage_retry import retry_through_outages
 from worker.worker_chores import build_chores
 
 logger = logging.getLogger(__name__)
@@ -49,7 +51,7 @@ class WorkerTuning:
     reconcile_interval_s: float = 60.0  # SQL -> Redis reconcile even without an epoch change
     cancel_sweep_s: float = 2.0  # re-check cancel flags of jobs in flight (pub/sub is lossy)
     retention_interval_s: float = 3600.0
-    grace_s: float = 10.0  # on stop: how long in-flight jobs may finish before handing back
+    grace_s: float | None = None  # on stop: how long jobs may finish (None: STOP_GRACE_S)
     fault_backoff_cap_s: float = 30.0  # longest pause between retries of a job during an outage
 
 
@@ -76,7 +78,7 @@ class Worker:
             socket_connect_timeout=5,
             health_check_interval=30,
         )
-        self.db = make_engine(settings.database_url)
+        self.db = make_engine(settings.database_url, settings.db_timeout_s)
         self.repo = JobRepository(self.db, settings.max_attempts)
         self.queue = JobQueue(self.redis)
         self.live = LiveState(self.redis)
@@ -186,32 +188,21 @@ class Worker:
 
     def _run_job(self, slot: JobSlot) -> None:
         """Run a held job until it has an outcome, pausing (not failing) through outages."""
-        failures = 0
-        while True:
-            try:
-                outcome = self.runner.run(slot)
-                break
-            except Exception as exc:
-                kind = outage_kind(exc)
-                if kind is None:
-                    # A bug: the attempt stays spent, so a job that always hits it ends as
-                    # poison after MAX_ATTEMPTS instead of looping.
-                    logger.exception("job=%s crashed in worker; handing it back", slot.job_id)
-                    outcome = "error"
-                    break
-                failures += 1
-                slot.waiting = kind
-                delay = retry_delay(failures, self.tuning.fault_backoff_cap_s)
-                logger.warning(
-                    "job=%s paused: %s; retry in %.1f s",
-                    slot.job_id,
-                    describe_outage(kind, exc),
-                    delay,
-                )
-                if slot.handing_back.wait(delay):
-                    outcome = "handed_back"  # stopping mid-outage: the next claimer resumes it
-                    break
-        slot.waiting = None
+        try:
+            outcome = retry_through_outages(
+                slot,
+                lambda: self.runner.run(slot),
+                cap_s=self.tuning.fault_backoff_cap_s,
+                doing="paused",
+            )
+        except Exception as exc:
+            if outage_kind(exc) is not None:
+                outcome = "handed_back"  # stopping mid-outage: the next claimer resumes it
+            else:
+                # A bug: the attempt stays spent, so a job that always hits it ends as
+                # poison after MAX_ATTEMPTS instead of looping.
+                logger.exception("job=%s crashed in worker; handing it back", slot.job_id)
+                outcome = "error"
         self.outcomes[slot.job_id] = outcome
         if outcome in ("handed_back", "error"):
             self.claims.hand_back(slot)
@@ -222,7 +213,8 @@ class Worker:
         self.state = "stopping"
         held = [slot.job_id for slot in self.claims.held()]
         logger.info("worker stopping id=%s in_flight=%s", self.worker_id, held)
-        self.claims.wait_empty(self.tuning.grace_s)
+        grace = self.tuning.grace_s
+        self.claims.wait_empty(self.settings.stop_grace_s if grace is None else grace)
         for slot in self.claims.held():
             slot.handing_back.set()
             slot.interrupt_wait("worker stopping")

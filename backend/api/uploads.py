@@ -22,7 +22,14 @@ def create():
     if part is None:
         raise InvalidInput("the 'file' part is missing", field="file")
     s = studio()
-    row = save_upload(s.engine, s.paths, current_user_id(), part.read(), s.settings)
+    row = save_upload(
+        s.engine,
+        s.paths,
+        current_user_id(),
+        part.read(),
+        s.settings,
+        min_free_bytes=s.settings.storage_min_free_bytes,
+    )
     body = {
         "upload_id": row["id"],
         "url": upload_url(row["id"]),

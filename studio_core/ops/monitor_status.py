@@ -124,7 +124,9 @@ def render(base: str, health: Probe, metrics: Probe | None) -> str:
     if health.body:
         demo = "  [demo mode: simulator engine]" if health.body.get("demo_mode") else ""
         lines.append(f"status    {str(health.body.get('status', '?')).upper()}{demo}")
-        lines.extend(f"{name:<10}{components.get(name, '?')}" for name in ("database", "redis"))
+        lines.extend(
+            f"{name:<10}{components.get(name, '?')}" for name in ("database", "redis", "storage")
+        )
     doc = metrics.body if metrics.status == 200 and not metrics.error else {}
     if not doc:  # what /health alone can tell
         lines.append(_answer_line("metrics", metrics))

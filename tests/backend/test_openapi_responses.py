@@ -107,3 +107,18 @@ def test_error_responses_match_the_document(client, method, path, body):
     response = client.open(path, method=method, json=body)
     assert response.status_code >= 400
     assert_conforms(method, path, response)
+
+
+def test_storage_full_and_not_ready_responses_match_the_document(make_app):
+    app = make_app(STORAGE_MIN_FREE_MB=10**9)
+    publish_engine(app)
+    client = app.test_client()
+    upload = client.post("/api/uploads", data={"file": (io.BytesIO(png_bytes()), "a.png")})
+    created = submit(client)
+    assert upload.status_code == created.status_code == 507
+    assert_conforms("POST", "/api/uploads", upload)
+    assert_conforms("POST", "/api/generate", created)
+    for path in ("/readyz", "/health"):
+        response = client.get(path)
+        assert response.status_code == 503
+        assert_conforms("GET", path, response)

@@ -78,22 +78,32 @@ def test_metrics_document(client, app, redis_client):
     assert not {k for k in stats if k in ("cmdstat_keys", "cmdstat_scan")}, stats.keys()
 
 
-def test_health_and_probes(client, app):
+def test_health_and_probes(make_app, sim_url):
+    # COMFYUI_URL names no engine here, so only what a worker publishes can answer.
+    app = make_app(COMFYUI_URL=f"http://127.0.0.1:{free_port()}")
+    client = app.test_client()
     resp = client.get("/health")
     assert resp.status_code == 503  # no worker, no engine yet
     assert resp.get_json()["components"] == {
         "database": "ok",
         "redis": "ok",
+        "storage": "ok",
         "workers": "down",
         "comfyui": "down",
     }
     services(app).queue.heartbeat("w1", {})
-    publish_engine(app, simulator=False)
+    publish_engine(app, simulator=False, url=sim_url)  # /health asks the engine itself
     resp = client.get("/health")
     assert resp.status_code == 200
     assert resp.get_json() == {
         "status": "ok",
-        "components": {"database": "ok", "redis": "ok", "workers": "ok", "comfyui": "ok"},
+        "components": {
+            "database": "ok",
+            "redis": "ok",
+            "storage": "ok",
+            "workers": "ok",
+            "comfyui": "ok",
+        },
         "demo_mode": False,
     }
     assert client.get("/livez").status_code == 200

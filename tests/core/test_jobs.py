@@ -109,6 +109,28 @@ def test_a_job_that_keeps_killing_workers_is_failed_as_poison(repo):
     assert statuses(repo, job["id"])[-1] == ("failed", 2)
 
 
+def test_hand_backs_refund_the_attempt_and_never_make_a_job_poison(repo):
+    job = new_job(repo, max_attempts=2)
+    for n in range(1, 5):  # four graceful stops in a row
+        assert repo.claim(job["id"], f"w{n}") == n
+        assert repo.release(job["id"], n, "worker stopped; handed back")
+    assert not repo.is_exhausted(job["id"])
+    assert repo.claim(job["id"], "w5") == 5  # the fencing token still grows
+    assert repo.get(job["id"])["status"] == "processing"
+
+
+def test_an_exhausted_job_can_wait_for_a_look_at_comfyui_before_it_is_failed(repo):
+    job = new_job(repo, max_attempts=1)
+    assert repo.claim(job["id"], "w1") == 1
+    assert repo.claim(job["id"], "w2", give_up=False) is None
+    assert repo.is_exhausted(job["id"]) and repo.get(job["id"])["status"] == "processing"
+    assert repo.claim(job["id"], "w2", final=True) == 2  # one last attempt collects a result
+    assert repo.holds(job["id"], 2) and not repo.holds(job["id"], 1)
+    assert repo.give_up(job["id"])
+    failed = repo.get(job["id"])
+    assert failed["status"] == "failed" and failed["error"] == "gave up after 2 attempts"
+
+
 def test_cancel_is_idempotent_and_stops_claims(repo):
     job = new_job(repo)
     cancelled, previous = repo.cancel(job["id"], LOCAL)

@@ -183,6 +183,12 @@ class StudioDb:
         with self.engine.connect() as conn:
             return sorted(row.filename for row in conn.execute(query))
 
+    def events(self, job_id: str) -> list[dict]:
+        """Every recorded transition of a job, oldest first."""
+        query = sa.select(job_events).where(job_events.c.job_id == job_id).order_by(job_events.c.id)
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
     def holders(self, job_ids: list[str]) -> list[str]:
         """Workers holding any of these jobs in `processing`, per SQL."""
         query = sa.select(jobs.c.worker_id).where(

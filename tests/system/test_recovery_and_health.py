@@ -60,6 +60,7 @@ def test_health_and_metrics_follow_the_only_worker(make_studio):
     assert body["components"] == {
         "database": "ok",
         "redis": "ok",
+        "storage": "ok",
         "workers": "ok",
         "comfyui": "ok",
     }

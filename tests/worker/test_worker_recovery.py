@@ -193,3 +193,59 @@ def test_heartbeat_readopts_held_claims_but_never_a_released_one(stack):
         assert stack.queue.processing(worker.worker_id) == [held.job_id]
     finally:
         worker.client.close()
+
+
+def _ghost_submits(stack, job_id: str, worker_id: str = "ghost", *, wait: bool = True) -> None:
+    """A worker that claimed the job, submitted its prompt, then died (no ack, no record)."""
+    job = stack.repo.get(job_id)
+    tool = Catalog.load().get("text_to_image")
+    graph = build_graph(tool, job_params(tool, job), {}, f"studio/{job_id}")
+    with ComfyClient(stack.sim_url, worker_id, timeout=5) as client:
+        watch = client.watch(job_id, graph)
+        client.submit(graph, job_id)
+        if wait:
+            assert watch.wait(10).status == "success"
+
+
+def test_a_restart_under_the_same_id_takes_back_its_predecessors_claims(stack):
+    """Its own heartbeat keeps the reaper away, so the new process must recover them itself."""
+    job_id = stack.create_job()
+    worker_id = stack.settings.worker_id
+    assert stack.queue.claim(worker_id, timeout=0, lease=600).job_id == job_id
+    assert stack.repo.claim(job_id, worker_id) == 1  # then kill -9: claim left in Redis
+    stack.queue.heartbeat(worker_id, {"state": "running"}, ttl=600)  # still "alive"
+    started = time.monotonic()
+    worker = stack.start_worker()
+    job = stack.wait_status(job_id, timeout=10)
+    assert job["status"] == "finished" and job["attempt"] == 2
+    assert time.monotonic() - started < 10  # not after a heartbeat TTL (600 s here)
+    assert stack.queue.processing(worker.worker_id) == []
+
+
+def test_an_exhausted_job_whose_result_exists_is_collected_not_failed(stack):
+    job_id = stack.create_job()
+    _ghost_submits(stack, job_id)  # ComfyUI rendered it ...
+    for n in range(stack.settings.max_attempts):  # ... but every worker died before storing
+        assert stack.repo.claim(job_id, f"crashed-{n}") == n + 1
+    history_size = len(stack.sim("/history"))
+    stack.start_worker()
+    job = stack.wait_status(job_id, timeout=10)
+    assert job["status"] == "finished" and len(job["outputs"]) == 1
+    assert len(stack.sim("/history")) == history_size  # collected, not rendered again
+
+
+def test_a_job_failed_as_poison_has_its_prompt_stopped_in_comfyui(stack, sim_url):
+    sim_config(sim_url, step_ms=500)
+    blocker = stack.create_job()
+    job_id = stack.create_job()
+    _ghost_submits(stack, blocker, "other-client", wait=False)  # keeps ComfyUI busy
+    _ghost_submits(stack, job_id, wait=False)  # pending behind it in ComfyUI's queue
+    stack.queue.remove(blocker)
+    for n in range(stack.settings.max_attempts):
+        assert stack.repo.claim(job_id, f"crashed-{n}") == n + 1
+    stack.start_worker()
+    job = stack.wait_status(job_id, timeout=10)
+    assert job["status"] == "failed" and job["error"].startswith("gave up after 3 attempts")
+    queue = stack.sim("/queue")
+    assert job_id not in {item[1] for item in queue["queue_running"] + queue["queue_pending"]}
+    assert stack.sim(f"/history/{job_id}") == {}
