@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
 import redis as redis_lib
 import requests
 
 from tests.mariadb_private import PrivateMariaDB, mariadb_binaries
-from tests.services import start_redis, start_simulator
+from tests.services import mounted_tmpfs, start_redis, start_simulator
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -75,22 +74,8 @@ def private_mariadb(private_mariadb_server):
 @pytest.fixture
 def small_tmpfs(tmp_path):
     """A fresh 2 MB tmpfs mounted under tmp_path (a volume a test may fill to the last byte)."""
-    mount = tmp_path / "volume"
-    mount.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        if IN_CI:
-            pytest.fail(f"CI must be able to mount a tmpfs: {mounted.stderr.strip()}")
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
+    with mounted_tmpfs(tmp_path / "volume", 2) as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 @pytest.fixture(scope="session")

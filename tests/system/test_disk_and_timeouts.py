@@ -11,16 +11,14 @@ as "timed out" after 8.5 s of execution: the time waiting in ComfyUI's queue cou
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
+from tests.services import fill_volume, mounted_tmpfs
 from tests.system.fault_support import (
     assert_once_each,
     log_lines,
@@ -33,45 +31,6 @@ from tests.system.support import TERMINAL, wait_until
 logger = logging.getLogger(__name__)
 
 IN_CI = os.environ.get("CI") == "true"
-
-
-@contextlib.contextmanager
-def small_volume(path: Path, size_mb: int):
-    """A tmpfs of `size_mb` mounted at `path` (root only), unmounted afterwards."""
-    path.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(path)],
-        capture_output=True,
-        text=True,
-    )
-    if mounted.returncode != 0:
-        if IN_CI:
-            pytest.fail(f"CI must be able to mount a tmpfs: {mounted.stderr.strip()}")
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
-
-
-def fill(volume: Path) -> Path:
-    """Write a filler file until the volume has no byte left; returns it."""
-    filler = volume / "filler.bin"
-    chunk = b"\0" * (1024 * 1024)
-    with open(filler, "wb", buffering=0) as out:
-        try:
-            while True:
-                out.write(chunk)
-
-        except OSError:
-            pass
-        try:  # the last partial megabyte too
-            while True:
-                out.write(b"\0" * 4096)
-
-        except OSError:
-            pass
-    return filler
 
 
 def _refused(studio) -> int:
@@ -91,7 +50,7 @@ def _refused(studio) -> int:
 @pytest.mark.parametrize("policy", ["wait", "fail"])
 def test_full_disk_fails_readably_or_waits_and_strands_nothing(make_studio, tmp_path, policy):
     name = f"full-{policy}"
-    with small_volume(tmp_path / name / "storage", 48) as volume:
+    with mounted_tmpfs(tmp_path / name / "storage", 48) as volume:
         studio = make_studio(
             name,
             workers=2,
@@ -102,7 +61,7 @@ def test_full_disk_fails_readably_or_waits_and_strands_nothing(make_studio, tmp_
         try:
             job_ids = submit_batch(studio, 15, prompt="disk", params={"steps": 10})
             time.sleep(1.0)
-            filler = fill(volume)
+            filler = fill_volume(volume)
             refused = sum(_refused(studio) for _ in range(4))
             ready = requests.get(studio.url + "/readyz", timeout=10)
             assert ready.status_code == 503, ready.text
