@@ -12,7 +12,7 @@ import re
 import pytest
 from jsonschema import Draft202012Validator
 
-from backend.openapi_doc import openapi_document
+from backend.openapi import openapi_document
 from tests.backend.conftest import finish_job, png_bytes, publish_engine, submit
 
 DOC = openapi_document()
