@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from backend.openapi_doc import openapi_document
+from backend.openapi import openapi_document
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 

@@ -10,7 +10,7 @@ import pytest
 import requests
 from waitress.server import create_server
 
-from backend.openapi_doc import openapi_document
+from backend.openapi import openapi_document
 from tests.backend.conftest import services
 
 

@@ -120,6 +120,7 @@ def fake_api():
 def open_app(browser, static_url, fake_api):
     """open_app(hash, width=1280, height=800) -> a page on the fake API; JS errors fail the test.
 
+    So does any request or answer of the fake that the OpenAPI document does not allow.
     Console errors are not checked here: several of these tests answer 429/5xx on purpose, and
     Chromium logs every failed load to the console.
     """
@@ -135,3 +136,5 @@ def open_app(browser, static_url, fake_api):
         page_errors = [e for e in watch.errors if e.startswith("pageerror")]
         assert not page_errors, f"JavaScript errors: {page_errors}"
         assert not watch.foreign_requests(), f"requests off-origin: {watch.foreign_requests()}"
+    violations = fake_api.violations
+    assert not violations, f"the fake API left the OpenAPI document: {violations}"

@@ -1,136 +1,53 @@
-"""An in-memory stand-in for the studio API (docs/API.md) that Playwright routes requests to.
+"""An in-memory stand-in for the studio API that Playwright routes the SPA's requests to.
 
-The real backend is tested against the same document elsewhere; this double lets the SPA be
-checked in a real Chromium without Redis, a database or a worker.
+It lets the SPA be checked in a real Chromium without Redis, a database or a worker, and
+cannot drift from the contract the real backend is held to: it routes by the OpenAPI
+document's path templates (ROUTES), and every request it gets and every answer it gives is
+checked against the document. Mismatches collect in `violations`, which the browser
+fixture fails on; tests/e2e/test_fake_api_contract.py drives every route without a browser.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
-from PIL import Image
+from tests.e2e.fake_data import MODELS, default_tools, fake_job, health, metrics, png_bytes
+from tests.openapi_contract import match_path, request_problems, response_problems, schema_problems
 
-T0 = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
-ASPECTS = ["1:1", "16:9", "9:16", "2:3", "3:2", "3:4", "4:3"]
-SEED_MAX = 2**53 - 1  # what the real catalog reports
-
-
-def png_bytes(width: int, height: int, color: tuple[int, int, int]) -> bytes:
-    """A solid PNG of the given size."""
-    buf = io.BytesIO()
-    Image.new("RGB", (width, height), color).save(buf, "PNG")
-    return buf.getvalue()
+JOB_SCHEMA = {"$ref": "#/components/schemas/Job"}
+ERRORS = {  # status -> the real API's error code, message and Retry-After
+    404: ("job_not_found", "No such job", None),
+    429: ("rate_limited", "slow down", 7),
+    503: ("redis_unavailable", "The queue service (Redis) is unavailable; retry shortly.", 5),
+}
 
 
-def _param(pid, ptype, default=None, **extra):
-    base = {
-        "id": pid,
-        "type": ptype,
-        "default": default,
-        "min": None,
-        "max": None,
-        "step": None,
-        "choices": None,
-        "required": False,
-        "max_length": None,
-        "label": None,
-        "advanced": False,
-        "folder": None,
-    }
-    base.update(extra)
-    return base
+@dataclass
+class Answer:
+    """One response: a JSON body (dict), raw bytes with their Content-Type, or nothing."""
+
+    status: int
+    body: dict | bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def media(self) -> str | None:
+        """The media type the body is served as."""
+        if isinstance(self.body, bytes):
+            return self.headers["Content-Type"]
+        return None if self.body is None else "application/json"
 
 
-def _tool(tid, en, zh, slots, params, status="ready", reason=None, icon=None):
-    return {
-        "id": tid,
-        "name": {"en": en, "zh-TW": zh},
-        "description": {"en": f"{en} with ComfyUI", "zh-TW": f"使用 ComfyUI 的{zh}"},
-        "icon": icon,
-        "category": "image",
-        "variant_of": None,
-        "slots": [
-            {"id": s, "label": {"en": lbl, "zh-TW": lbl}, "required": req} for s, lbl, req in slots
-        ],
-        "parameters": params,
-        "availability": {"status": status, "reason": reason},
-    }
-
-
-def default_tools() -> list[dict]:
-    """The five shipped tools, shaped like GET /api/tools."""
-    prompt = _param(
-        "prompt",
-        "text",
-        "",
-        required=True,
-        max_length=2000,
-        label={"en": "Prompt", "zh-TW": "提示詞"},
-    )
-    seed = _param("seed", "seed", -1, min=-1, max=SEED_MAX)
-    steps = _param("steps", "int", 8, min=1, max=50, advanced=True)
-    cfg = _param("cfg", "float", 1.0, min=0.0, max=20.0, step=0.1, advanced=True)
-    neg = _param("negative_prompt", "text", "", max_length=2000, advanced=True)
-    # The real catalog lists aspect ratios as presets (with a label for the special ones).
-    aspect = _param("aspect_ratio", "aspect", "1:1", presets=[{"id": a} for a in ASPECTS])
-    keep = {"id": "keep", "label": {"en": "Keep input ratio", "zh-TW": "保持原圖比例"}}
-    batch = _param("batch_size", "int", 1, min=1, max=4, choices=[1, 2, 4])
-    model = _param("model", "model", None, folder="diffusion_models")
-    return [
-        _tool(
-            "text_to_image",
-            "Text to Image",
-            "文字生成圖片",
-            [],
-            [prompt, neg, seed, aspect, batch, steps, cfg, model],
-        ),
-        _tool(
-            "single_image_edit",
-            "Image Edit",
-            "單圖編輯",
-            [("input", "Input image", True)],
-            [
-                prompt,
-                seed,
-                steps,
-                batch,
-                _param("aspect_ratio", "aspect", "keep", presets=[keep, *aspect["presets"]]),
-            ],
-        ),
-        _tool(
-            "sketch_to_image",
-            "Sketch to Image",
-            "草圖生成",
-            [("sketch", "Sketch", True)],
-            [prompt, seed, steps],
-        ),
-        _tool(
-            "face_swap",
-            "Face Swap",
-            "換臉",
-            [("face", "Face", True), ("body", "Body", True)],
-            [{**prompt, "required": False}, seed],
-            status="missing_nodes",
-            reason="ReActorFaceSwap",
-        ),
-        _tool(
-            "multi_image_blend",
-            "Multi-Image Blend",
-            "多圖融合",
-            [
-                ("image_a", "Image A", True),
-                ("image_b", "Image B", True),
-                ("image_c", "Image C", False),
-            ],
-            [prompt, seed, aspect],
-        ),
-    ]
+def error(status: int) -> Answer:
+    """The real API's error answer for `status`."""
+    code, message, retry_after = ERRORS[status]
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    return Answer(status, {"error": {"code": code, "message": message}}, headers)
 
 
 @dataclass
@@ -147,54 +64,17 @@ class FakeApi:
     requests: list[tuple[str, str, dict, str]] = field(default_factory=list)
     upload_bodies: list[bytes] = field(default_factory=list)
     generate_bodies: list[dict] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)  # where the fake left the document
     _uploads: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _versions: dict[str, tuple[str, int]] = field(default_factory=dict)
 
-    # ---- fixtures -------------------------------------------------------------------------
     def add_job(
         self, n: int, status: str = "finished", tool: str = "text_to_image", **extra
     ) -> dict:
         """Add job number n (newer jobs have bigger n) and return it."""
-        jid = f"job{n:04d}"
-        outs = [
-            {
-                "url": f"/outputs/{jid}_{i}.png",
-                "thumb_url": f"/outputs/thumbs/{jid}_{i}.webp",
-                "width": 1024,
-                "height": 1024,
-            }
-            for i in range(extra.pop("n_outputs", 1 if status == "finished" else 0))
-        ]
-        job = {
-            "job_id": jid,
-            "tool": tool,
-            "status": status,
-            "progress": 100 if status == "finished" else 0,
-            "queue_position": None,
-            "current_node": None,
-            "step": None,
-            "preview_url": None,
-            "prompt": f"a glass fox number {n} in neon rain",
-            "negative_prompt": "blurry",
-            "seed": 1000 + n,
-            "model": "z_image_turbo_bf16.safetensors",
-            "aspect_ratio": "1:1",
-            "batch_size": len(outs) or 1,
-            "params": {"steps": 8, "cfg": 1.0, "negative_prompt": "blurry"},
-            "inputs": {},
-            "images": [o["url"] for o in outs],
-            "image_url": outs[0]["url"] if outs else None,
-            "outputs": outs,
-            "error": None,
-            "favorite": False,
-            "attempts": 1,
-            "created_at": (T0 + timedelta(minutes=n)).isoformat(),
-            "started_at": None,
-            "finished_at": None,
-        }
-        job.update(extra)
-        self.jobs[jid] = job
+        job = fake_job(n, status, tool, **extra)
+        self.jobs[job["job_id"]] = job
         return job
 
     def _served(self, job: dict) -> dict:
@@ -208,155 +88,109 @@ class FakeApi:
             self._versions[job["job_id"]] = (content, seq)
         return {**job, "seq": seq}
 
-    # ---- routing --------------------------------------------------------------------------
+    # ---- serving --------------------------------------------------------------------------
     def install(self, page) -> None:
         """Route /api/**, /health and /outputs/** of the page to this fake."""
         page.route(re.compile(r".*/(api/|health$|outputs/).*"), self._handle)
 
-    def _handle(self, route):
+    def _handle(self, route) -> None:
         req = route.request
         url = urlsplit(req.url)
-        q = {k: v[0] for k, v in parse_qs(url.query).items()}
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
         with self._lock:
-            self.requests.append((req.method, url.path, q, req.headers.get("idempotency-key", "")))
-            status, body, headers = self.dispatch(req.method, url.path, q, req)
-        if isinstance(body, bytes):
-            route.fulfill(status=status, body=body, headers=headers)
-        elif status == 204:
-            route.fulfill(status=204, body="")
-        else:
+            self.requests.append(
+                (req.method, url.path, query, req.headers.get("idempotency-key", ""))
+            )
+            answer = self.serve(
+                req.method,
+                url.path,
+                query,
+                req.post_data_buffer or b"",
+                req.headers.get("content-type", ""),
+            )
+        if isinstance(answer.body, dict):
             route.fulfill(
-                status=status,
-                body=json.dumps(body),
+                status=answer.status,
+                body=json.dumps(answer.body),
                 content_type="application/json",
-                headers=headers,
+                headers=answer.headers,
             )
+        else:
+            route.fulfill(status=answer.status, body=answer.body or b"", headers=answer.headers)
 
-    def dispatch(self, method, path, q, req):
-        """Return (status, body, headers) for one request."""
-        if path.startswith("/outputs/"):
-            color = (120, 80, 200) if "thumbs" in path else (40, 160, 200)
-            return (
-                200,
-                png_bytes(64 if "thumbs" in path else 512, 64 if "thumbs" in path else 512, color),
-                {"Content-Type": "image/png"},
-            )
-        if path == "/api/events":
-            if not self.sse_enabled:
-                return 404, {"error": {"code": "not_found", "message": "no SSE"}}, {}
-            # An event is a change of the job, as on the real server: later answers show it too.
-            for j in self.sse_events:
-                self.jobs[j["job_id"]] = {**self.jobs.get(j["job_id"], {}), **j}
-            frames = "retry: 2000\n\n" + "".join(
-                f"event: job\ndata: {json.dumps(self._served(self.jobs[j['job_id']]))}\n\n"
-                for j in self.sse_events
-            )
-            self.sse_events = []
-            return 200, frames.encode(), {"Content-Type": "text/event-stream"}
-        if path == "/api/metrics":
-            if self.metrics_status != 200:
-                hdr = {"Retry-After": "7"} if self.metrics_status == 429 else {}
-                return (
-                    self.metrics_status,
-                    {"error": {"code": "rate_limited", "message": "slow down"}},
-                    hdr,
-                )
-            active = [j for j in self.jobs.values() if j["status"] in ("queued", "processing")]
-            return (
-                200,
-                {
-                    "queue_length": sum(j["status"] == "queued" for j in active),
-                    "worker_status": "online",
-                    "active_jobs": len(active),
-                    "workers": [
-                        {
-                            "id": "w1",
-                            "online": True,
-                            "backend": "http://gpu1:8188",
-                            "jobs": 1,
-                            "last_seen": T0.isoformat(),
-                        },
-                        {
-                            "id": "w2",
-                            "online": False,
-                            "backend": "http://gpu2:8188",
-                            "jobs": 0,
-                            "last_seen": T0.isoformat(),
-                        },
-                    ],
-                    "backends": [
-                        {
-                            "url": "http://gpu1:8188",
-                            "online": self.backends_online,
-                            "simulator": self.demo_mode,
-                        }
-                    ],
-                    "jobs_by_status": {},
-                    "demo_mode": self.demo_mode,
-                },
-                {},
-            )
-        if path == "/health":
-            return 200, {"status": "ok", "components": {}, "demo_mode": self.demo_mode}, {}
-        if path == "/api/tools":
-            return 200, {"tools": self.tools}, {}
-        if path == "/api/models":
-            unet = ["z_image_turbo_bf16.safetensors", "flux/flux1-dev-fp8.safetensors"]
-            return (
-                200,
-                {
-                    "models": ["sdxl/juggernaut.safetensors"],
-                    "unet_models": unet,
-                    "by_folder": {
-                        "checkpoints": ["sdxl/juggernaut.safetensors"],
-                        "diffusion_models": unet,
-                    },
-                },
-                {},
-            )
-        if path == "/api/uploads" and method == "POST":
-            self._uploads += 1
-            self.upload_bodies.append(req.post_data_buffer)
-            uid = f"up{self._uploads}"
-            return (
-                201,
-                {
-                    "upload_id": uid,
-                    "url": f"/api/uploads/{uid}",
-                    "width": 512,
-                    "height": 512,
-                    "mime": "image/png",
-                },
-                {},
-            )
-        if path.startswith("/api/uploads/"):
-            return 200, png_bytes(256, 256, (200, 120, 60)), {"Content-Type": "image/png"}
-        if path == "/api/generate" and method == "POST":
-            self.generate_bodies.append(json.loads(req.post_data or "{}"))
-            return self._generate(self.generate_bodies[-1])
-        if path in ("/api/jobs", "/api/history"):
-            return 200, self._list(q), {}
-        m = re.fullmatch(r"/api/(?:status|jobs)/([\w-]+)", path)
-        if m and m.group(1) in self.jobs:
-            if method == "DELETE":
-                del self.jobs[m.group(1)]
-                return 204, None, {}
-            return 200, self._served(self.jobs[m.group(1)]), {}
-        m = re.fullmatch(r"/api/jobs/([\w-]+)/favorite", path)
-        if m and m.group(1) in self.jobs:
-            self.jobs[m.group(1)]["favorite"] = bool(json.loads(req.post_data)["favorite"])
-            return 200, self._served(self.jobs[m.group(1)]), {}
-        m = re.fullmatch(r"/api/cancel/([\w-]+)", path)
-        if m and m.group(1) in self.jobs:
-            self.jobs[m.group(1)]["status"] = "cancelled"
-            return 200, {"job_id": m.group(1), "status": "cancelled"}, {}
-        return 404, {"error": {"code": "not_found", "message": f"{method} {path}"}}, {}
+    def serve(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        body: bytes = b"",
+        content_type: str = "",
+    ) -> Answer:
+        """Answer one request; record where the request or the answer leaves the document."""
+        sent = json.loads(body) if body and content_type.startswith("application/json") else None
+        self.violations += request_problems(method, path, query, sent)
+        matched = match_path(path)
+        handler = ROUTES.get((method, matched[0])) if matched else None
+        if handler is None:
+            self.violations.append(f"the fake does not implement {method} {path}")
+            answer = Answer(404, {"error": {"code": "not_found", "message": f"{method} {path}"}})
+        else:
+            answer = handler(self, matched[1], query, sent if sent is not None else body)
+        json_body = answer.body if isinstance(answer.body, dict) else None
+        self.violations += response_problems(method, path, answer.status, answer.media, json_body)
+        return answer
 
-    def _generate(self, body):
-        n = 100 + len(self.jobs)
+    # ---- routes (arguments: path parameters, query, JSON body or raw bytes) ---------------
+    def _output(self, params, query, body) -> Answer:
+        return Answer(200, png_bytes(512, 512, (40, 160, 200)), {"Content-Type": "image/png"})
+
+    def _thumb(self, params, query, body) -> Answer:
+        return Answer(200, png_bytes(64, 64, (120, 80, 200)), {"Content-Type": "image/png"})
+
+    def _events(self, params, query, body) -> Answer:
+        if not self.sse_enabled:
+            return error(503)  # what the real API answers when Redis cannot subscribe
+        # An event is a change of the job, as on the real server: later answers show it too.
+        for event in self.sse_events:
+            self.jobs[event["job_id"]] = {**self.jobs.get(event["job_id"], {}), **event}
+        served = [self._served(self.jobs[event["job_id"]]) for event in self.sse_events]
+        self.sse_events = []
+        for job in served:
+            self.violations += [f"SSE job {p}" for p in schema_problems(JOB_SCHEMA, job)]
+        frames = "retry: 2000\n\n" + "".join(
+            f"event: job\ndata: {json.dumps(job)}\n\n" for job in served
+        )
+        return Answer(200, frames.encode(), {"Content-Type": "text/event-stream"})
+
+    def _metrics(self, params, query, body) -> Answer:
+        if self.metrics_status != 200:
+            return error(self.metrics_status)
+        return Answer(200, metrics(list(self.jobs.values()), self.demo_mode, self.backends_online))
+
+    def _health(self, params, query, body) -> Answer:
+        return Answer(200, health(self.demo_mode))
+
+    def _tools(self, params, query, body) -> Answer:
+        return Answer(200, {"tools": self.tools})
+
+    def _models(self, params, query, body) -> Answer:
+        return Answer(200, MODELS)
+
+    def _upload(self, params, query, body) -> Answer:
+        self._uploads += 1
+        self.upload_bodies.append(body)
+        uid = f"up{self._uploads}"
+        upload = {"upload_id": uid, "url": f"/api/uploads/{uid}", "width": 512, "height": 512}
+        return Answer(201, {**upload, "mime": "image/png"})
+
+    def _uploaded(self, params, query, body) -> Answer:
+        return Answer(200, png_bytes(256, 256, (200, 120, 60)), {"Content-Type": "image/png"})
+
+    def _generate(self, params, query, body) -> Answer:
+        self.generate_bodies.append(body)
         seed = body.get("seed", -1)
         job = self.add_job(
-            n,
+            100 + len(self.jobs),
             status="queued",
             tool=body["workflow"],
             prompt=body.get("prompt", ""),
@@ -372,33 +206,67 @@ class FakeApi:
                 for k, v in body.get("images", {}).items()
             },
         )
-        return (
-            202,
-            {
-                "job_id": job["job_id"],
-                "status": "queued",
-                "seed": job["seed"],
-                "job": self._served(job),
-            },
-            {},
-        )
+        queued = {"job_id": job["job_id"], "status": "queued", "seed": job["seed"]}
+        return Answer(202, {**queued, "job": self._served(job)})
 
-    def _list(self, q):
+    def _list(self, params, query, body) -> Answer:
         jobs = sorted(self.jobs.values(), key=lambda j: j["created_at"], reverse=True)
-        if q.get("active") == "1":
+        if query.get("active") == "1":
             jobs = [j for j in jobs if j["status"] in ("queued", "processing")]
-        if q.get("status"):
-            jobs = [j for j in jobs if j["status"] == q["status"]]
-        if q.get("tool"):
-            jobs = [j for j in jobs if j["tool"] == q["tool"]]
-        if q.get("favorite") == "1":
+        if query.get("status"):
+            jobs = [j for j in jobs if j["status"] == query["status"]]
+        if query.get("tool"):
+            jobs = [j for j in jobs if j["tool"] == query["tool"]]
+        if query.get("favorite") == "1":
             jobs = [j for j in jobs if j["favorite"]]
-        if q.get("q"):
-            jobs = [j for j in jobs if q["q"].lower() in (j["prompt"] or "").lower()]
-        limit, offset = int(q.get("limit", 50)), int(q.get("offset", 0))
-        return {
-            "total": len(jobs),
-            "limit": limit,
-            "offset": offset,
-            "jobs": [self._served(j) for j in jobs[offset : offset + limit]],
-        }
+        if query.get("q"):
+            jobs = [j for j in jobs if query["q"].lower() in (j["prompt"] or "").lower()]
+        limit, offset = int(query.get("limit", 50)), int(query.get("offset", 0))
+        page = [self._served(j) for j in jobs[offset : offset + limit]]
+        return Answer(200, {"total": len(jobs), "limit": limit, "offset": offset, "jobs": page})
+
+    def _job(self, params, query, body) -> Answer:
+        job = self.jobs.get(params["job_id"])
+        return Answer(200, self._served(job)) if job else error(404)
+
+    def _delete(self, params, query, body) -> Answer:
+        if self.jobs.pop(params["job_id"], None) is None:
+            return error(404)
+        return Answer(204)
+
+    def _favorite(self, params, query, body) -> Answer:
+        job = self.jobs.get(params["job_id"])
+        if job is None:
+            return error(404)
+        job["favorite"] = bool(body["favorite"])
+        return Answer(200, self._served(job))
+
+    def _cancel(self, params, query, body) -> Answer:
+        job = self.jobs.get(params["job_id"])
+        if job is None:
+            return error(404)
+        job["status"] = "cancelled"
+        return Answer(200, {"job_id": job["job_id"], "status": "cancelled"})
+
+
+Route = Callable[[FakeApi, dict, dict, object], Answer]
+# (method, OpenAPI path template) -> handler; a test asserts the document has each of them.
+ROUTES: dict[tuple[str, str], Route] = {
+    ("GET", "/outputs/{name}"): FakeApi._output,
+    ("GET", "/outputs/thumbs/{name}"): FakeApi._thumb,
+    ("GET", "/api/events"): FakeApi._events,
+    ("GET", "/api/metrics"): FakeApi._metrics,
+    ("GET", "/health"): FakeApi._health,
+    ("GET", "/api/tools"): FakeApi._tools,
+    ("GET", "/api/models"): FakeApi._models,
+    ("POST", "/api/uploads"): FakeApi._upload,
+    ("GET", "/api/uploads/{upload_id}"): FakeApi._uploaded,
+    ("POST", "/api/generate"): FakeApi._generate,
+    ("GET", "/api/jobs"): FakeApi._list,
+    ("GET", "/api/history"): FakeApi._list,
+    ("GET", "/api/status/{job_id}"): FakeApi._job,
+    ("GET", "/api/jobs/{job_id}"): FakeApi._job,
+    ("DELETE", "/api/jobs/{job_id}"): FakeApi._delete,
+    ("POST", "/api/jobs/{job_id}/favorite"): FakeApi._favorite,
+    ("POST", "/api/cancel/{job_id}"): FakeApi._cancel,
+}

@@ -1,0 +1,220 @@
+"""What the fake API serves: the shipped tools' shapes, jobs, metrics and models.
+
+Shaped like the real answers (the fake checks every one against the OpenAPI document); the
+values are fixed so the browser tests can assert on them.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta, timezone
+
+from PIL import Image
+
+T0 = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
+ASPECTS = ["1:1", "16:9", "9:16", "2:3", "3:2", "3:4", "4:3"]
+SEED_MAX = 2**53 - 1  # what the real catalog reports
+
+
+def png_bytes(width: int, height: int, color: tuple[int, int, int]) -> bytes:
+    """A solid PNG of the given size."""
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _param(pid, ptype, default=None, **extra):
+    base = {
+        "id": pid,
+        "type": ptype,
+        "default": default,
+        "min": None,
+        "max": None,
+        "step": None,
+        "choices": None,
+        "required": False,
+        "max_length": None,
+        "label": None,
+        "advanced": False,
+        "folder": None,
+    }
+    base.update(extra)
+    return base
+
+
+def _tool(tid, en, zh, slots, params, status="ready", reason=None, icon=None):
+    return {
+        "id": tid,
+        "name": {"en": en, "zh-TW": zh},
+        "description": {"en": f"{en} with ComfyUI", "zh-TW": f"使用 ComfyUI 的{zh}"},
+        "icon": icon,
+        "category": "image",
+        "variant_of": None,
+        "slots": [
+            {"id": s, "label": {"en": lbl, "zh-TW": lbl}, "required": req} for s, lbl, req in slots
+        ],
+        "parameters": params,
+        "availability": {"status": status, "reason": reason},
+    }
+
+
+def _shared_params() -> dict[str, dict]:
+    """Parameters several tools have, fresh for each catalog (a test may change one)."""
+    aspects = [{"id": a} for a in ASPECTS]
+    keep = {"id": "keep", "label": {"en": "Keep input ratio", "zh-TW": "保持原圖比例"}}
+    return {
+        "prompt": _param(
+            "prompt",
+            "text",
+            "",
+            required=True,
+            max_length=2000,
+            label={"en": "Prompt", "zh-TW": "提示詞"},
+        ),
+        "seed": _param("seed", "seed", -1, min=-1, max=SEED_MAX),
+        "steps": _param("steps", "int", 8, min=1, max=50, advanced=True),
+        "cfg": _param("cfg", "float", 1.0, min=0.0, max=20.0, step=0.1, advanced=True),
+        "neg": _param("negative_prompt", "text", "", max_length=2000, advanced=True),
+        # The real catalog lists aspect ratios as presets (with a label for the special ones).
+        "aspect": _param("aspect_ratio", "aspect", "1:1", presets=aspects),
+        "keep_aspect": _param("aspect_ratio", "aspect", "keep", presets=[keep, *aspects]),
+        "batch": _param("batch_size", "int", 1, min=1, max=4, choices=[1, 2, 4]),
+        "model": _param("model", "model", None, folder="diffusion_models"),
+    }
+
+
+def default_tools() -> list[dict]:
+    """The five shipped tools, shaped like GET /api/tools."""
+    p = _shared_params()
+    prompt, seed, aspect = p["prompt"], p["seed"], p["aspect"]
+    return [
+        _tool(
+            "text_to_image",
+            "Text to Image",
+            "文字生成圖片",
+            [],
+            [prompt, p["neg"], seed, aspect, p["batch"], p["steps"], p["cfg"], p["model"]],
+        ),
+        _tool(
+            "single_image_edit",
+            "Image Edit",
+            "單圖編輯",
+            [("input", "Input image", True)],
+            [prompt, seed, p["steps"], p["batch"], p["keep_aspect"]],
+        ),
+        _tool(
+            "sketch_to_image",
+            "Sketch to Image",
+            "草圖生成",
+            [("sketch", "Sketch", True)],
+            [prompt, seed, p["steps"]],
+        ),
+        _tool(
+            "face_swap",
+            "Face Swap",
+            "換臉",
+            [("face", "Face", True), ("body", "Body", True)],
+            [{**prompt, "required": False}, seed],
+            status="missing_nodes",
+            reason="ReActorFaceSwap",
+        ),
+        _tool(
+            "multi_image_blend",
+            "Multi-Image Blend",
+            "多圖融合",
+            [
+                ("image_a", "Image A", True),
+                ("image_b", "Image B", True),
+                ("image_c", "Image C", False),
+            ],
+            [prompt, seed, aspect],
+        ),
+    ]
+
+
+def fake_job(n: int, status: str = "finished", tool: str = "text_to_image", **extra) -> dict:
+    """Job number n (newer jobs have bigger n) as the API shows it; `extra` overrides fields."""
+    jid = f"job{n:04d}"
+    outs = [
+        {
+            "url": f"/outputs/{jid}_{i}.png",
+            "thumb_url": f"/outputs/thumbs/{jid}_{i}.webp",
+            "width": 1024,
+            "height": 1024,
+        }
+        for i in range(extra.pop("n_outputs", 1 if status == "finished" else 0))
+    ]
+    job = {
+        "job_id": jid,
+        "tool": tool,
+        "status": status,
+        "progress": 100 if status == "finished" else 0,
+        "queue_position": None,
+        "current_node": None,
+        "step": None,
+        "preview_url": None,
+        "prompt": f"a glass fox number {n} in neon rain",
+        "negative_prompt": "blurry",
+        "seed": 1000 + n,
+        "model": "z_image_turbo_bf16.safetensors",
+        "aspect_ratio": "1:1",
+        "batch_size": len(outs) or 1,
+        "params": {"steps": 8, "cfg": 1.0, "negative_prompt": "blurry"},
+        "inputs": {},
+        "images": [o["url"] for o in outs],
+        "image_url": outs[0]["url"] if outs else None,
+        "outputs": outs,
+        "error": None,
+        "favorite": False,
+        "attempts": 1,
+        "created_at": (T0 + timedelta(minutes=n)).isoformat(),
+        "started_at": None,
+        "finished_at": None,
+    }
+    job.update(extra)
+    return job
+
+
+def metrics(jobs: list[dict], demo_mode: bool, backends_online: bool) -> dict:
+    """GET /api/metrics for these jobs: one online and one offline worker, one engine."""
+    active = [j for j in jobs if j["status"] in ("queued", "processing")]
+    return {
+        "queue_length": sum(j["status"] == "queued" for j in active),
+        "worker_status": "online",
+        "active_jobs": len(active),
+        "workers": [
+            {
+                "id": "w1",
+                "online": True,
+                "backend": "http://gpu1:8188",
+                "jobs": 1,
+                "last_seen": T0.isoformat(),
+            },
+            {
+                "id": "w2",
+                "online": False,
+                "backend": "http://gpu2:8188",
+                "jobs": 0,
+                "last_seen": T0.isoformat(),
+            },
+        ],
+        "backends": [
+            {"url": "http://gpu1:8188", "online": backends_online, "simulator": demo_mode}
+        ],
+        "jobs_by_status": {},
+        "demo_mode": demo_mode,
+    }
+
+
+def health(demo_mode: bool) -> dict:
+    """GET /health of a studio where everything answers."""
+    components = ("database", "redis", "storage", "workers", "comfyui")
+    return {"status": "ok", "components": dict.fromkeys(components, "ok"), "demo_mode": demo_mode}
+
+
+UNET_MODELS = ["z_image_turbo_bf16.safetensors", "flux/flux1-dev-fp8.safetensors"]
+MODELS = {
+    "models": ["sdxl/juggernaut.safetensors"],
+    "unet_models": UNET_MODELS,
+    "by_folder": {"checkpoints": ["sdxl/juggernaut.safetensors"], "diffusion_models": UNET_MODELS},
+}

@@ -1,0 +1,118 @@
+"""The browser tests' fake API against the OpenAPI document, without a browser.
+
+Every route the fake implements must be documented, and every answer it can give (success
+and error alike) must fit the document; the browser tests also fail on any violation.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.fake_api import ROUTES, FakeApi
+from tests.openapi_contract import DOC, match_path
+
+MULTIPART = (
+    b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\nx\r\n--b--'
+)
+GENERATE = {
+    "workflow": "single_image_edit",
+    "prompt": "make it blue",
+    "seed": 0,
+    "aspect_ratio": "16:9",
+    "batch_size": 2,
+    "model": None,
+    "params": {"steps": 12},
+    "images": {"input": "up1"},
+}
+# (method, path, query, JSON body, fake settings, expected status)
+CASES = {
+    "output": ("GET", "/outputs/job0001_0.png", {}, None, {}, 200),
+    "thumb": ("GET", "/outputs/thumbs/job0001_0.webp", {}, None, {}, 200),
+    "events": ("GET", "/api/events", {}, None, {}, 200),
+    "events-off": ("GET", "/api/events", {}, None, {"sse_enabled": False}, 503),
+    "metrics": ("GET", "/api/metrics", {}, None, {}, 200),
+    "metrics-429": ("GET", "/api/metrics", {}, None, {"metrics_status": 429}, 429),
+    "metrics-503": ("GET", "/api/metrics", {}, None, {"metrics_status": 503}, 503),
+    "health": ("GET", "/health", {}, None, {}, 200),
+    "tools": ("GET", "/api/tools", {"lang": "zh-TW"}, None, {}, 200),
+    "models": ("GET", "/api/models", {}, None, {}, 200),
+    "upload": ("POST", "/api/uploads", {}, None, {}, 201),
+    "uploaded": ("GET", "/api/uploads/up1", {}, None, {}, 200),
+    "generate": ("POST", "/api/generate", {}, GENERATE, {}, 202),
+    "jobs": ("GET", "/api/jobs", {"limit": "30", "offset": "0", "q": "fox"}, None, {}, 200),
+    "jobs-filtered": (
+        "GET",
+        "/api/jobs",
+        {"status": "finished", "tool": "text_to_image", "favorite": "1"},
+        None,
+        {},
+        200,
+    ),
+    "active": ("GET", "/api/jobs", {"active": "1", "limit": "100"}, None, {}, 200),
+    "history": ("GET", "/api/history", {"limit": "5"}, None, {}, 200),
+    "status": ("GET", "/api/status/job0002", {}, None, {}, 200),
+    "status-404": ("GET", "/api/status/nope", {}, None, {}, 404),
+    "job": ("GET", "/api/jobs/job0001", {}, None, {}, 200),
+    "delete": ("DELETE", "/api/jobs/job0001", {}, None, {}, 204),
+    "delete-404": ("DELETE", "/api/jobs/nope", {}, None, {}, 404),
+    "favorite": ("POST", "/api/jobs/job0001/favorite", {}, {"favorite": True}, {}, 200),
+    "favorite-404": ("POST", "/api/jobs/nope/favorite", {}, {"favorite": True}, {}, 404),
+    "cancel": ("POST", "/api/cancel/job0003", {}, None, {}, 200),
+    "cancel-404": ("POST", "/api/cancel/nope", {}, None, {}, 404),
+}
+
+
+@pytest.fixture
+def fake():
+    """A fake with a finished, a running and a queued job, and a pending SSE event."""
+    api = FakeApi()
+    api.add_job(1, n_outputs=2, favorite=True)
+    running = api.add_job(2, status="processing", progress=40, started_at="2026-05-01T12:03:00")
+    api.add_job(3, status="queued", queue_position=1)
+    api.sse_events = [{**running, "progress": 60, "step": {"value": 5, "max": 8}}]
+    return api
+
+
+def _serve(api: FakeApi, method, path, query=None, body=None, raw=b""):
+    data = json.dumps(body).encode() if body is not None else raw
+    content_type = "application/json" if body is not None else "multipart/form-data; boundary=b"
+    return api.serve(method, path, query or {}, data, content_type if data else "")
+
+
+def test_the_fake_implements_only_documented_routes():
+    for method, template in ROUTES:
+        assert method.lower() in DOC["paths"].get(template, {}), f"{method} {template}"
+
+
+def test_every_route_of_the_fake_is_exercised_here():
+    exercised = {(method, match_path(path)[0]) for method, path, *_ in CASES.values()}
+    assert exercised == set(ROUTES)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_answer_of_the_fake_fits_the_document(fake, case):
+    method, path, query, body, settings, status = CASES[case]
+    for name, value in settings.items():
+        setattr(fake, name, value)
+    answer = _serve(fake, method, path, query, body, MULTIPART if path == "/api/uploads" else b"")
+    assert answer.status == status
+    assert fake.violations == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "body", "problem"),
+    [
+        ("GET", "/api/status/job0002", {}, None, "['progress']: 'half' is not of type 'integer'"),
+        ("GET", "/api/jobs", {"limit": "1000"}, None, "?limit=1000 []: 1000 is greater than"),
+        ("GET", "/api/jobs", {"page": "2"}, None, "undocumented query parameter page"),
+        ("POST", "/api/generate", {}, {**GENERATE, "steps": 9}, "body []: Additional properties"),
+        ("GET", "/api/unknown", {}, None, "GET /api/unknown is not documented"),
+        ("PUT", "/api/jobs/job0001", {}, None, "the fake does not implement PUT /api/jobs/job0001"),
+    ],
+)
+def test_leaving_the_document_is_recorded(fake, method, path, query, body, problem):
+    fake.jobs["job0002"]["progress"] = "half"
+    _serve(fake, method, path, query, body)
+    assert any(problem in v for v in fake.violations), fake.violations
