@@ -41,7 +41,7 @@ from bench.common import (
     setup_logging,
 )
 from bench.drivers import job_body
-from tests.live import start_live_studio
+from studio_ops.live_stack import start_live_studio
 
 NAME = "api_latency"
 ROUTES = ("generate", "status", "livez")

@@ -29,8 +29,8 @@ from bench.common import (
     setup_logging,
 )
 from bench.drivers import job_body, submit_jobs, wait_jobs_done
-from tests.live import LiveStudio, start_live_studio
-from tests.services import Proc, start_simulator
+from studio_ops.live_stack import LiveStudio, start_live_studio
+from studio_ops.processes import Proc, start_simulator
 
 NAME = "backends_scale"
 

@@ -20,7 +20,7 @@ from PIL import Image
 
 from bench.common import Check, bench_root, cleanup, finish, print_table, ratio, setup_logging
 from bench.drivers import job_body, submit_jobs, wait_jobs_done
-from tests.live import start_live_studio
+from studio_ops.live_stack import start_live_studio
 
 NAME = "gallery_weight"
 MB = 1024 * 1024

@@ -31,8 +31,8 @@ from bench.common import (
     setup_logging,
 )
 from bench.drivers import direct_graphs, job_body, run_direct, submit_jobs, wait_jobs_done
-from tests.live import start_live_studio
-from tests.services import start_simulator
+from studio_ops.live_stack import start_live_studio
+from studio_ops.processes import start_simulator
 
 NAME = "gpu_busy"
 

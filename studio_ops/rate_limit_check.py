@@ -1,7 +1,7 @@
 """Probe a studio's rate limits: N requests, then what was allowed, what got 429, and how.
 
-    python -m studio_core.ops.rate_limit_check [URL] [--count 30] [--path /api/metrics]
-    python -m studio_core.ops.rate_limit_check [URL] --generate
+    python -m studio_ops.rate_limit_check [URL] [--count 30] [--path /api/metrics]
+    python -m studio_ops.rate_limit_check [URL] --generate
 
 `--generate` posts to `/api/generate` a body the API rejects after the limiter (no prompt),
 so no job is ever created: the limiter answers 429, anything else answers 400. Requests
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import requests
 from requests.adapters import HTTPAdapter
 
-from studio_core.ops.api import (
+from studio_ops.studio_http import (
     DEFAULT_URL,
     EXIT_FAIL,
     EXIT_OK,

@@ -1,4 +1,4 @@
-"""`python -m studio_core.launcher`: start the whole studio on one machine with one command.
+"""`python -m studio_ops.launcher`: start the whole studio on one machine with one command.
 
 Starts (or reuses) Redis, runs the migrations, starts the backend and one worker per ComfyUI
 URL, and, when no ComfyUI answers, the simulator as a demo engine (said in the log, and the
@@ -43,6 +43,7 @@ class Child:
     started_at: float = field(default=0.0)
 
     def start(self) -> None:
+        """Start (or restart) the process."""
         self.popen = subprocess.Popen(self.argv, env=self.env)
         self.started_at = time.monotonic()
         logger.info("started name=%s pid=%s", self.name, self.popen.pid)
@@ -83,7 +84,7 @@ class Launcher:
     def prepare(self) -> dict[str, str]:
         """Redis, secret, migrations; returns the environment for the children."""
         from studio_core.db import make_engine, upgrade
-        from studio_core.redis_embedded import ensure_redis
+        from studio_ops.embedded_redis import ensure_redis
 
         settings = self.settings
         env = dict(os.environ)

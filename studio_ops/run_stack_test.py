@@ -1,6 +1,6 @@
 """A real end-to-end check of a running studio: one small job from submit to a PNG on disk.
 
-    python -m studio_core.ops.run_stack_test [URL] [--timeout 120]
+    python -m studio_ops.run_stack_test [URL] [--timeout 120]
 
 Checks /health, submits one text_to_image job (fixed seed, few steps, batch 1), follows
 `/api/status/<id>` until it ends, downloads the first output and checks it is a PNG of the
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import requests
 
-from studio_core.ops.api import (
+from studio_ops.studio_http import (
     DEFAULT_URL,
     EXIT_FAIL,
     EXIT_OK,
