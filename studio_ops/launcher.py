@@ -24,6 +24,7 @@ import requests
 from studio_core.config import Settings, load_settings
 from studio_core.engines import engine_answers
 from studio_core.logging_setup import configure_logging
+from studio_ops.processes import simulator_command
 
 logger = logging.getLogger("studio.launcher")
 
@@ -113,22 +114,9 @@ class Launcher:
         if self.demo == "on" or (self.demo == "auto" and not reachable):
             sim_url = f"http://127.0.0.1:{SIM_PORT}"
             if not engine_answers(sim_url):
-                self._add(
-                    "comfyui-sim",
-                    [
-                        sys.executable,
-                        "-m",
-                        "comfyui_sim",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(SIM_PORT),
-                        "--data-dir",
-                        str(self.settings.storage_dir / "comfyui_sim"),
-                        "--preview",  # live preview frames, like ComfyUI's --preview-method
-                    ],
-                    env,
-                )
+                data_dir = self.settings.storage_dir / "comfyui_sim"
+                # --preview: live preview frames, like ComfyUI's --preview-method
+                self._add("comfyui-sim", simulator_command(SIM_PORT, data_dir, "--preview"), env)
                 if not _wait_until(lambda: engine_answers(sim_url), 30):
                     raise RuntimeError("the demo engine (ComfyUI simulator) did not start")
             logger.warning(

@@ -17,13 +17,13 @@ from datetime import datetime, timezone
 import requests
 
 from studio_ops.studio_http import (
-    DEFAULT_URL,
     EXIT_FAIL,
     EXIT_OK,
     EXIT_UNREACHABLE,
     UNREACHABLE,
     api_error,
     base_url,
+    command_parser,
     describe,
     retry_after,
 )
@@ -149,12 +149,11 @@ def render(base: str, health: Probe, metrics: Probe | None) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
-    parser = argparse.ArgumentParser(
+    parser = command_parser(
         prog="monitor_status",
         description="Show a running studio's state (GET /health and /api/metrics). "
         "Exit code: 0 healthy, 1 degraded or rate limited, 2 unreachable.",
     )
-    parser.add_argument("url", nargs="?", default=DEFAULT_URL, help=f"default {DEFAULT_URL}")
     parser.add_argument("--watch", type=float, metavar="N", help="refresh every N seconds")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per request")
     args = parser.parse_args(argv)

@@ -65,24 +65,29 @@ def wait_for(check, timeout: float, what: str, popen: subprocess.Popen) -> None:
     raise RuntimeError(f"{what} did not come up within {timeout}s")
 
 
+def simulator_command(port: int, data_dir: Path, *args: str) -> list[str]:
+    """The command line of `python -m comfyui_sim` on 127.0.0.1:`port` with its data dir."""
+    return [
+        sys.executable,
+        "-m",
+        "comfyui_sim",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        *args,
+    ]
+
+
 def start_simulator(workdir: Path, *args: str, port: int | None = None) -> Proc:
     """Start `python -m comfyui_sim` on a free port with a private data directory."""
     port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     log = open(workdir / "sim.log", "ab")  # noqa: SIM115 - closed with the process
     popen = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "comfyui_sim",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(workdir),
-            *args,
-        ],
+        simulator_command(port, workdir, *args),
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,

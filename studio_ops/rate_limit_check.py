@@ -24,12 +24,12 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from studio_ops.studio_http import (
-    DEFAULT_URL,
     EXIT_FAIL,
     EXIT_OK,
     EXIT_UNREACHABLE,
     UNREACHABLE,
     base_url,
+    command_parser,
     describe,
     is_loopback,
     retry_after,
@@ -145,12 +145,11 @@ def report(tally: Tally, expect_limited: bool) -> tuple[list[str], int]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
-    parser = argparse.ArgumentParser(
+    parser = command_parser(
         prog="test_rate_limit",
         description="Send N requests to one endpoint of a studio and report 200/202 vs 429, "
         "Retry-After and the 429 body. Exit code: 0 ok, 1 problem, 2 unreachable.",
     )
-    parser.add_argument("url", nargs="?", default=DEFAULT_URL, help=f"default {DEFAULT_URL}")
     parser.add_argument(
         "--path", default="/api/metrics", help="GET this path (default %(default)s)"
     )
