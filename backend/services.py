@@ -73,7 +73,7 @@ def make_redis(url: str):
 def build_studio(settings: Settings) -> Studio:
     """Connect to SQL (running the migrations) and Redis and build the services."""
     if not settings.redis_url:
-        raise ConfigError("REDIS_URL must be set (python -m studio_core.launcher provides one)")
+        raise ConfigError("REDIS_URL must be set (python -m studio_ops.launcher provides one)")
     # Migrations on an engine of their own: a long ALTER must not hit the request timeouts.
     upgrade(settings.database_url)
     # Pool settings live in studio_core.db; DB_TIMEOUT_S makes a hung MySQL fail fast (503).

@@ -19,7 +19,6 @@ time is waiting: for a thread, the GIL, or a CPU the machine's other processes h
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import random
@@ -30,18 +29,9 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.common import (
-    Check,
-    bench_root,
-    cleanup,
-    finish,
-    latency_summary,
-    print_table,
-    ratio,
-    setup_logging,
-)
+from bench.common import Check, begin, cleanup, finish, latency_summary, print_table, ratio
 from bench.drivers import job_body
-from tests.live import start_live_studio
+from studio_ops.live_stack import start_live_studio
 
 NAME = "api_latency"
 ROUTES = ("generate", "status", "livez")
@@ -139,15 +129,11 @@ def _line_count(path: Path) -> int:
         return sum(1 for _ in log)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Load the API and print the latency of each route beside /livez."""
-    parser = argparse.ArgumentParser(prog="python -m bench.api_latency")
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--think-ms", type=int, default=300)
-    args = parser.parse_args(argv)
-    setup_logging()
-    root = bench_root(NAME)
+def measure(
+    root: Path, clients: int, rounds: int, think_s: float
+) -> tuple[dict[str, list[float]], float, dict[str, list[float]], float | None]:
+    """Load a studio that has no worker; returns (client samples, wall seconds, the times the
+    backend logged, the backend's CPU seconds or None off Linux)."""
     studio = start_live_studio(
         root, RATE_LIMIT_GENERATE="1000000/minute", RATE_LIMIT_READS="1000000/second"
     )
@@ -157,24 +143,26 @@ def main(argv: list[str] | None = None) -> int:
         assert studio.backend is not None
         first_line = _line_count(log_path)
         cpu_before = process_cpu_s(studio.backend.pid)
-        samples, wall = asyncio.run(
-            load(studio.url, args.clients, args.rounds, args.think_ms / 1000)
-        )
+        samples, wall = asyncio.run(load(studio.url, clients, rounds, think_s))
         cpu_after = process_cpu_s(studio.backend.pid)
         logged = server_times(log_path, first_line)
     finally:
         studio.stop()
+    cpu_s = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
+    return samples, wall, logged, cpu_s
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Load the API and print the latency of each route beside /livez."""
+    args, root = begin(NAME, argv, clients=50, rounds=20, think_ms=300)
+    samples, wall, logged, cpu_s = measure(root, args.clients, args.rounds, args.think_ms / 1000)
     cleanup(root)
     stats = {route: latency_summary(values) for route, values in samples.items()}
     server = {route: latency_summary(values) for route, values in logged.items()}
     total = sum(s["n"] for s in stats.values())
     floor = stats["livez"]
     offered = args.clients / (args.think_ms / 1000) if args.think_ms else float("inf")
-    cpu_ms = (
-        (cpu_after - cpu_before) * 1000 / total
-        if cpu_before is not None and cpu_after is not None and total
-        else float("nan")
-    )
+    cpu_ms = cpu_s * 1000 / total if cpu_s is not None and total else float("nan")
     figures = {
         "clients": args.clients,
         "think_ms_mean": args.think_ms,

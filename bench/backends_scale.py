@@ -10,7 +10,6 @@ Throughput = finished jobs / wall time from first submit to last finish, end to 
 
 from __future__ import annotations
 
-import argparse
 import sys
 import threading
 import time
@@ -19,18 +18,17 @@ import requests
 
 from bench.common import (
     Check,
-    bench_root,
+    begin,
     busy_ratio,
     cleanup,
     execution_spans,
     finish,
     print_table,
     ratio,
-    setup_logging,
 )
 from bench.drivers import job_body, submit_jobs, wait_jobs_done
-from tests.live import LiveStudio, start_live_studio
-from tests.services import Proc, start_simulator
+from studio_ops.live_stack import LiveStudio, start_live_studio
+from studio_ops.processes import Proc, start_simulator
 
 NAME = "backends_scale"
 
@@ -44,19 +42,35 @@ def drive(studio: LiveStudio, jobs: int, steps: int, timeout: float, out: dict) 
     out.update(ids=ids, wall=time.monotonic() - started)
 
 
+def drive_side_by_side(
+    studios: dict[int, LiveStudio], jobs: int, steps: int, timeout: float
+) -> dict[int, dict]:
+    """Drive n x `jobs` into studio n, all studios at once; returns {n: {ids, wall}}."""
+    results: dict[int, dict] = {n: {} for n in studios}
+    threads = [
+        threading.Thread(
+            target=drive,
+            args=(studio, n * jobs, steps, timeout, results[n]),
+            name=f"drive-{n}",
+        )
+        for n, studio in studios.items()
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout + 30)
+    if not all("wall" in r for r in results.values()):
+        raise RuntimeError("a driver did not finish (see the studio logs)")
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the one-backend and two-backend studios at once and compare throughput."""
-    parser = argparse.ArgumentParser(prog="python -m bench.backends_scale")
-    parser.add_argument("--jobs", type=int, default=16, help="jobs per backend")
-    parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--step-ms", type=int, default=50)
-    args = parser.parse_args(argv)
-    setup_logging()
-    root = bench_root(NAME)
+    helps = {"jobs": "jobs per backend"}
+    args, root = begin(NAME, argv, helps, jobs=16, steps=10, step_ms=50)
     sim_args = ("--node-ms", "0", "--step-ms", str(args.step_ms))
     studios: dict[int, LiveStudio] = {}
     extra_sims: list[Proc] = []
-    results: dict[int, dict] = {1: {}, 2: {}}
     timeout = 60 + 2 * args.jobs * args.steps * args.step_ms / 1000 * 4
     try:
         studios[1] = start_live_studio(root / "one", sim_args=sim_args)
@@ -64,20 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         extra_sims.append(start_simulator(root / "two" / "sim2", *sim_args))
         studios[2].start_worker("w2", COMFYUI_URL=extra_sims[0].url)
         studios[2].wait_workers_online(2)
-        threads = [
-            threading.Thread(
-                target=drive,
-                args=(studios[n], n * args.jobs, args.steps, timeout, results[n]),
-                name=f"drive-{n}",
-            )
-            for n in (1, 2)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout + 30)
-        if not all("wall" in r for r in results.values()):
-            raise RuntimeError("a driver did not finish (see the studio logs)")
+        results = drive_side_by_side(studios, args.jobs, args.steps, timeout)
         sims = {1: [studios[1].sim.url], 2: [studios[2].sim.url, extra_sims[0].url]}
         per_sim = {
             n: [len(execution_spans(url, set(results[n]["ids"]))) for url in urls]

@@ -1,4 +1,4 @@
-"""Shared benchmark plumbing: temp roots, percentiles, engine busy time, tables, verdicts.
+"""Shared benchmark plumbing: options, temp roots, percentiles, engine busy time, tables, verdicts.
 
 House rule: every figure is a ratio measured side by side in one run (studio vs a direct
 baseline, same machine, same moment). A benchmark exits non-zero only when a target is
@@ -7,6 +7,7 @@ missed by a wide margin (`Check.fail_at`), never on ordinary noise.
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import math
@@ -25,18 +26,28 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 logger = logging.getLogger(__name__)
 
 
-def setup_logging() -> None:
-    """Benchmarks log warnings only; the figures go to stdout as a table."""
+def begin(
+    name: str, argv: list[str] | None, helps: dict[str, str] | None = None, **defaults: int
+) -> tuple[argparse.Namespace, Path]:
+    """Parse `python -m bench.<name>`'s integer options, set up logging, make a fresh root.
+
+    Each keyword is an option and its default (`step_ms=50` is `--step-ms 50`); `helps`
+    gives an option a help text.
+    """
+    parser = argparse.ArgumentParser(prog=f"python -m bench.{name}")
+    for option, default in defaults.items():
+        help_text = (helps or {}).get(option)
+        parser.add_argument(
+            f"--{option.replace('_', '-')}", type=int, default=default, help=help_text
+        )
+    args = parser.parse_args(argv)
+    # Benchmarks log warnings only; the figures go to stdout as a table.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-
-
-def bench_root(name: str) -> Path:
-    """A fresh private directory for one benchmark's processes and data."""
-    return Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+    return args, Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
 
 
 def cleanup(root: Path) -> None:
-    """Remove a benchmark root (outputs can weigh hundreds of MB)."""
+    """Remove a benchmark root (outputs can weigh hundreds of MB); a failed run keeps its own."""
     shutil.rmtree(root, ignore_errors=True)
 
 

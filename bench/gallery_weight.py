@@ -10,7 +10,6 @@ compress). The gallery is what the SPA loads: `GET /api/jobs?limit=50` plus ever
 
 from __future__ import annotations
 
-import argparse
 import io
 import os
 import sys
@@ -18,9 +17,9 @@ import sys
 import requests
 from PIL import Image
 
-from bench.common import Check, bench_root, cleanup, finish, print_table, ratio, setup_logging
+from bench.common import Check, begin, cleanup, finish, print_table, ratio
 from bench.drivers import job_body, submit_jobs, wait_jobs_done
-from tests.live import start_live_studio
+from studio_ops.live_stack import start_live_studio
 
 NAME = "gallery_weight"
 MB = 1024 * 1024
@@ -35,12 +34,7 @@ def noise_png(side: int) -> bytes:
 
 def main(argv: list[str] | None = None) -> int:
     """Make a page of heavy results, then weigh the gallery against the full images."""
-    parser = argparse.ArgumentParser(prog="python -m bench.gallery_weight")
-    parser.add_argument("--jobs", type=int, default=50)
-    parser.add_argument("--side", type=int, default=1024)
-    args = parser.parse_args(argv)
-    setup_logging()
-    root = bench_root(NAME)
+    args, root = begin(NAME, argv, jobs=50, side=1024)
     studio = start_live_studio(root, sim_args=("--node-ms", "0", "--step-ms", "5"))
     session = requests.Session()
     try:

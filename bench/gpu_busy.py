@@ -11,7 +11,6 @@ stamps in /history) / wall time from the first start to the last end.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import sys
 import threading
@@ -21,18 +20,17 @@ import requests
 
 from bench.common import (
     Check,
-    bench_root,
+    begin,
     busy_ratio,
     cleanup,
     execution_spans,
     finish,
     print_table,
     ratio,
-    setup_logging,
 )
 from bench.drivers import direct_graphs, job_body, run_direct, submit_jobs, wait_jobs_done
-from tests.live import start_live_studio
-from tests.services import start_simulator
+from studio_ops.live_stack import start_live_studio
+from studio_ops.processes import start_simulator
 
 NAME = "gpu_busy"
 
@@ -44,13 +42,7 @@ def gaps_ms(spans: list[tuple[int, int]]) -> list[int]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run both sides at once and print busy ratios."""
-    parser = argparse.ArgumentParser(prog="python -m bench.gpu_busy")
-    parser.add_argument("--jobs", type=int, default=24)
-    parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--step-ms", type=int, default=50)
-    args = parser.parse_args(argv)
-    setup_logging()
-    root = bench_root(NAME)
+    args, root = begin(NAME, argv, jobs=24, steps=10, step_ms=50)
     sim_args = ("--node-ms", "0", "--step-ms", str(args.step_ms))
     studio = start_live_studio(root / "studio", sim_args=sim_args)
     direct_sim = start_simulator(root / "direct-sim", *sim_args)

@@ -11,7 +11,6 @@ that aggregate uncached (timed here against each database) to show what a miss c
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import time
@@ -19,20 +18,11 @@ import time
 import requests
 import sqlalchemy as sa
 
-from bench.common import (
-    Check,
-    bench_root,
-    cleanup,
-    finish,
-    latency_summary,
-    print_table,
-    ratio,
-    setup_logging,
-)
+from bench.common import Check, begin, cleanup, finish, latency_summary, print_table, ratio
 from studio_core.db import LOCAL_USER_ID, jobs, make_engine
 from studio_core.job_counts import recount
 from studio_core.jobs import JobRepository
-from tests.live import LiveStudio, start_live_studio
+from studio_ops.live_stack import LiveStudio, start_live_studio
 
 NAME = "metrics_o1"
 END_STATES = ("finished", "finished", "finished", "failed", "cancelled")
@@ -74,13 +64,7 @@ def fill(studio: LiveStudio, count: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     """Fill both databases, then time /api/metrics on both, interleaved."""
-    parser = argparse.ArgumentParser(prog="python -m bench.metrics_o1")
-    parser.add_argument("--small", type=int, default=100)
-    parser.add_argument("--large", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=300)
-    args = parser.parse_args(argv)
-    setup_logging()
-    root = bench_root(NAME)
+    args, root = begin(NAME, argv, small=100, large=10_000, requests=300)
     sizes = {"small": args.small, "large": args.large}
     studios: dict[str, LiveStudio] = {}
     samples: dict[str, list[float]] = {label: [] for label in sizes}

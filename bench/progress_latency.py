@@ -11,7 +11,6 @@ frame = first time a client shows that step (or a later one) of that job - the t
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -22,19 +21,10 @@ import time
 import aiohttp
 import requests
 
-from bench.common import (
-    Check,
-    bench_root,
-    cleanup,
-    finish,
-    latency_summary,
-    print_table,
-    ratio,
-    setup_logging,
-)
+from bench.common import Check, begin, cleanup, finish, latency_summary, print_table, ratio
 from bench.drivers import job_body, submit_jobs, wait_jobs_done
 from bench.ws_tap import ProgressFrame, WsTap
-from tests.live import start_live_studio
+from studio_ops.live_stack import start_live_studio
 
 NAME = "progress_latency"
 POLL_S = 2.0  # the original studio's status polling interval
@@ -100,13 +90,7 @@ def latencies(frames: list[ProgressFrame], seen: list[tuple[float, str, float]])
 
 def main(argv: list[str] | None = None) -> int:
     """Run the studio behind the tap, watch SSE and polling side by side, print latencies."""
-    parser = argparse.ArgumentParser(prog="python -m bench.progress_latency")
-    parser.add_argument("--jobs", type=int, default=8)
-    parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--step-ms", type=int, default=150)
-    args = parser.parse_args(argv)
-    setup_logging()
-    root = bench_root(NAME)
+    args, root = begin(NAME, argv, jobs=8, steps=10, step_ms=150)
     studio = start_live_studio(root, sim_args=("--node-ms", "0", "--step-ms", str(args.step_ms)))
     tap = WsTap(studio.sim.url)
     try:

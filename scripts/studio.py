@@ -78,7 +78,7 @@ def main(argv: list[str]) -> int:
     if command == "test":
         ensure_chromium()
         return subprocess.call([str(VENV_PY), "-m", "pytest", *rest])
-    return subprocess.call([str(VENV_PY), "-m", "studio_core.launcher", *rest])
+    return subprocess.call([str(VENV_PY), "-m", "studio_ops.launcher", *rest])
 
 
 if __name__ == "__main__":

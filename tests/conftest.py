@@ -8,8 +8,10 @@ import pytest
 import redis as redis_lib
 import requests
 
+from studio_ops.embedded_redis import start_scratch_redis
+from studio_ops.processes import start_simulator
+from tests.helpers import mounted_tmpfs
 from tests.mariadb_private import PrivateMariaDB, mariadb_binaries
-from tests.services import mounted_tmpfs, start_redis, start_simulator
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -20,7 +22,7 @@ pytest_plugins = ["tests.db_support"]
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
     """A redis-server of our own on a free port (never someone's DB 0)."""
-    proc = start_redis(tmp_path_factory.mktemp("redis"))
+    proc = start_scratch_redis(tmp_path_factory.mktemp("redis"))
     yield proc
     proc.stop()
 
@@ -108,7 +110,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def live_studio(tmp_path_factory):
     """A whole studio on real processes (Redis, simulator, one worker, backend) for the session."""
-    from tests.live import start_live_studio
+    from studio_ops.live_stack import start_live_studio
 
     studio = start_live_studio(tmp_path_factory.mktemp("live"))
     yield studio

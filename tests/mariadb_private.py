@@ -25,7 +25,7 @@ from pathlib import Path
 
 import mysql.connector
 
-from tests.services import free_port
+from studio_ops.processes import free_port
 
 DATABASE = "studio_test"
 # Small enough for a throwaway server; the defaults allocate 128 MB of buffer pool and logs.

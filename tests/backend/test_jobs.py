@@ -264,7 +264,7 @@ def test_live_progress_is_merged_into_status(client, app):
 
 
 def test_redis_down_before_recording_is_503_and_nothing_is_recorded(make_app, app):
-    from tests.services import free_port
+    from studio_ops.processes import free_port
 
     down = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
     resp = submit(down.test_client())

@@ -14,8 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from studio_core.db import jobs
+from studio_ops.processes import free_port, start_simulator
 from tests.backend.conftest import png_bytes, publish_engine, services, submit
-from tests.services import fill_volume, free_port, start_simulator
+from tests.helpers import fill_volume
 
 DEAD_ENGINE = f"http://127.0.0.1:{free_port()}"
 

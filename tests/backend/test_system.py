@@ -6,8 +6,8 @@ import pytest
 import redis as redis_lib
 
 from studio_core.config import ConfigError
+from studio_ops.processes import free_port
 from tests.backend.conftest import finish_job, publish_engine, services, submit
-from tests.services import free_port
 
 
 def _availability(client) -> dict:

@@ -16,7 +16,7 @@ from studio_core.errors import StorageFull
 from studio_core.storage import MB, CheckedImage, Limits, StoragePaths
 from studio_core.uploads import save_upload
 from tests.db_support import add_user
-from tests.services import fill_volume
+from tests.helpers import fill_volume
 
 
 def _png(width: int = 64, height: int = 64) -> bytes:

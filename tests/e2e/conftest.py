@@ -1,6 +1,6 @@
 """Fixtures for the browser tests: one Chromium per session, a live studio, a fake API.
 
-`live` is a whole studio on real processes (tests/live.py) with sampler steps slow enough
+`live` is a whole studio on real processes (studio_ops/live_stack.py) with sampler steps slow enough
 (STEP_MS per step) that a person, and a test, can watch the progress bar move.
 """
 
@@ -40,7 +40,7 @@ def browser():
 @pytest.fixture(scope="session")
 def live(browser, tmp_path_factory):
     """A live studio (Redis, simulator, one worker, backend) shared by the browser tests."""
-    from tests.live import start_live_studio
+    from studio_ops.live_stack import start_live_studio
 
     studio = start_live_studio(
         tmp_path_factory.mktemp("e2e-live"), sim_args=("--node-ms", "20", "--step-ms", str(STEP_MS))

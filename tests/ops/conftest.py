@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.services import ROOT
+from studio_ops.processes import ROOT
 
 
 @dataclass
@@ -21,9 +21,9 @@ class Ran:
 
 
 def run_script(module: str, *args: str, env: dict | None = None, timeout: float = 60) -> Ran:
-    """`python -m studio_core.ops.<module> ARGS` from the repo root; stdout and stderr merged."""
+    """`python -m studio_ops.<module> ARGS` from the repo root; stdout and stderr merged."""
     proc = subprocess.run(
-        [sys.executable, "-m", f"studio_core.ops.{module}", *args],
+        [sys.executable, "-m", f"studio_ops.{module}", *args],
         cwd=ROOT,
         env=env if env is not None else os.environ.copy(),
         capture_output=True,
@@ -36,7 +36,7 @@ def run_script(module: str, *args: str, env: dict | None = None, timeout: float 
 @pytest.fixture(scope="package")
 def limited_studio(tmp_path_factory):
     """A live studio with tight limits: 5 reads per second per route, 3 submits per minute."""
-    from tests.live import start_live_studio
+    from studio_ops.live_stack import start_live_studio
 
     studio = start_live_studio(
         tmp_path_factory.mktemp("limited"),

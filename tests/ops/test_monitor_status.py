@@ -10,8 +10,8 @@ import time
 
 import requests
 
+from studio_ops.processes import ROOT, free_port
 from tests.ops.conftest import run_script
-from tests.services import ROOT, free_port
 
 
 def test_healthy_studio_exits_0_with_workers_engines_and_queue(live_studio):
@@ -78,7 +78,7 @@ def test_rate_limited_metrics_are_not_offline(limited_studio):
 
 def test_watch_refreshes_until_ctrl_c(live_studio):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "studio_core.ops.monitor_status", live_studio.url, "--watch", "0.5"],
+        [sys.executable, "-m", "studio_ops.monitor_status", live_studio.url, "--watch", "0.5"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -91,7 +91,7 @@ def test_watch_refreshes_until_ctrl_c(live_studio):
 
 
 def test_lost_worker_is_degraded_exit_1(tmp_path):
-    from tests.live import start_live_studio
+    from studio_ops.live_stack import start_live_studio
 
     studio = start_live_studio(tmp_path / "studio")
     try:

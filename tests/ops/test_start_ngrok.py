@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from studio_core.ops.start_ngrok import public_url
+from studio_ops.start_ngrok import public_url
 from tests.ops.conftest import run_script
 
 

@@ -8,8 +8,8 @@ import pytest
 import requests
 import websocket
 
+from studio_ops.processes import start_simulator
 from tests.graphs import empty_save
-from tests.services import start_simulator
 from tests.sim.conftest import WsClient, blur_chain, is_event, of_prompt, tag
 
 

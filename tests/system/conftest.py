@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.live import LiveStudio, start_live_studio
+from studio_ops.live_stack import LiveStudio, start_live_studio
 from tests.system.support import StudioDb
 
 # Fast simulator for private studios: 5 ms a node, 30 ms a sampler step.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from tests.live import LiveStudio
+from studio_ops.live_stack import LiveStudio
 from tests.system.support import TERMINAL, StudioDb, sim_output_files
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Helpers for the system tests: images, uploads, an SSE reader and SQL/simulator checks.
 
-Everything goes through a live studio's public HTTP API (tests.live.LiveStudio), except the
+Everything goes through a live studio's public HTTP API (studio_ops.live_stack.LiveStudio), except the
 checks that read the studio's own database and the simulator's `/history` and `/queue`.
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from studio_core.db import job_events, job_outputs, jobs, make_engine
-from tests.live import LiveStudio
+from studio_ops.live_stack import LiveStudio
 
 logger = logging.getLogger(__name__)
 

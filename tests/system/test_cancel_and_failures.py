@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.live import start_live_studio
+from studio_ops.live_stack import start_live_studio
 from tests.system.conftest import FAST_SIM
 from tests.system.support import (
     TERMINAL,

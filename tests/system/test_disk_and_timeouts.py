@@ -18,7 +18,7 @@ import time
 import pytest
 import requests
 
-from tests.services import fill_volume, mounted_tmpfs
+from tests.helpers import fill_volume, mounted_tmpfs
 from tests.system.fault_support import (
     assert_once_each,
     log_lines,

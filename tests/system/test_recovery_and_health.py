@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.services import start_redis
+from studio_ops.embedded_redis import start_scratch_redis
 from tests.system.support import (
     TERMINAL,
     StudioDb,
@@ -27,7 +27,7 @@ def test_redis_restarted_empty_jobs_come_back_and_finish(make_studio):
     assert studio.status(job_ids[-1])["status"] == "queued"  # only Redis knew it was next
     port = studio.redis.port
     studio.redis.stop(sig_kill=True)
-    studio.redis = start_redis(studio.root / "redis-new", port=port)  # same port, empty
+    studio.redis = start_scratch_redis(studio.root / "redis-new", port=port)  # same port, empty
     assert requests.get(studio.url + "/readyz", timeout=5).status_code == 200
 
     db = StudioDb(studio)

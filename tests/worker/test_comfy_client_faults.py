@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from tests.services import start_simulator
+from studio_ops.processes import start_simulator
 from tests.worker import PNG_SIGNATURE, image_graph, new_id, t2i_graph
 from worker.comfy_client import ComfyClient, ComfyPromptLost, ComfyTimeout, ComfyUnavailable
 

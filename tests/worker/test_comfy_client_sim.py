@@ -9,7 +9,7 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.services import free_port
+from studio_ops.processes import free_port
 from tests.worker import PNG_SIGNATURE, image_graph, load_image_graph, new_id, t2i_graph
 from worker.comfy_client import (
     ComfyClient,

@@ -12,7 +12,7 @@ import pytest
 
 from studio_core.catalog import Catalog, build_graph
 from studio_core.jobs import JobRepository
-from tests.services import ROOT, start_simulator
+from studio_ops.processes import ROOT, start_simulator
 from tests.worker.test_worker_support import (  # noqa: F401 - fixtures
     FAST,
     build_stack,

@@ -1,4 +1,4 @@
-"""A whole studio on real processes for end-to-end tests: Redis, simulator, worker(s), backend.
+"""A whole studio on real processes for tests and benchmarks: Redis, simulator, workers, backend.
 
 Every part is a real process started the way a user starts it (`python -m backend`,
 `python -m worker`, `python -m comfyui_sim`), on free loopback ports, with private storage,
@@ -17,7 +17,8 @@ from pathlib import Path
 import requests
 
 from studio_core.db import make_engine, upgrade
-from tests.services import ROOT, Proc, free_port, start_redis, start_simulator
+from studio_ops.embedded_redis import start_scratch_redis
+from studio_ops.processes import ROOT, Proc, free_port, start_simulator
 
 
 @dataclass
@@ -137,7 +138,7 @@ def start_live_studio(
 ) -> LiveStudio:
     """Start Redis, the simulator, `workers` workers and the backend under `root`."""
     root.mkdir(parents=True, exist_ok=True)
-    redis = start_redis(root / "redis")
+    redis = start_scratch_redis(root / "redis")
     sim = start_simulator(root / "sim", *sim_args)
     storage = root / "storage"
     # DATABASE_URL=... in env_extra (e.g. a MariaDB database the test created) replaces the

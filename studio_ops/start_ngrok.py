@@ -1,6 +1,6 @@
 """Put the studio on the internet through an ngrok tunnel and print its public URL.
 
-    python -m studio_core.ops.start_ngrok [--port 5000]
+    python -m studio_ops.start_ngrok [--port 5000]
 
 Runs `ngrok http <port>` (the ngrok binary must be installed; this script never downloads
 it), waits for ngrok's local API (http://127.0.0.1:4040/api/tunnels) to list the tunnel and
@@ -21,10 +21,10 @@ from pathlib import Path
 import requests
 
 from studio_core.config import load_settings
-from studio_core.ops.api import EXIT_FAIL, EXIT_OK, UNREACHABLE
+from studio_ops.studio_http import EXIT_FAIL, EXIT_OK, UNREACHABLE
 
 NGROK_API = "http://127.0.0.1:4040/api/tunnels"
-DEFAULT_LOG = Path(__file__).resolve().parents[2] / "logs" / "ngrok.log"  # next to the studio's
+DEFAULT_LOG = Path(__file__).resolve().parents[1] / "logs" / "ngrok.log"  # next to the studio's
 INSTALL_HINT = """ngrok is not installed (no `ngrok` on PATH). This script does not download it.
 Install it from https://ngrok.com/download (or: `brew install ngrok` on macOS,
 `choco install ngrok` / `winget install ngrok.ngrok` on Windows, `snap install ngrok` on Linux),

@@ -1,7 +1,8 @@
-"""HTTP helpers the operator scripts share: base URLs, error messages, loopback checks."""
+"""How the operator commands talk to a running studio: URL argument, errors, loopback checks."""
 
 from __future__ import annotations
 
+import argparse
 import ipaddress
 import socket
 from urllib.parse import urlsplit
@@ -17,6 +18,13 @@ EXIT_UNREACHABLE = 2
 
 # What "the studio did not answer" looks like to requests (refused, DNS, timeout, reset).
 UNREACHABLE = (requests.ConnectionError, requests.Timeout)
+
+
+def command_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """A command line whose first argument is the studio's URL (optional, default local)."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("url", nargs="?", default=DEFAULT_URL, help=f"default {DEFAULT_URL}")
+    return parser
 
 
 def base_url(url: str) -> str:

@@ -1,6 +1,6 @@
 """One screen of a running studio's state from `GET /health` and `GET /api/metrics`.
 
-    python -m studio_core.ops.monitor_status [URL] [--watch N]
+    python -m studio_ops.monitor_status [URL] [--watch N]
 
 Exit code: 0 healthy, 1 reachable but degraded (a component down, an error answer, or the
 metrics rate limited), 2 unreachable. A 429 is reported as "rate limited", never as offline.
@@ -16,14 +16,14 @@ from datetime import datetime, timezone
 
 import requests
 
-from studio_core.ops.api import (
-    DEFAULT_URL,
+from studio_ops.studio_http import (
     EXIT_FAIL,
     EXIT_OK,
     EXIT_UNREACHABLE,
     UNREACHABLE,
     api_error,
     base_url,
+    command_parser,
     describe,
     retry_after,
 )
@@ -149,12 +149,11 @@ def render(base: str, health: Probe, metrics: Probe | None) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
-    parser = argparse.ArgumentParser(
+    parser = command_parser(
         prog="monitor_status",
         description="Show a running studio's state (GET /health and /api/metrics). "
         "Exit code: 0 healthy, 1 degraded or rate limited, 2 unreachable.",
     )
-    parser.add_argument("url", nargs="?", default=DEFAULT_URL, help=f"default {DEFAULT_URL}")
     parser.add_argument("--watch", type=float, metavar="N", help="refresh every N seconds")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per request")
     args = parser.parse_args(argv)

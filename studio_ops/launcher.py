@@ -1,4 +1,4 @@
-"""`python -m studio_core.launcher`: start the whole studio on one machine with one command.
+"""`python -m studio_ops.launcher`: start the whole studio on one machine with one command.
 
 Starts (or reuses) Redis, runs the migrations, starts the backend and one worker per ComfyUI
 URL, and, when no ComfyUI answers, the simulator as a demo engine (said in the log, and the
@@ -24,6 +24,7 @@ import requests
 from studio_core.config import Settings, load_settings
 from studio_core.engines import engine_answers
 from studio_core.logging_setup import configure_logging
+from studio_ops.processes import simulator_command
 
 logger = logging.getLogger("studio.launcher")
 
@@ -43,6 +44,7 @@ class Child:
     started_at: float = field(default=0.0)
 
     def start(self) -> None:
+        """Start (or restart) the process."""
         self.popen = subprocess.Popen(self.argv, env=self.env)
         self.started_at = time.monotonic()
         logger.info("started name=%s pid=%s", self.name, self.popen.pid)
@@ -83,7 +85,7 @@ class Launcher:
     def prepare(self) -> dict[str, str]:
         """Redis, secret, migrations; returns the environment for the children."""
         from studio_core.db import make_engine, upgrade
-        from studio_core.redis_embedded import ensure_redis
+        from studio_ops.embedded_redis import ensure_redis
 
         settings = self.settings
         env = dict(os.environ)
@@ -112,22 +114,9 @@ class Launcher:
         if self.demo == "on" or (self.demo == "auto" and not reachable):
             sim_url = f"http://127.0.0.1:{SIM_PORT}"
             if not engine_answers(sim_url):
-                self._add(
-                    "comfyui-sim",
-                    [
-                        sys.executable,
-                        "-m",
-                        "comfyui_sim",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(SIM_PORT),
-                        "--data-dir",
-                        str(self.settings.storage_dir / "comfyui_sim"),
-                        "--preview",  # live preview frames, like ComfyUI's --preview-method
-                    ],
-                    env,
-                )
+                data_dir = self.settings.storage_dir / "comfyui_sim"
+                # --preview: live preview frames, like ComfyUI's --preview-method
+                self._add("comfyui-sim", simulator_command(SIM_PORT, data_dir, "--preview"), env)
                 if not _wait_until(lambda: engine_answers(sim_url), 30):
                     raise RuntimeError("the demo engine (ComfyUI simulator) did not start")
             logger.warning(
