@@ -67,7 +67,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     logger.info(
         "backend ready env=%s db=%s tools=%s",
         settings.studio_env,
-        studio_services.engine.url.render_as_string(hide_password=True),
+        studio_services.db.url.render_as_string(hide_password=True),
         len(studio_services.catalog.tools),
     )
     return app

@@ -39,7 +39,7 @@ class Studio:
     """Everything a request may need: settings, SQL, Redis and the services built on them."""
 
     settings: Settings
-    engine: Engine
+    db: Engine  # SQL; `engines` below are the ComfyUI backends
     redis: Any
     repo: JobRepository
     queue: JobQueue
@@ -56,7 +56,7 @@ class Studio:
         self.live.close()
         self.redis.close()
         self.redis.connection_pool.disconnect()
-        self.engine.dispose()
+        self.db.dispose()
 
 
 def make_redis(url: str):
@@ -74,10 +74,10 @@ def build_studio(settings: Settings) -> Studio:
     """Connect to SQL (running the migrations) and Redis and build the services."""
     if not settings.redis_url:
         raise ConfigError("REDIS_URL must be set (python -m studio_core.launcher provides one)")
-    # Migrations on an engine of their own: a long ALTER must not hit the request timeouts.
+    # Migrations on a SQL engine of their own: a long ALTER must not hit the request timeouts.
     upgrade(settings.database_url)
     # Pool settings live in studio_core.db; DB_TIMEOUT_S makes a hung MySQL fail fast (503).
-    engine = make_engine(settings.database_url, timeout_s=settings.db_timeout_s)
+    db = make_engine(settings.database_url, timeout_s=settings.db_timeout_s)
     client = make_redis(settings.redis_url)
     extra = dict(settings.extra)
     engines = EngineRegistry(client)
@@ -85,9 +85,9 @@ def build_studio(settings: Settings) -> Studio:
     paths = StoragePaths(settings.storage_dir).ensure()
     return Studio(
         settings=settings,
-        engine=engine,
+        db=db,
         redis=client,
-        repo=JobRepository(engine, default_max_attempts=settings.max_attempts),
+        repo=JobRepository(db, default_max_attempts=settings.max_attempts),
         queue=JobQueue(client),
         live=LiveState(client),
         events=EventBus(client),

@@ -70,7 +70,7 @@ def recent_durations(studio: Studio, limit: int = RECENT_DURATIONS) -> list[floa
         .order_by(jobs.c.finished_at.desc())
         .limit(limit)
     )
-    with studio.engine.connect() as conn:
+    with studio.db.connect() as conn:
         rows = conn.execute(query).all()
     return [max(0.0, (r.finished_at - r.started_at).total_seconds()) for r in rows if r.finished_at]
 
@@ -148,7 +148,7 @@ class SystemStatus:
 
     def _database(self) -> str:
         try:
-            check_writable(self.studio.engine, PROBE_LOCK_WAIT_S)
+            check_writable(self.studio.db, PROBE_LOCK_WAIT_S)
             return "ok"
         except DB_OUTAGES as exc:
             logger.warning("health database down error=%s", str(exc).splitlines()[0])

@@ -23,7 +23,7 @@ def create():
         raise InvalidInput("the 'file' part is missing", field="file")
     s = studio()
     row = save_upload(
-        s.engine,
+        s.db,
         s.paths,
         current_user_id(),
         part.read(),
@@ -44,7 +44,7 @@ def create():
 def fetch(upload_id: str):
     """The re-encoded image, to its owner only."""
     s = studio()
-    row = get_upload(s.engine, upload_id, current_user_id())
+    row = get_upload(s.db, upload_id, current_user_id())
     try:
         path = s.paths.resolve(row["path"])
     except ValueError:
