@@ -14,7 +14,7 @@ from flask import Flask
 
 from backend import errors, limits, observability, security, services
 from backend.api import register
-from backend.system import SystemStatus
+from backend.status import SystemStatus
 from studio_core.config import load_settings
 
 logger = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ QUIET_ENDPOINTS = frozenset({"system.livez", "system.readyz", "system.prometheus
 
 
 class StudioCollector(Collector):
-    """Gauges read at scrape time from a snapshot function (see backend.system)."""
+    """Gauges read at scrape time from a snapshot function (see backend.status)."""
 
     def __init__(self, snapshot: Callable[[], dict]):
         self.snapshot = snapshot

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from backend.errors import OUTAGE_RETRY_AFTER
-from backend.system import SystemStatus
+from backend.status import SystemStatus
 
 bp = Blueprint("system", __name__)
 
