@@ -16,7 +16,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from backend.job_views import JobPresenter
+from backend.presenter import JobPresenter
 from backend.services import Studio
 from studio_core.catalog import Tool, resolve_seed
 from studio_core.engines import merged_models

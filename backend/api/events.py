@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, stream_with_context
 from redis.exceptions import RedisError
 
 from backend.auth import current_user_id, is_admin
-from backend.job_views import shape
+from backend.presenter import shape
 from backend.services import studio
 from studio_core.events import Subscription
 from studio_core.jobs import JobStatus
