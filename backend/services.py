@@ -6,8 +6,7 @@ Views reach them through `studio()`; domain functions receive them as arguments.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import redis as redis_lib
@@ -30,8 +29,6 @@ logger = logging.getLogger(__name__)
 EXTENSION = "studio"
 REDIS_SOCKET_TIMEOUT = 5.0
 REDIS_CONNECT_TIMEOUT = 2.0
-# Workers republish their engines every few seconds; a submit may see a view this old.
-ENGINES_CACHE_S = 2.0
 
 
 @dataclass
@@ -49,7 +46,6 @@ class Studio:
     online_engines: TTLCache[list[EngineInfo]]  # engines.online(), read at most every few s
     catalog: Catalog
     paths: StoragePaths
-    options: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
         """Release the pools (tests build many apps)."""
@@ -79,9 +75,7 @@ def build_studio(settings: Settings) -> Studio:
     # Pool settings live in studio_core.db; DB_TIMEOUT_S makes a hung MySQL fail fast (503).
     db = make_engine(settings.database_url, timeout_s=settings.db_timeout_s)
     client = make_redis(settings.redis_url)
-    extra = dict(settings.extra)
     engines = EngineRegistry(client)
-    catalog_dir = extra.get("CATALOG_DIR")
     paths = StoragePaths(settings.storage_dir).ensure()
     return Studio(
         settings=settings,
@@ -92,12 +86,9 @@ def build_studio(settings: Settings) -> Studio:
         live=LiveState(client),
         events=EventBus(client),
         engines=engines,
-        online_engines=TTLCache(
-            float(extra.get("ENGINES_CACHE_S", ENGINES_CACHE_S)), engines.online
-        ),
-        catalog=Catalog.load(Path(catalog_dir) if catalog_dir else None),
+        online_engines=TTLCache(settings.engines_cache_s, engines.online),
+        catalog=Catalog.load(settings.catalog_dir),
         paths=paths,
-        options=extra,
     )
 
 

@@ -78,9 +78,9 @@ def recent_durations(studio: Studio, limit: int = RECENT_DURATIONS) -> list[floa
 class SystemStatus:
     """Metrics and health of one app, with the duration histogram's query cached."""
 
-    def __init__(self, studio: Studio, cache_s: float = 5.0):
+    def __init__(self, studio: Studio):
         self.studio = studio
-        self.durations = TTLCache(cache_s, lambda: recent_durations(studio))
+        self.durations = TTLCache(studio.settings.metrics_cache_s, lambda: recent_durations(studio))
 
     def metrics(self) -> dict:
         """The /api/metrics document."""
