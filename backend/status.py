@@ -123,6 +123,12 @@ class SystemStatus:
         """{"database": ok|down, "redis": ok|down, "storage": ok|full|down}."""
         return {"database": self._database(), "redis": self._redis(), "storage": self._storage()}
 
+    def ready(self) -> tuple[dict, bool]:
+        """(/readyz document, ready); ready when every readiness component is ok."""
+        components = self.readiness()
+        ready = all(v == "ok" for v in components.values())
+        return {"status": "ok" if ready else "down", "components": components}, ready
+
     def health(self) -> tuple[dict, bool]:
         """(/health document, healthy); healthy needs readiness, a worker and an engine."""
         components = self.readiness()
