@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from flask import Flask, g, request
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -27,7 +28,7 @@ QUIET_ENDPOINTS = frozenset({"system.livez", "system.readyz", "system.prometheus
 
 
 class StudioCollector(Collector):
-    """Gauges read at scrape time from a snapshot function (see backend.system)."""
+    """Gauges read at scrape time from a snapshot function (see backend.status)."""
 
     def __init__(self, snapshot: Callable[[], dict]):
         self.snapshot = snapshot
@@ -73,7 +74,7 @@ class StudioCollector(Collector):
 
 
 def init_app(
-    app: Flask, snapshot: Callable[[], dict], multiprocess_dir: str | None = None
+    app: Flask, snapshot: Callable[[], dict], multiprocess_dir: Path | None = None
 ) -> CollectorRegistry:
     """Count and time every request, log it in one line, and build the registry /metrics reads.
 

@@ -96,7 +96,7 @@ def serve_gunicorn(app: Flask, settings: Settings) -> None:
     def post_fork(_server, _worker) -> None:
         # SQL connections must not be shared across processes; redis-py pools notice the
         # new pid and reconnect on their own.
-        app.extensions["studio"].engine.dispose(close=False)
+        app.extensions["studio"].db.dispose(close=False)
 
     def child_exit(_server, worker) -> None:
         multiprocess.mark_process_dead(worker.pid)

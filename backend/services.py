@@ -6,8 +6,7 @@ Views reach them through `studio()`; domain functions receive them as arguments.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import redis as redis_lib
@@ -30,8 +29,6 @@ logger = logging.getLogger(__name__)
 EXTENSION = "studio"
 REDIS_SOCKET_TIMEOUT = 5.0
 REDIS_CONNECT_TIMEOUT = 2.0
-# Workers republish their engines every few seconds; a submit may see a view this old.
-ENGINES_CACHE_S = 2.0
 
 
 @dataclass
@@ -39,7 +36,7 @@ class Studio:
     """Everything a request may need: settings, SQL, Redis and the services built on them."""
 
     settings: Settings
-    engine: Engine
+    db: Engine  # SQL; `engines` below are the ComfyUI backends
     redis: Any
     repo: JobRepository
     queue: JobQueue
@@ -49,14 +46,13 @@ class Studio:
     online_engines: TTLCache[list[EngineInfo]]  # engines.online(), read at most every few s
     catalog: Catalog
     paths: StoragePaths
-    options: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
         """Release the pools (tests build many apps)."""
         self.live.close()
         self.redis.close()
         self.redis.connection_pool.disconnect()
-        self.engine.dispose()
+        self.db.dispose()
 
 
 def make_redis(url: str):
@@ -74,30 +70,25 @@ def build_studio(settings: Settings) -> Studio:
     """Connect to SQL (running the migrations) and Redis and build the services."""
     if not settings.redis_url:
         raise ConfigError("REDIS_URL must be set (python -m studio_ops.launcher provides one)")
-    # Migrations on an engine of their own: a long ALTER must not hit the request timeouts.
+    # Migrations on a SQL engine of their own: a long ALTER must not hit the request timeouts.
     upgrade(settings.database_url)
     # Pool settings live in studio_core.db; DB_TIMEOUT_S makes a hung MySQL fail fast (503).
-    engine = make_engine(settings.database_url, timeout_s=settings.db_timeout_s)
+    db = make_engine(settings.database_url, timeout_s=settings.db_timeout_s)
     client = make_redis(settings.redis_url)
-    extra = dict(settings.extra)
     engines = EngineRegistry(client)
-    catalog_dir = extra.get("CATALOG_DIR")
     paths = StoragePaths(settings.storage_dir).ensure()
     return Studio(
         settings=settings,
-        engine=engine,
+        db=db,
         redis=client,
-        repo=JobRepository(engine, default_max_attempts=settings.max_attempts),
+        repo=JobRepository(db, default_max_attempts=settings.max_attempts),
         queue=JobQueue(client),
         live=LiveState(client),
         events=EventBus(client),
         engines=engines,
-        online_engines=TTLCache(
-            float(extra.get("ENGINES_CACHE_S", ENGINES_CACHE_S)), engines.online
-        ),
-        catalog=Catalog.load(Path(catalog_dir) if catalog_dir else None),
+        online_engines=TTLCache(settings.engines_cache_s, engines.online),
+        catalog=Catalog.load(settings.catalog_dir),
         paths=paths,
-        options=extra,
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from backend.job_views import JobPresenter
+from backend.presenter import JobPresenter
 from backend.services import Studio
 from studio_core.catalog import Tool, resolve_seed
 from studio_core.engines import merged_models
@@ -125,7 +125,7 @@ def _resolve_images(studio: Studio, user_id: int, sub: Submission) -> dict[str, 
     for slot, ref in sub.image_refs.items():
         if _UPLOAD_ID.match(ref):
             try:
-                inputs[slot] = get_upload(studio.engine, ref, user_id)["id"]
+                inputs[slot] = get_upload(studio.db, ref, user_id)["id"]
             except NotFound:
                 raise InvalidInput(f"upload {ref!r} not found", field=f"images.{slot}") from None
         else:
@@ -133,7 +133,7 @@ def _resolve_images(studio: Studio, user_id: int, sub: Submission) -> dict[str, 
             url = ref if ref.startswith("data:") else f"data:image/png;base64,{ref}"
             pending[slot] = decode_data_url(url, max_bytes)
     for slot, data in pending.items():
-        row = save_upload(studio.engine, studio.paths, user_id, data, studio.settings)
+        row = save_upload(studio.db, studio.paths, user_id, data, studio.settings)
         inputs[slot] = row["id"]
     return inputs
 

@@ -1,6 +1,9 @@
 """Settings: defaults in code, then `.env`, then the environment, then a test dict.
 
 This is the only module that reads the environment. Everything else receives a `Settings`.
+A few fields are code-only: tuning with no operator use and state `python -m backend`
+chooses itself. They take their value from the overrides alone, never from `.env` or the
+environment, and `.env.example` does not list them.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ _RATE_RE = re.compile(
     r"^\d+\s*(?:/|per)\s*(?:\d+\s*)?(?:second|minute|hour|day|month|year)s?$", re.IGNORECASE
 )
 _USE_DEFAULT = object()
+_CODE_ONLY = {"code_only": True}  # field metadata: set by overrides only
 
 
 class ConfigError(ValueError):
@@ -71,7 +75,19 @@ class Settings:
     rate_limit_login: str = "5/minute"
     rate_limit_reads: str = "20/second"
     demo_mode: str = "auto"
-    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # Code-only (see the module docstring); tests shorten the waits.
+    # An idle SSE stream gets a `: ping` comment this often.
+    sse_ping_s: float = field(default=15.0, metadata=_CODE_ONLY)
+    # Workers republish their engines every few seconds; a submit may see a view this old.
+    engines_cache_s: float = field(default=2.0, metadata=_CODE_ONLY)
+    # How long /metrics reuses its query of recent job durations.
+    metrics_cache_s: float = field(default=5.0, metadata=_CODE_ONLY)
+    # None: the shipped catalog (the worker always loads that one).
+    catalog_dir: Path | None = field(default=None, metadata=_CODE_ONLY)
+    # None: the repository's frontend/.
+    frontend_dir: Path | None = field(default=None, metadata=_CODE_ONLY)
+    # Set by `python -m backend` when it forks several processes (backend.server).
+    metrics_multiprocess_dir: Path | None = field(default=None, metadata=_CODE_ONLY)
 
     @property
     def comfyui_urls(self) -> list[str]:
@@ -107,20 +123,31 @@ class Settings:
             )
 
 
-def _int(minimum: int, maximum: int | None = None) -> Callable[[str, Any], int]:
-    def parse(name: str, value: Any) -> int:
+def _number(kind: type, minimum: float, maximum: float | None) -> Callable[[str, Any], Any]:
+    noun = "an integer" if kind is int else "a number"
+
+    def parse(name: str, value: Any) -> Any:
         if isinstance(value, bool):
-            raise ConfigError(f"{name} must be an integer, got {value!r}")
+            raise ConfigError(f"{name} must be {noun}, got {value!r}")
         try:
-            number = int(str(value).strip())
+            number = kind(str(value).strip())
         except ValueError:
-            raise ConfigError(f"{name} must be an integer, got {value!r}") from None
-        if number < minimum or (maximum is not None and number > maximum):
+            raise ConfigError(f"{name} must be {noun}, got {value!r}") from None
+        # Written so that NaN fails too.
+        if not number >= minimum or (maximum is not None and number > maximum):
             bound = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
             raise ConfigError(f"{name} must be {bound}, got {number}")
         return number
 
     return parse
+
+
+def _int(minimum: int, maximum: int | None = None) -> Callable[[str, Any], int]:
+    return _number(int, minimum, maximum)
+
+
+def _float(minimum: float) -> Callable[[str, Any], float]:
+    return _number(float, minimum, None)
 
 
 def _choice(*allowed: str) -> Callable[[str, Any], str]:
@@ -147,6 +174,12 @@ def _path(name: str, value: Any) -> Path:
     if not text:
         raise ConfigError(f"{name} must not be empty")
     return Path(text).expanduser().resolve()
+
+
+def _optional_path(name: str, value: Any) -> Path | None:
+    if value is None or not str(value).strip():
+        return None
+    return _path(name, value)
 
 
 def _comfyui_urls(name: str, value: Any) -> str:
@@ -230,7 +263,15 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "rate_limit_login": _rate,
     "rate_limit_reads": _rate,
     "demo_mode": _choice("auto", "on", "off"),
+    "sse_ping_s": _float(0.01),
+    "engines_cache_s": _float(0),
+    "metrics_cache_s": _float(0),
+    "catalog_dir": _optional_path,
+    "frontend_dir": _optional_path,
+    "metrics_multiprocess_dir": _optional_path,
 }
+# What `.env` and the environment may set: every field but the code-only ones.
+ENVIRONMENT_FIELDS = frozenset(f.name for f in fields(Settings) if "code_only" not in f.metadata)
 
 
 def load_settings(
@@ -242,8 +283,9 @@ def load_settings(
 
     `env` replaces os.environ (tests); the `.env` file (default `./.env`) is then read only
     when `env_file` is given explicitly, so a developer's `.env` cannot leak into tests.
-    Override keys may be attribute names (`storage_dir`) or variable names (`STORAGE_DIR`).
-    Raises ConfigError (a ValueError) naming the variable on a bad value.
+    Override keys may be attribute names (`storage_dir`) or variable names (`STORAGE_DIR`);
+    they alone set the code-only fields. Raises ConfigError (a ValueError) naming the
+    variable on a bad value or an unknown override key.
     """
     if env_file is _USE_DEFAULT:
         env_file = ".env" if env is None else None
@@ -251,22 +293,18 @@ def load_settings(
     raw: dict[str, Any] = {}
     if env_file is not None and Path(env_file).is_file():
         raw.update({k.lower(): v for k, v in dotenv_values(env_file).items() if v is not None})
-    names = {f.name for f in fields(Settings)} - {"extra"}
-    raw.update({k.lower(): v for k, v in environ.items() if k.lower() in names})
-    extra: dict[str, Any] = {}
+    raw.update({k.lower(): v for k, v in environ.items()})
+    # Only the variables the studio reads, never a code-only field.
+    raw = {name: value for name, value in raw.items() if name in ENVIRONMENT_FIELDS}
     for key, value in (overrides or {}).items():
-        if key.lower() in names:
-            raw[key.lower()] = value
-        else:
-            extra[key] = value  # app-specific test keys (e.g. TESTING) pass through untouched
-    values: dict[str, Any] = {}
-    for name in names:
-        if name in raw:
-            values[name] = _PARSERS[name](name.upper(), raw[name])
+        if key.lower() not in _PARSERS:
+            raise ConfigError(f"unknown setting {key!r}")
+        raw[key.lower()] = value
+    values = {name: _PARSERS[name](name.upper(), value) for name, value in raw.items()}
     values.setdefault("storage_dir", _path("STORAGE_DIR", Settings.storage_dir))
     values.setdefault("log_dir", _path("LOG_DIR", Settings.log_dir))
     if not values.get("database_url"):
         values["database_url"] = f"sqlite:///{values['storage_dir'] / 'studio.db'}"
     if not values.get("worker_id"):
         values["worker_id"] = f"{socket.gethostname()}-{os.getpid()}"
-    return Settings(**values, extra=extra)
+    return Settings(**values)

@@ -1,7 +1,7 @@
 """Server-Sent Events: every change of my jobs, pushed from Redis pub/sub.
 
 The subscription is made before the response starts, so a Redis outage is a 503 JSON, not
-a broken stream. Idle streams get a `: ping` comment (PING_S) so proxies keep them open and
+a broken stream. Idle streams get a `: ping` comment (SSE_PING_S) so proxies keep them open and
 a closed client is noticed; `retry: 2000` tells EventSource how soon to reconnect.
 """
 
@@ -11,11 +11,11 @@ import json
 import logging
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, current_app, stream_with_context
+from flask import Blueprint, Response, stream_with_context
 from redis.exceptions import RedisError
 
 from backend.auth import current_user_id, is_admin
-from backend.job_views import shape
+from backend.presenter import shape
 from backend.services import studio
 from studio_core.events import Subscription
 from studio_core.jobs import JobStatus
@@ -25,7 +25,6 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("events", __name__, url_prefix="/api")
 
-DEFAULT_PING_S = 15.0
 RETRY_MS = 2000
 
 
@@ -63,8 +62,7 @@ def events():
     """`text/event-stream` of `event: job` frames for the current user's jobs."""
     s = studio()
     user = current_user_id()
-    ping_s = float(current_app.config.get("SSE_PING_S", DEFAULT_PING_S))
-    subscription = s.events.subscribe(user, admin=is_admin(), timeout=ping_s)
+    subscription = s.events.subscribe(user, admin=is_admin(), timeout=s.settings.sse_ping_s)
     logger.info("sse opened user=%s", user)
     return Response(
         stream_with_context(event_stream(subscription, s.live, user)),

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.security import safe_join
 
 from backend.errors import error_response
+from backend.services import studio
 from studio_core.errors import NotFound
 
 bp = Blueprint("spa", __name__)
@@ -22,8 +23,8 @@ DEFAULT_FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 
 
 def frontend_dir() -> Path:
-    """Where the SPA's files are (FRONTEND_DIR in the test config, else the repo's)."""
-    return Path(current_app.config.get("FRONTEND_DIR") or DEFAULT_FRONTEND)
+    """Where the SPA's files are (the FRONTEND_DIR setting, else the repo's)."""
+    return studio().settings.frontend_dir or DEFAULT_FRONTEND
 
 
 def _index():

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from backend.errors import OUTAGE_RETRY_AFTER
-from backend.system import SystemStatus
+from backend.status import SystemStatus
 
 bp = Blueprint("system", __name__)
 
@@ -39,9 +39,7 @@ def livez():
 @bp.get("/readyz")
 def readyz():
     """The database and Redis answer (ready to take requests)."""
-    components = _status().readiness()
-    ready = all(v == "ok" for v in components.values())
-    body = {"status": "ok" if ready else "down", "components": components}
+    body, ready = _status().ready()
     if ready:
         return body, 200
     return body, 503, {"Retry-After": str(OUTAGE_RETRY_AFTER)}

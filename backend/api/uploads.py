@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request, send_file
 
 from backend.auth import current_user_id
-from backend.job_views import upload_url
+from backend.presenter import upload_url
 from backend.services import studio
 from studio_core.errors import InvalidInput, NotFound, UnsupportedMediaType
 from studio_core.uploads import get_upload, save_upload
@@ -23,7 +23,7 @@ def create():
         raise InvalidInput("the 'file' part is missing", field="file")
     s = studio()
     row = save_upload(
-        s.engine,
+        s.db,
         s.paths,
         current_user_id(),
         part.read(),
@@ -44,7 +44,7 @@ def create():
 def fetch(upload_id: str):
     """The re-encoded image, to its owner only."""
     s = studio()
-    row = get_upload(s.engine, upload_id, current_user_id())
+    row = get_upload(s.db, upload_id, current_user_id())
     try:
         path = s.paths.resolve(row["path"])
     except ValueError:

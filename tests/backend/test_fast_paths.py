@@ -27,7 +27,7 @@ SKETCH_JOB = {
 
 @contextmanager
 def counting(app, monkeypatch) -> Iterator[dict[str, int]]:
-    """Count SQL statements of the app's engine and Redis round trips of every client."""
+    """Count SQL statements of the app's database and Redis round trips of every client."""
     counts = {"sql": 0, "redis": 0}
     send = redis.connection.AbstractConnection.send_packed_command
 
@@ -38,13 +38,13 @@ def counting(app, monkeypatch) -> Iterator[dict[str, int]]:
     def on_sql(*_args):
         counts["sql"] += 1
 
-    engine = services(app).engine
+    db = services(app).db
     monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted_send)
-    sa.event.listen(engine, "before_cursor_execute", on_sql)
+    sa.event.listen(db, "before_cursor_execute", on_sql)
     try:
         yield counts
     finally:
-        sa.event.remove(engine, "before_cursor_execute", on_sql)
+        sa.event.remove(db, "before_cursor_execute", on_sql)
 
 
 @pytest.mark.usefixtures("db_engine")

@@ -83,7 +83,7 @@ def test_oversized_request_is_413_json(make_app):
 
 def test_upload_of_another_user_is_404(client, app):
     body = _upload(client, png_bytes()).get_json()
-    with services(app).engine.begin() as conn:
+    with services(app).db.begin() as conn:
         conn.execute(
             sa.text(
                 "INSERT INTO users (username, password_hash, role, disabled, "
@@ -106,7 +106,7 @@ def test_outputs_are_served_to_the_owner(client, app):
     assert thumb.status_code == 200 and thumb.mimetype == "image/webp"
     assert client.get(f"/outputs/{job_id}_1.png").status_code == 404  # not an output of it
     # Another user's job: its files exist but are not mine.
-    with services(app).engine.begin() as conn:
+    with services(app).db.begin() as conn:
         conn.execute(
             sa.text(
                 "INSERT INTO users (username, password_hash, role, disabled, "

@@ -82,7 +82,7 @@ def test_upload_id_reference(client):
 
 
 def _count_jobs(app) -> int:
-    with services(app).engine.connect() as conn:
+    with services(app).db.connect() as conn:
         return conn.execute(sa.select(sa.func.count()).select_from(jobs)).scalar_one()
 
 
@@ -210,7 +210,7 @@ def test_idempotent_replay_with_a_data_url_stores_no_second_upload(client, app):
     first = submit(client, body, headers=headers).get_json()
     replay = submit(client, body, headers=headers)
     assert replay.status_code == 202 and replay.get_json()["job_id"] == first["job_id"]
-    with services(app).engine.connect() as conn:
+    with services(app).db.connect() as conn:
         stored = conn.execute(sa.text("SELECT COUNT(*) FROM uploads")).scalar()
     assert stored == 1
 

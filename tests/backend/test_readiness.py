@@ -101,7 +101,7 @@ def test_sqlite_write_lock_held_makes_readyz_503_in_seconds(app, client, tmp_pat
         holder.close()
     assert client.get("/readyz").status_code == 200
     # The probe connection got the normal busy timeout back: a write waits out a short lock.
-    with services(app).engine.connect() as conn:
+    with services(app).db.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
 
 
@@ -124,7 +124,7 @@ def test_below_the_free_space_floor_readyz_is_503_and_submissions_are_507(make_a
         assert error["message"].startswith("storage is full: ")
         assert str(tmp_path / "storage") in error["message"]
     # Refused before anything was stored: no job row, no upload file.
-    with services(app).engine.connect() as conn:
+    with services(app).db.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(jobs)).scalar() == 0
     assert not list((tmp_path / "storage" / "uploads").iterdir())
 

@@ -129,7 +129,7 @@ def test_redis_outage_is_503_json_never_a_traceback(make_app):
 
 def test_database_outage_is_503(make_app, tmp_path):
     app = make_app()
-    services(app).engine.dispose()
+    services(app).db.dispose()
     (tmp_path / "studio.db").unlink()
     (tmp_path / "studio.db").mkdir()  # the file is gone and cannot be recreated
     resp = app.test_client().get("/api/jobs")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from studio_core.config import ConfigError, Settings, load_settings
+from studio_core.config import ENVIRONMENT_FIELDS, ConfigError, Settings, load_settings
 from studio_core.logging_setup import configure_logging
 
 
@@ -46,13 +45,29 @@ def test_dotenv_is_read_from_the_working_directory_by_default(tmp_path, monkeypa
 
 def test_overrides_accept_variable_names_and_typed_values(tmp_path):
     settings = load_settings(
-        {"STORAGE_DIR": tmp_path, "CORS_ORIGINS": ["https://a.example"], "TESTING": True},
+        {"STORAGE_DIR": tmp_path, "CORS_ORIGINS": ["https://a.example"], "SSE_PING_S": "0.2"},
         env={},
     )
     assert settings.storage_dir == tmp_path
     assert settings.database_url == f"sqlite:///{tmp_path / 'studio.db'}"
     assert settings.cors_origins == ("https://a.example",)
-    assert settings.extra == {"TESTING": True}
+    assert settings.sse_ping_s == 0.2
+
+
+def test_code_only_fields_come_from_overrides_alone(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("SSE_PING_S=1\nCATALOG_DIR=/elsewhere\n")
+    env = {"ENGINES_CACHE_S": "60", "METRICS_MULTIPROCESS_DIR": "/tmp/x"}
+    settings = load_settings(env=env, env_file=env_file)
+    assert (settings.sse_ping_s, settings.engines_cache_s) == (15.0, 2.0)
+    assert settings.catalog_dir is None and settings.metrics_multiprocess_dir is None
+    settings = load_settings({"catalog_dir": tmp_path, "METRICS_CACHE_S": 0}, env={})
+    assert (settings.catalog_dir, settings.metrics_cache_s) == (tmp_path, 0.0)
+
+
+def test_unknown_override_keys_are_refused():
+    with pytest.raises(ConfigError, match="MAX_BACTH"):
+        load_settings({"MAX_BACTH": 2}, env={})
 
 
 def test_lists_and_urls_are_parsed(tmp_path):
@@ -153,6 +168,6 @@ def test_env_example_documents_every_variable_with_its_default(tmp_path, monkeyp
         for line in example.read_text().splitlines()
         if line and not line.startswith("#")
     }
-    assert names == {f.name.upper() for f in fields(Settings)} - {"EXTRA"}
+    assert names == {name.upper() for name in ENVIRONMENT_FIELDS}
     monkeypatch.chdir(tmp_path)
     assert load_settings(env={}, env_file=example) == load_settings(env={})

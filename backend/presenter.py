@@ -1,6 +1,7 @@
-"""Jobs as the API shows them, and the user's actions on them (cancel, delete, favourite).
+"""Jobs as the API shows them: input and preview URLs, and SQL rows merged with live state.
 
-Plain functions over explicit services: no `request`, no `g`.
+Used by every path that answers with a job: REST reads and actions, the submit, and the SSE
+stream (which finishes the jobs workers publish with `shape`, so SSE and HTTP agree).
 """
 
 from __future__ import annotations
@@ -11,15 +12,11 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from studio_core.events import EventBus
-from studio_core.jobs import JobRepository, JobStatus, to_public
+from studio_core.jobs import JobStatus, to_public
 from studio_core.live import LiveState
 from studio_core.queue import JobQueue
-from studio_core.storage import StoragePaths
 
 logger = logging.getLogger(__name__)
-
-_CANCEL_FLAG_TTL = 86400
 
 
 def upload_url(upload_id: str) -> str:
@@ -138,94 +135,3 @@ class JobPresenter:
             if state and job["status"] in (JobStatus.QUEUED, JobStatus.PROCESSING):
                 seq = state.get("seq") or 0
                 state["seq"] = min(seq, floor - 1) if floor is not None else 0
-
-
-def list_jobs(
-    repo: JobRepository, presenter: JobPresenter, user_id: int | None, filters: Mapping[str, Any]
-) -> dict:
-    """`{total, limit, offset, jobs}` for the user's jobs matching validated filters."""
-    floor = presenter.floor()
-    total, rows = repo.list(user_id, **filters)
-    return {
-        "total": total,
-        "limit": filters["limit"],
-        "offset": filters["offset"],
-        "jobs": presenter.many(rows, floor),
-    }
-
-
-def show_job(
-    repo: JobRepository, presenter: JobPresenter, job_id: str, user_id: int | None
-) -> dict:
-    """One of the user's jobs with its live state and a seq its row is at least as new as."""
-    states = presenter.states([job_id])  # before the row: see JobPresenter
-    return presenter.one(repo.get(job_id, user_id), states=states)
-
-
-def cancel_job(
-    repo: JobRepository,
-    queue: JobQueue,
-    live: LiveState,
-    events: EventBus,
-    presenter: JobPresenter,
-    job_id: str,
-    user_id: int | None,
-) -> dict:
-    """Cancel a queued or running job (idempotent); Conflict if it already finished or failed."""
-    job, previous = repo.cancel(job_id, user_id)
-    if previous == JobStatus.QUEUED:
-        # Never reaches a worker: out of the queue at once.
-        queue.remove(job_id)
-    # Always flag it: a worker holding it interrupts or deletes its ComfyUI prompt.
-    queue.request_cancel(job_id, _CANCEL_FLAG_TTL)
-    if previous != JobStatus.CANCELLED:
-        seq = live.update(job_id, status=JobStatus.CANCELLED.value, queue_position=None)
-        events.publish_job(job["user_id"], shape(to_public(job, live={"seq": seq})))
-    logger.info("cancel job=%s was=%s", job_id, previous)
-    return {"job_id": job_id, "status": job["status"]}
-
-
-def favorite_job(
-    repo: JobRepository,
-    live: LiveState,
-    events: EventBus,
-    presenter: JobPresenter,
-    job_id: str,
-    user_id: int | None,
-    favorite: bool,
-) -> dict:
-    """Mark or unmark a job as favourite; bumps its seq so pages take the change, and tells them."""
-    floor = presenter.floor()
-    job = repo.set_favorite(job_id, user_id, favorite)
-    try:
-        if job["status"] in (JobStatus.QUEUED, JobStatus.PROCESSING):
-            # The worker owns the status of an active job: only the version moves.
-            live.update(job_id)
-            public = presenter.one(job, floor)
-        else:
-            # A finished row is final but for this flag: it is as new as the seq written now.
-            seq = live.update(job_id, status=job["status"])
-            public = shape(to_public(job, live={"seq": seq}))
-        events.publish_job(job["user_id"], public)
-    except RedisError as exc:
-        logger.warning("favourite not published job=%s error=%s", job_id, exc)
-        public = presenter.one(job, floor)
-    return public
-
-
-def delete_job(
-    repo: JobRepository,
-    paths: StoragePaths,
-    live: LiveState,
-    job_id: str,
-    user_id: int | None,
-) -> int:
-    """Soft-delete a finished job and remove its files; returns how many files went."""
-    files = repo.soft_delete(job_id, user_id)
-    removed = paths.remove(files)
-    try:
-        live.delete(job_id)
-    except RedisError as exc:
-        logger.warning("live state not cleared job=%s error=%s", job_id, exc)
-    logger.info("job deleted job=%s files=%s", job_id, removed)
-    return removed

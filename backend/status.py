@@ -70,7 +70,7 @@ def recent_durations(studio: Studio, limit: int = RECENT_DURATIONS) -> list[floa
         .order_by(jobs.c.finished_at.desc())
         .limit(limit)
     )
-    with studio.engine.connect() as conn:
+    with studio.db.connect() as conn:
         rows = conn.execute(query).all()
     return [max(0.0, (r.finished_at - r.started_at).total_seconds()) for r in rows if r.finished_at]
 
@@ -78,9 +78,9 @@ def recent_durations(studio: Studio, limit: int = RECENT_DURATIONS) -> list[floa
 class SystemStatus:
     """Metrics and health of one app, with the duration histogram's query cached."""
 
-    def __init__(self, studio: Studio, cache_s: float = 5.0):
+    def __init__(self, studio: Studio):
         self.studio = studio
-        self.durations = TTLCache(cache_s, lambda: recent_durations(studio))
+        self.durations = TTLCache(studio.settings.metrics_cache_s, lambda: recent_durations(studio))
 
     def metrics(self) -> dict:
         """The /api/metrics document."""
@@ -123,6 +123,12 @@ class SystemStatus:
         """{"database": ok|down, "redis": ok|down, "storage": ok|full|down}."""
         return {"database": self._database(), "redis": self._redis(), "storage": self._storage()}
 
+    def ready(self) -> tuple[dict, bool]:
+        """(/readyz document, ready); ready when every readiness component is ok."""
+        components = self.readiness()
+        ready = all(v == "ok" for v in components.values())
+        return {"status": "ok" if ready else "down", "components": components}, ready
+
     def health(self) -> tuple[dict, bool]:
         """(/health document, healthy); healthy needs readiness, a worker and an engine."""
         components = self.readiness()
@@ -148,7 +154,7 @@ class SystemStatus:
 
     def _database(self) -> str:
         try:
-            check_writable(self.studio.engine, PROBE_LOCK_WAIT_S)
+            check_writable(self.studio.db, PROBE_LOCK_WAIT_S)
             return "ok"
         except DB_OUTAGES as exc:
             logger.warning("health database down error=%s", str(exc).splitlines()[0])
