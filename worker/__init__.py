@@ -1,1 +1,1 @@
-"""The queue consumer that drives ComfyUI (the client lives in `worker.comfy_client`)."""
+"""The queue consumer that drives ComfyUI (the client lives in `worker.comfy`)."""

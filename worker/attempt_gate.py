@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from studio_core.errors import JobNotFound
-from worker.comfy_client import ComfyError
+from worker.comfy.errors import ComfyError
 from worker.job_progress import JobReporter
 from worker.job_services import JobServices
 

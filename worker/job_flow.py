@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from studio_core.catalog import Tool, resolve_seed
-from worker.comfy_errors import ComfyError
-from worker.comfy_watch import PromptWatch
+from worker.comfy.errors import ComfyError
+from worker.comfy.watch import PromptWatch
 
 logger = logging.getLogger(__name__)
 

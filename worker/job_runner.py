@@ -13,14 +13,14 @@ from typing import Any
 from studio_core.catalog import build_graph
 from studio_core.errors import AppError, StorageFull
 from worker.attempt_gate import log_state, open_attempt
-from worker.comfy_client import (
+from worker.comfy.errors import (
     ComfyError,
     ComfyPromptLost,
     ComfyTimeout,
     ComfyUnavailable,
     ComfyValidationError,
-    PromptResult,
 )
+from worker.comfy.state import PromptResult
 from worker.job_flow import (
     EngineClock,
     JobCancelled,

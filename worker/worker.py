@@ -28,7 +28,7 @@ from studio_core.queue import JobQueue
 from studio_core.storage import StoragePaths
 from worker.cancel_listener import CancelListener
 from worker.claims import ClaimBook
-from worker.comfy_client import ComfyClient
+from worker.comfy.client import ComfyClient
 from worker.engine_probe import EngineMonitor, retry_delay
 from worker.job_flow import JobSlot
 from worker.job_runner import JobRunner

@@ -22,7 +22,7 @@ from tests.worker.test_worker_support import (  # noqa: F401 - fixtures
     teardown,
     wait_until,
 )
-from worker.comfy_client import ComfyClient
+from worker.comfy.client import ComfyClient
 from worker.job_flow import job_params
 from worker.worker import Worker, WorkerTuning
 
