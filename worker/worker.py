@@ -30,10 +30,10 @@ from worker.cancel_listener import CancelListener
 from worker.claims import ClaimBook
 from worker.comfy.client import ComfyClient
 from worker.engine_probe import EngineMonitor, retry_delay
-from worker.job_flow import JobSlot
-from worker.job_runner import JobRunner
-from worker.job_services import JobServices
-from worker.outage_retry import retry_through_outages
+from worker.jobs.outage_retry import retry_through_outages
+from worker.jobs.runner import JobRunner
+from worker.jobs.services import JobServices
+from worker.jobs.slot import JobSlot
 from worker.worker_chores import build_chores
 
 logger = logging.getLogger(__name__)

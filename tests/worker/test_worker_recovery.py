@@ -23,7 +23,7 @@ from tests.worker.test_worker_support import (  # noqa: F401 - fixtures
     wait_until,
 )
 from worker.comfy.client import ComfyClient
-from worker.job_flow import job_params
+from worker.jobs.params import job_params
 from worker.worker import Worker, WorkerTuning
 
 
