@@ -1,4 +1,4 @@
-"""The worker's periodic chores and their periods (see housekeeping.py for the thread that runs them).
+"""The worker's periodic chores and their periods (housekeeping.py runs them on a thread).
 
 `WorkerChores` sees the worker only through what it is given: the queue, the claim book,
 the job repository, retention's database and storage, a few settings values, and four

@@ -39,7 +39,7 @@ class ComfyHttp:
 
     # ---- prompts, queue and history ----------------------------------------------------------
     def post_prompt(self, body: dict) -> tuple[bool, dict]:
-        """POST /prompt; (accepted, answer): a 400 is ComfyUI's verdict on the graph, not a fault."""
+        """POST /prompt; (accepted, answer): a 400 is ComfyUI's verdict on the graph, no fault."""
         resp = self._request("POST", "/prompt", json=body)
         if resp.status_code == 400:
             return False, self._json(resp, "POST /prompt")
