@@ -15,7 +15,7 @@ import uuid
 import requests
 
 from studio_core.catalog import Catalog, build_graph
-from worker.comfy_client import ComfyClient
+from worker.comfy.client import ComfyClient
 
 logger = logging.getLogger(__name__)
 

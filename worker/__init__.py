@@ -1,1 +1,3 @@
-"""The queue consumer that drives ComfyUI (the client lives in `worker.comfy_client`)."""
+"""The queue consumer that drives ComfyUI: `worker.worker.Worker` and its threads (claims,
+chores on the housekeeping thread, engine probe, cancel listener), `comfy/` the ComfyUI
+client, `jobs/` one job's run from claim to outcome. Started with `python -m worker`."""

@@ -22,7 +22,7 @@ import time
 import redis as redis_lib
 
 from studio_core.queue import JobQueue
-from worker.job_flow import JobSlot
+from worker.jobs.slot import JobSlot
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,8 @@ import time
 import redis as redis_lib
 
 from studio_core.engines import EngineInfo, EngineRegistry
-from worker.comfy_client import ComfyClient, ComfyError
+from worker.comfy.client import ComfyClient
+from worker.comfy.errors import ComfyError
 
 logger = logging.getLogger(__name__)
 

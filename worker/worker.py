@@ -27,14 +27,15 @@ from studio_core.outages import outage_kind
 from studio_core.queue import JobQueue
 from studio_core.storage import StoragePaths
 from worker.cancel_listener import CancelListener
+from worker.chores import WorkerChores
 from worker.claims import ClaimBook
-from worker.comfy_client import ComfyClient
+from worker.comfy.client import ComfyClient
 from worker.engine_probe import EngineMonitor, retry_delay
-from worker.job_flow import JobSlot
-from worker.job_runner import JobRunner
-from worker.job_services import JobServices
-from worker.outage_retry import retry_through_outages
-from worker.worker_chores import build_chores
+from worker.housekeeping import Housekeeping
+from worker.jobs.outage_retry import retry_through_outages
+from worker.jobs.runner import JobRunner
+from worker.jobs.services import JobServices
+from worker.jobs.slot import JobSlot
 
 logger = logging.getLogger(__name__)
 
@@ -97,34 +98,60 @@ class Worker:
             interval=self.tuning.probe_interval_s,
             backoff_cap=self.tuning.probe_backoff_cap_s,
         )
-        self.runner = JobRunner(
-            JobServices(
-                worker_id=self.worker_id,
-                client=self.client,
-                monitor=self.monitor,
-                repo=self.repo,
-                queue=self.queue,
-                live=self.live,
-                events=self.events,
-                catalog=catalog or Catalog.load(),
-                storage=self.storage,
-                job_timeout_s=settings.job_timeout_s,
-                engine_wait_s=settings.engine_wait_s,
-                thumb_px=settings.thumb_px,
-                queue_timeout_s=settings.queue_timeout_s,
-                disk_full_policy=settings.disk_full_policy,
-                fault_backoff_cap_s=self.tuning.fault_backoff_cap_s,
-            )
-        )
+        self.runner = JobRunner(self._run_services(catalog or Catalog.load()))
         self.claims = ClaimBook(self.queue, self.worker_id, settings.heartbeat_ttl_s)
         self.cancels = CancelListener(self.redis, self.queue.cancel_channel, self.on_cancel)
-        self.housekeeping = build_chores(self)
+        self.housekeeping = self._housekeeping()
         self.outcomes: dict[str, str] = {}  # job id -> last outcome (logs, tests)
         self.state = "starting"
         self.loop_tick = time.monotonic()
         self._stop = threading.Event()
         self.stopped = threading.Event()
         self._pool = ThreadPoolExecutor(settings.max_inflight, thread_name_prefix="job")
+
+    def _run_services(self, catalog: Catalog) -> JobServices:
+        settings = self.settings
+        return JobServices(
+            worker_id=self.worker_id,
+            client=self.client,
+            monitor=self.monitor,
+            repo=self.repo,
+            queue=self.queue,
+            live=self.live,
+            events=self.events,
+            catalog=catalog,
+            storage=self.storage,
+            job_timeout_s=settings.job_timeout_s,
+            engine_wait_s=settings.engine_wait_s,
+            thumb_px=settings.thumb_px,
+            queue_timeout_s=settings.queue_timeout_s,
+            disk_full_policy=settings.disk_full_policy,
+            fault_backoff_cap_s=self.tuning.fault_backoff_cap_s,
+        )
+
+    def _housekeeping(self) -> Housekeeping:
+        # The chores get readers of the loop's state, never the worker itself.
+        chores = WorkerChores(
+            self.worker_id,
+            queue=self.queue,
+            claims=self.claims,
+            repo=self.repo,
+            db=self.db,
+            storage=self.storage,
+            heartbeat_info=self.heartbeat_info,
+            on_cancel=self.on_cancel,
+            loop_tick=lambda: self.loop_tick,
+            is_stopping=lambda: self.state == "stopping",
+            lease_s=self.settings.heartbeat_ttl_s,
+            claim_wait_s=self.tuning.claim_wait_s,
+            upload_retention_h=self.settings.upload_retention_h,
+            output_retention_days=self.settings.output_retention_days,
+        )
+        return chores.schedule(
+            cancel_sweep_s=self.tuning.cancel_sweep_s,
+            reconcile_s=self.tuning.reconcile_interval_s,
+            retention_s=self.tuning.retention_interval_s,
+        )
 
     # ---- life cycle ------------------------------------------------------------------
     def request_stop(self) -> None:

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from studio_core.catalog import Catalog, build_graph, resolve_seed
-from worker.comfy_client import ComfyClient
+from worker.comfy.client import ComfyClient
 
 PNG = b"\x89PNG\r\n\x1a\n"
 CATALOG = Catalog.load()

@@ -9,7 +9,8 @@ import requests
 
 from studio_ops.processes import start_simulator
 from tests.worker import PNG_SIGNATURE, image_graph, new_id, t2i_graph
-from worker.comfy_client import ComfyClient, ComfyPromptLost, ComfyTimeout, ComfyUnavailable
+from worker.comfy.client import ComfyClient
+from worker.comfy.errors import ComfyPromptLost, ComfyTimeout, ComfyUnavailable
 
 FAST = ("--node-ms", "0", "--step-ms", "5")
 

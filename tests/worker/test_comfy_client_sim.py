@@ -7,16 +7,13 @@ import time
 
 import pytest
 import requests
+import websocket
 from PIL import Image
 
 from studio_ops.processes import free_port
 from tests.worker import PNG_SIGNATURE, image_graph, load_image_graph, new_id, t2i_graph
-from worker.comfy_client import (
-    ComfyClient,
-    ComfyError,
-    ComfyUnavailable,
-    ComfyValidationError,
-)
+from worker.comfy.client import ComfyClient
+from worker.comfy.errors import ComfyError, ComfyUnavailable, ComfyValidationError
 
 
 def sim_config(url: str, **patch) -> None:
@@ -232,3 +229,21 @@ def test_unreachable_comfyui_raises_unavailable_quickly():
         with pytest.raises(ComfyUnavailable):
             client.get_queue()
         assert time.monotonic() - started < 2
+
+
+def test_http_session_and_websocket_connection_are_injectable(sim_url):
+    opened: list[str] = []
+
+    def connect_ws(url: str, timeout: float) -> websocket.WebSocket:
+        opened.append(url)
+        return websocket.create_connection(url, timeout=timeout)
+
+    with requests.Session() as session:
+        client_id = new_id("injected")
+        with ComfyClient(
+            sim_url, client_id, timeout=5, session=session, connect_ws=connect_ws
+        ) as c:
+            _, result = run(c, image_graph(prefix="test/injected"))
+            assert result.status == "success"
+        assert opened[0] == sim_url.replace("http", "ws", 1) + f"/ws?clientId={client_id}"
+        assert session.get(sim_url + "/system_stats", timeout=5).ok  # ours: left open

@@ -9,16 +9,16 @@ import time
 
 import pytest
 
-from worker.comfy_errors import (
+from worker.comfy.errors import (
     ComfyPromptLost,
     ComfyTimeout,
     ComfyUnavailable,
     describe_execution_error,
     describe_validation,
 )
-from worker.comfy_progress import GraphProgress, node_weight
-from worker.comfy_watch import PromptWatch
-from worker.comfy_ws import WsRouter, backoff_delay, parse_preview
+from worker.comfy.progress import GraphProgress, node_weight
+from worker.comfy.watch import PromptWatch
+from worker.comfy.ws import WsRouter, backoff_delay, parse_preview
 
 T2I = {
     "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "x.safetensors"}},

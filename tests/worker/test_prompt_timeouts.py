@@ -15,8 +15,9 @@ import pytest
 import requests
 
 from tests.worker import new_id, t2i_graph
-from worker.comfy_client import ComfyClient, ComfyTimeout
-from worker.comfy_watch import PromptWatch
+from worker.comfy.client import ComfyClient
+from worker.comfy.errors import ComfyTimeout
+from worker.comfy.watch import PromptWatch
 
 
 def sim_config(url: str, **patch) -> None:

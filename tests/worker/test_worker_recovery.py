@@ -22,8 +22,8 @@ from tests.worker.test_worker_support import (  # noqa: F401 - fixtures
     teardown,
     wait_until,
 )
-from worker.comfy_client import ComfyClient
-from worker.job_flow import job_params
+from worker.comfy.client import ComfyClient
+from worker.jobs.params import job_params
 from worker.worker import Worker, WorkerTuning
 
 

@@ -12,30 +12,23 @@ from typing import Any
 
 from studio_core.catalog import build_graph
 from studio_core.errors import AppError, StorageFull
-from worker.attempt_gate import log_state, open_attempt
-from worker.comfy_client import (
+from worker.comfy.errors import (
     ComfyError,
     ComfyPromptLost,
     ComfyTimeout,
     ComfyUnavailable,
     ComfyValidationError,
-    PromptResult,
 )
-from worker.job_flow import (
-    EngineClock,
-    JobCancelled,
-    JobFailed,
-    JobFencedOut,
-    JobHandedBack,
-    JobSlot,
-    StopWaiting,
-    input_name,
-    job_params,
-)
-from worker.job_outputs import store_outputs
-from worker.job_progress import JobReporter
-from worker.job_services import JobServices
-from worker.outage_retry import retry_through_outages
+from worker.comfy.state import PromptResult
+from worker.jobs.attempt_gate import log_state, open_attempt
+from worker.jobs.engine_clock import EngineClock
+from worker.jobs.outage_retry import retry_through_outages
+from worker.jobs.outcomes import JobCancelled, JobFailed, JobFencedOut, JobHandedBack
+from worker.jobs.outputs import store_outputs
+from worker.jobs.params import input_name, job_params
+from worker.jobs.reporter import JobReporter
+from worker.jobs.services import JobServices
+from worker.jobs.slot import JobSlot, StopWaiting
 
 logger = logging.getLogger(__name__)
 

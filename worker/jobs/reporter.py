@@ -18,7 +18,7 @@ from studio_core.events import EventBus
 from studio_core.jobs import JobRepository, to_public
 from studio_core.live import LiveState
 from studio_core.outages import DB_OUTAGES
-from worker.comfy_watch import PromptWatch
+from worker.comfy.watch import PromptWatch
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 
 from studio_core.errors import JobNotFound
-from worker.comfy_client import ComfyError
-from worker.job_progress import JobReporter
-from worker.job_services import JobServices
+from worker.comfy.errors import ComfyError
+from worker.jobs.reporter import JobReporter
+from worker.jobs.services import JobServices
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""The one class that drives ComfyUI: HTTP (comfy_http.py) plus one WebSocket per client.
+"""The one object that drives ComfyUI: REST calls (`http.ComfyHttp`), one WebSocket router
+(`ws.WsRouter`) and the watched prompts it feeds, composed.
 
 Typical use (register the watch BEFORE submitting, so a fast or fully cached prompt is
 never missed):
@@ -9,7 +10,8 @@ never missed):
     result = watch.wait(run_timeout=600, queue_timeout=3600)
     files = client.download_outputs(result.outputs)
 
-Every call has an explicit timeout. Exceptions are in `worker.comfy_errors` (re-exported).
+Every call has an explicit timeout; the HTTP session and the WebSocket connection are
+injectable. Exceptions are in `worker.comfy.errors`.
 """
 
 from __future__ import annotations
@@ -17,44 +19,20 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from urllib.parse import quote
+from functools import partial
 
 import requests
 
-from worker.comfy_errors import (
-    ComfyError,
-    ComfyPromptLost,
-    ComfyTimeout,
-    ComfyUnavailable,
-    ComfyValidationError,
-    describe_validation,
-)
-from worker.comfy_http import ComfyHttp
-from worker.comfy_watch import PromptResult, PromptWatch
-from worker.comfy_ws import WsRouter
-
-__all__ = [
-    "ComfyClient",
-    "ComfyError",
-    "ComfyPromptLost",
-    "ComfyTimeout",
-    "ComfyUnavailable",
-    "ComfyValidationError",
-    "PromptResult",
-    "PromptWatch",
-]
+from worker.comfy.errors import ComfyError, ComfyValidationError, describe_validation
+from worker.comfy.http import ComfyHttp
+from worker.comfy.reconcile import reconcile_watch
+from worker.comfy.watch import PromptWatch
+from worker.comfy.ws import WsConnect, WsRouter, ws_url_for
 
 logger = logging.getLogger(__name__)
 
 
-def ws_url_for(base_url: str, client_id: str) -> str:
-    """The WebSocket URL for an HTTP base URL (http -> ws, https -> wss), with our clientId."""
-    scheme, sep, rest = base_url.partition("://")
-    ws_scheme = {"http": "ws", "https": "wss"}.get(scheme.lower(), scheme)
-    return f"{ws_scheme}{sep}{rest}/ws?clientId={quote(client_id, safe='')}"
-
-
-class ComfyClient(ComfyHttp):
+class ComfyClient:
     """HTTP + WebSocket client for one ComfyUI server; one socket, messages routed by prompt_id."""
 
     def __init__(
@@ -64,19 +42,21 @@ class ComfyClient(ComfyHttp):
         *,
         timeout: float = 10.0,
         session: requests.Session | None = None,
+        connect_ws: WsConnect | None = None,
         poll_interval: float = 2.0,
         ws_recv_timeout: float = 1.0,
         backoff_cap: float = 5.0,
     ):
-        super().__init__(base_url, timeout=timeout, session=session)
+        self.http = ComfyHttp(base_url, timeout=timeout, session=session)
         self.client_id = client_id
         self.poll_interval = poll_interval
         self._watches: dict[str, PromptWatch] = {}
         self._lock = threading.Lock()
-        self._router = WsRouter(
-            ws_url_for(self.base_url, client_id),
+        self.ws = WsRouter(
+            ws_url_for(self.http.base_url, client_id),
             lookup=self._watch_for,
             on_connect=self._on_ws_connect,
+            connect=connect_ws,
             connect_timeout=timeout,
             recv_timeout=ws_recv_timeout,
             backoff_cap=backoff_cap,
@@ -89,19 +69,29 @@ class ComfyClient(ComfyHttp):
         self.close()
 
     @property
+    def base_url(self) -> str:
+        """ComfyUI's base URL, without a trailing slash."""
+        return self.http.base_url
+
+    @property
+    def timeout(self) -> float:
+        """The limit on every HTTP call and on the wait for the WebSocket, in seconds."""
+        return self.http.timeout
+
+    @property
     def ws_connected(self) -> bool:
         """Whether the WebSocket is up right now."""
-        return self._router.connected.is_set()
+        return self.ws.connected.is_set()
 
     @property
     def ws_connections(self) -> int:
         """How many times the WebSocket (re)connected so far."""
-        return self._router.connections
+        return self.ws.connections
 
     def close(self) -> None:
         """Stop the WebSocket thread and close the socket (and our own HTTP session)."""
-        self._router.stop()
-        super().close()
+        self.ws.stop()
+        self.http.close()
 
     # ---- prompts -----------------------------------------------------------------------
     def watch(
@@ -114,14 +104,14 @@ class ComfyClient(ComfyHttp):
     ) -> PromptWatch:
         """Follow a prompt; call BEFORE submit. `adopt=True` for a prompt submitted earlier
         (e.g. a redelivered job): its state is read from /history at once."""
-        self._router.start()
+        self.ws.start()
         with self._lock:
             watch = self._watches.get(prompt_id)
             if watch is None or watch.done:
                 watch = PromptWatch(
                     prompt_id,
                     graph,
-                    reconcile=self._reconcile,
+                    reconcile=partial(reconcile_watch, self.http),
                     on_update=on_update,
                     on_finish=self._forget,
                     poll_interval=self.poll_interval,
@@ -129,9 +119,9 @@ class ComfyClient(ComfyHttp):
                 )
                 self._watches[prompt_id] = watch
         # Messages reach us only once the server registered our socket (first status frame).
-        if not self._router.connected.wait(self.timeout):
+        if not self.ws.connected.wait(self.timeout):
             logger.warning("comfy ws not connected yet url=%s prompt=%s", self.base_url, prompt_id)
-        watch.ws_epoch = self._router.connections
+        watch.ws_epoch = self.ws.connections
         return watch
 
     def unwatch(self, prompt_id: str) -> None:
@@ -148,11 +138,9 @@ class ComfyClient(ComfyHttp):
             body["front"] = True
         if extra_data:
             body["extra_data"] = extra_data
-        resp = self._request("POST", "/prompt", json=body)
-        if resp.status_code == 400:
-            self._reject(prompt_id, self._json(resp, "POST /prompt"), queued=False)
-        self._check(resp, "POST /prompt")
-        answer = self._json(resp, "POST /prompt")
+        accepted, answer = self.http.post_prompt(body)
+        if not accepted:
+            self._reject(prompt_id, answer, queued=False)
         if answer.get("node_errors"):
             # Partly valid: ComfyUI runs only the valid outputs; ours would be missing.
             self._reject(prompt_id, answer, queued=True)
@@ -166,7 +154,7 @@ class ComfyClient(ComfyHttp):
         if watch is not None:
             watch.submitted = True
             # A reconnect between watch() and now skipped this not-yet-submitted prompt.
-            if self._router.connections != watch.ws_epoch or not self.ws_connected:
+            if self.ws.connections != watch.ws_epoch or not self.ws_connected:
                 watch.request_reconcile()
         logger.info(
             "comfy submitted prompt=%s number=%s front=%s", prompt_id, answer.get("number"), front
@@ -181,9 +169,7 @@ class ComfyClient(ComfyHttp):
             watch.cancel_requested = True
         running, pending = self.get_queue()
         if prompt_id in pending:
-            self._check(
-                self._request("POST", "/queue", json={"delete": [prompt_id]}), "POST /queue"
-            )
+            self.http.delete_queued([prompt_id])
             running, pending = self.get_queue()
             # Not running and no history: the delete took it (it did not start meanwhile).
             if prompt_id not in running and self.get_history(prompt_id) is None:
@@ -193,13 +179,62 @@ class ComfyClient(ComfyHttp):
                 return "deleted"
         if prompt_id in running:
             # Targeted interrupt: a bare /interrupt would stop whatever runs, maybe another job.
-            resp = self._request("POST", "/interrupt", json={"prompt_id": prompt_id})
-            self._check(resp, "POST /interrupt")
+            self.http.interrupt(prompt_id)
             logger.info("comfy cancel prompt=%s result=interrupted", prompt_id)
             return "interrupted"
         logger.info("comfy cancel prompt=%s result=not_found", prompt_id)
         return "not_found"
 
+    # ---- REST calls, as ComfyHttp makes them -----------------------------------------------
+    def get_history(self, prompt_id: str) -> dict | None:
+        """The history entry of a finished prompt; None while queued, running or unknown."""
+        return self.http.get_history(prompt_id)
+
+    def get_queue(self) -> tuple[list[str], list[str]]:
+        """(running prompt ids, pending prompt ids in the order ComfyUI will run them)."""
+        return self.http.get_queue()
+
+    def queue_remaining(self) -> int:
+        """Prompts pending + running in ComfyUI (all clients)."""
+        return self.http.queue_remaining()
+
+    def upload_image(
+        self, data: bytes, filename: str, subfolder: str = "studio", overwrite: bool = True
+    ) -> str:
+        """Upload an input image; returns the value for LoadImage's `image` input ("sub/name")."""
+        return self.http.upload_image(data, filename, subfolder, overwrite)
+
+    def download(self, image: dict, *, timeout: float | None = None) -> bytes:
+        """Bytes of one output file ({filename, subfolder, type}) through /view."""
+        return self.http.download(image, timeout=timeout)
+
+    def download_outputs(
+        self, outputs: dict, *, timeout: float | None = None
+    ) -> list[tuple[dict, bytes]]:
+        """Every file of every output node (images, and any other file lists), in node order."""
+        return self.http.download_outputs(outputs, timeout=timeout)
+
+    def list_model_folders(self) -> list[str]:
+        """Model folder keys ComfyUI knows (checkpoints, loras, ...)."""
+        return self.http.list_model_folders()
+
+    def list_models(self, folder: str) -> list[str]:
+        """File names in one model folder; an unknown folder gives []."""
+        return self.http.list_models(folder)
+
+    def object_info(self, node_class: str | None = None) -> dict:
+        """Node schemas: all classes, or `{class: schema}` for one ({} if unknown)."""
+        return self.http.object_info(node_class)
+
+    def system_stats(self) -> dict:
+        """GET /system_stats (versions, devices, memory)."""
+        return self.http.system_stats()
+
+    def ping(self) -> bool:
+        """True when ComfyUI answers /system_stats."""
+        return self.http.ping()
+
+    # ---- internals -----------------------------------------------------------------------
     def _reject(self, prompt_id: str, answer: dict, *, queued: bool) -> None:
         error = answer.get("error") if isinstance(answer.get("error"), dict) else None
         node_errors = answer.get("node_errors") or {}
@@ -237,34 +272,6 @@ class ComfyClient(ComfyHttp):
             if self._watches.get(watch.prompt_id) is watch:
                 del self._watches[watch.prompt_id]
 
-    def _reconcile(self, watch: PromptWatch) -> None:
-        """Bring a watch up to date from /history (and /queue); raises ComfyUnavailable."""
-        if watch.done or not watch.submitted:
-            return
-        entry = self.get_history(watch.prompt_id)
-        if entry is None:
-            running, pending = self.get_queue()
-            if watch.prompt_id in running:
-                # Its run time limit starts now if the WebSocket did not tell us earlier
-                # (an adopted prompt, a reconnect that missed execution_start).
-                watch.mark_started()
-                return
-            if watch.prompt_id in pending:
-                return
-            # It may have finished between the two calls: history is written before it leaves.
-            entry = self.get_history(watch.prompt_id)
-        if entry is not None:
-            watch.apply_history(entry)
-        elif watch.cancel_requested:
-            watch.end("interrupted", "deleted from ComfyUI's queue before it started")
-        else:
-            watch.fail(
-                ComfyPromptLost(
-                    f"prompt {watch.prompt_id} is neither queued nor in "
-                    f"ComfyUI's history (ComfyUI restarted?)"
-                )
-            )
-
     def _on_ws_connect(self) -> None:
         # Runs on the router thread after every (re)connection.
         with self._lock:
@@ -273,9 +280,9 @@ class ComfyClient(ComfyHttp):
             return
         try:
             running, _ = self.get_queue()
-            self._router.set_running(next((p for p in running if self._watch_for(p)), None))
+            self.ws.set_running(next((p for p in running if self._watch_for(p)), None))
             for watch in watches:
-                self._reconcile(watch)
+                reconcile_watch(self.http, watch)
         except ComfyError as exc:
             # wait() keeps polling /history; nothing is lost by giving up here.
             logger.warning(

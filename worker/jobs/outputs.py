@@ -6,7 +6,7 @@ import logging
 
 from studio_core.errors import InvalidImage
 from studio_core.storage import StoragePaths, StoredOutput
-from worker.job_flow import JobFailed
+from worker.jobs.outcomes import JobFailed
 
 logger = logging.getLogger(__name__)
 

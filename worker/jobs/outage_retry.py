@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from studio_core.outages import describe_outage, outage_kind
 from worker.engine_probe import retry_delay
-from worker.job_flow import JobSlot
+from worker.jobs.slot import JobSlot
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from studio_core.jobs import JobRepository
 from studio_core.live import LiveState
 from studio_core.queue import JobQueue
 from studio_core.storage import StoragePaths
-from worker.comfy_client import ComfyClient
+from worker.comfy.client import ComfyClient
 from worker.engine_probe import EngineMonitor
 
 

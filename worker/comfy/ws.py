@@ -2,7 +2,9 @@
 
 It reconnects with jittered exponential backoff, and after every (re)connection calls
 `on_connect` so the client can reconcile watched prompts from /history (a prompt that ended
-while the socket was down would otherwise never be heard of again).
+while the socket was down would otherwise never be heard of again). The connection comes from
+an injectable `connect` (websocket-client's `create_connection` by default), the way the
+HTTP side takes a `requests.Session`.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import struct
 import threading
 import time
 from collections.abc import Callable
+from urllib.parse import quote
 
 import websocket
 
-from worker.comfy_watch import PromptWatch
+from worker.comfy.watch import PromptWatch
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +33,16 @@ _IMAGE_TYPES = {1: "image/jpeg", 2: "image/png"}
 _END_TYPES = frozenset({"execution_success", "execution_error", "execution_interrupted"})
 # Asking for event 4 previews: they carry the prompt_id, so routing needs no guessing.
 FEATURE_FLAGS = {"type": "feature_flags", "data": {"supports_preview_metadata": True}}
+
+# Opens a socket: called as connect(url, timeout=seconds); returns a websocket-client WebSocket.
+WsConnect = Callable[..., websocket.WebSocket]
+
+
+def ws_url_for(base_url: str, client_id: str) -> str:
+    """The WebSocket URL for an HTTP base URL (http -> ws, https -> wss), with our clientId."""
+    scheme, sep, rest = base_url.partition("://")
+    ws_scheme = {"http": "ws", "https": "wss"}.get(scheme.lower(), scheme)
+    return f"{ws_scheme}{sep}{rest}/ws?clientId={quote(client_id, safe='')}"
 
 
 def parse_preview(frame: bytes) -> tuple[str | None, bytes, str] | None:
@@ -67,6 +80,7 @@ class WsRouter:
         *,
         lookup: Callable[[str], PromptWatch | None],
         on_connect: Callable[[], None],
+        connect: WsConnect | None = None,
         connect_timeout: float = 10.0,
         recv_timeout: float = 1.0,
         ping_interval: float = 20.0,
@@ -76,6 +90,7 @@ class WsRouter:
         self.ws_url = ws_url
         self._lookup = lookup
         self._on_connect = on_connect
+        self._connect = connect or websocket.create_connection
         self._connect_timeout = connect_timeout
         self._recv_timeout = recv_timeout
         self._ping_interval = ping_interval
@@ -117,7 +132,7 @@ class WsRouter:
         attempt = 0
         while not self._stop.is_set():
             try:
-                ws = websocket.create_connection(self.ws_url, timeout=self._connect_timeout)
+                ws = self._connect(self.ws_url, timeout=self._connect_timeout)
             except (websocket.WebSocketException, OSError) as exc:
                 attempt += 1
                 delay = backoff_delay(attempt, self._backoff_base, self._backoff_cap)

@@ -1,7 +1,8 @@
-"""ComfyUI's plain HTTP endpoints behind one small class: explicit timeouts on every call.
+"""ComfyUI's REST endpoints behind one small class: explicit timeouts on every call.
 
 Network failures become `ComfyUnavailable`; other non-2xx answers become `ComfyError`
-carrying the status. `ComfyClient` (comfy_client.py) adds prompts and the WebSocket.
+carrying the status. It keeps no state about prompts: `ComfyClient` (client.py) holds one
+of these next to the WebSocket router and the watches.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from urllib.parse import quote
 
 import requests
 
-from worker.comfy_errors import ComfyError, ComfyUnavailable
+from worker.comfy.errors import ComfyError, ComfyUnavailable
 
 # Network failures that mean "ComfyUI is not answering" (not bugs in our request).
 _NETWORK_ERRORS = (
@@ -21,7 +22,7 @@ _NETWORK_ERRORS = (
 
 
 class ComfyHttp:
-    """Stateless HTTP calls to one ComfyUI server (injectable base URL and session)."""
+    """Stateless REST calls to one ComfyUI server (injectable base URL and session)."""
 
     def __init__(
         self, base_url: str, *, timeout: float = 10.0, session: requests.Session | None = None
@@ -36,7 +37,24 @@ class ComfyHttp:
         if self._own_session:
             self._session.close()
 
-    # ---- queue and history -----------------------------------------------------------------
+    # ---- prompts, queue and history ----------------------------------------------------------
+    def post_prompt(self, body: dict) -> tuple[bool, dict]:
+        """POST /prompt; (accepted, answer): a 400 is ComfyUI's verdict on the graph, no fault."""
+        resp = self._request("POST", "/prompt", json=body)
+        if resp.status_code == 400:
+            return False, self._json(resp, "POST /prompt")
+        self._check(resp, "POST /prompt")
+        return True, self._json(resp, "POST /prompt")
+
+    def delete_queued(self, prompt_ids: list[str]) -> None:
+        """Remove prompts from ComfyUI's pending queue (running ones are not touched)."""
+        self._check(self._request("POST", "/queue", json={"delete": prompt_ids}), "POST /queue")
+
+    def interrupt(self, prompt_id: str) -> None:
+        """Interrupt one running prompt (targeted: a bare /interrupt stops whatever runs)."""
+        resp = self._request("POST", "/interrupt", json={"prompt_id": prompt_id})
+        self._check(resp, "POST /interrupt")
+
     def get_history(self, prompt_id: str) -> dict | None:
         """The history entry of a finished prompt; None while queued, running or unknown."""
         resp = self._request("GET", f"/history/{quote(prompt_id, safe='')}")
