@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 from studio_core.events import EventBus
 from studio_core.jobs import JobRepository, JobStatus, to_public
 from studio_core.live import LiveState
-from studio_core.queue import JobQueue
+from studio_core.queue.job_queue import JobQueue
 from studio_core.storage import StoragePaths
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import redis as redis_lib
 from flask import Flask, current_app
 from sqlalchemy.engine import Engine
 
@@ -22,14 +21,13 @@ from studio_core.engines import EngineInfo, EngineRegistry
 from studio_core.events import EventBus
 from studio_core.jobs import JobRepository
 from studio_core.live import LiveState
-from studio_core.queue import JobQueue
+from studio_core.queue.job_queue import JobQueue
+from studio_core.redis_client import connect_redis
 from studio_core.storage import StoragePaths
 
 logger = logging.getLogger(__name__)
 
 EXTENSION = "studio"
-REDIS_SOCKET_TIMEOUT = 5.0
-REDIS_CONNECT_TIMEOUT = 2.0
 # Workers republish their engines every few seconds; a submit may see a view this old.
 ENGINES_CACHE_S = 2.0
 
@@ -53,21 +51,9 @@ class Studio:
 
     def close(self) -> None:
         """Release the pools (tests build many apps)."""
-        self.live.close()
         self.redis.close()
         self.redis.connection_pool.disconnect()
         self.engine.dispose()
-
-
-def make_redis(url: str):
-    """A decoding Redis client with bounded waits, so an outage fails fast (503), not hangs."""
-    return redis_lib.Redis.from_url(
-        url,
-        decode_responses=True,
-        socket_timeout=REDIS_SOCKET_TIMEOUT,
-        socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
-        health_check_interval=30,
-    )
 
 
 def build_studio(settings: Settings) -> Studio:
@@ -78,7 +64,7 @@ def build_studio(settings: Settings) -> Studio:
     upgrade(settings.database_url)
     # Pool settings live in studio_core.db; DB_TIMEOUT_S makes a hung MySQL fail fast (503).
     engine = make_engine(settings.database_url, timeout_s=settings.db_timeout_s)
-    client = make_redis(settings.redis_url)
+    client = connect_redis(settings.redis_url)
     extra = dict(settings.extra)
     engines = EngineRegistry(client)
     catalog_dir = extra.get("CATALOG_DIR")

@@ -6,9 +6,9 @@ import os
 import subprocess
 
 import pytest
-import redis as redis_lib
 import requests
 
+from studio_core.redis_client import connect_redis
 from tests.mariadb_private import PrivateMariaDB, mariadb_binaries
 from tests.services import start_redis, start_simulator
 
@@ -29,7 +29,7 @@ def redis_server(tmp_path_factory):
 @pytest.fixture
 def redis_url(redis_server):
     """URL of the private Redis, emptied before each test."""
-    client = redis_lib.Redis.from_url(redis_server.url)
+    client = connect_redis(redis_server.url)
     client.flushall()
     client.close()
     return redis_server.url
@@ -37,8 +37,8 @@ def redis_url(redis_server):
 
 @pytest.fixture
 def redis_client(redis_url):
-    """A client on the private, empty Redis."""
-    client = redis_lib.Redis.from_url(redis_url)
+    """A client on the private, empty Redis, built as the studio builds its own."""
+    client = connect_redis(redis_url)
     yield client
     client.close()
 

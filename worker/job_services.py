@@ -8,7 +8,7 @@ from studio_core.catalog import Catalog
 from studio_core.events import EventBus
 from studio_core.jobs import JobRepository
 from studio_core.live import LiveState
-from studio_core.queue import JobQueue
+from studio_core.queue.job_queue import JobQueue
 from studio_core.storage import StoragePaths
 from worker.comfy_client import ComfyClient
 from worker.engine_probe import EngineMonitor

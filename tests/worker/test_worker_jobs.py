@@ -177,7 +177,7 @@ def test_heartbeat_and_engine_record(stack):
     assert record["online"] and record["engine_online"] and record["backend"] == stack.sim_url
     assert record["simulator"] is True and record["jobs"] == []
     raw = stack.redis.get(f"studio:engine:{stack.sim_url}")
-    assert raw and b"KSampler" in raw
+    assert raw and "KSampler" in raw
     with stack.repo.engine.connect() as conn:
         assert conn.execute(sa.text("select 1")).scalar() == 1
 
