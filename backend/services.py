@@ -14,7 +14,7 @@ from flask import Flask, current_app
 from sqlalchemy.engine import Engine
 
 from backend.ttl_cache import TTLCache
-from studio_core.catalog import Catalog
+from studio_core.catalog.tools import Catalog
 from studio_core.config import ConfigError, Settings
 from studio_core.db import make_engine, upgrade
 from studio_core.engines import EngineInfo, EngineRegistry

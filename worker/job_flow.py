@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio_core.catalog import Tool, resolve_seed
+from studio_core.catalog.params import resolve_seed
+from studio_core.catalog.tools import Tool
 from worker.comfy_errors import ComfyError
 from worker.comfy_watch import PromptWatch
 

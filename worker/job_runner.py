@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from studio_core.catalog import build_graph
+from studio_core.catalog.build import build_graph
 from studio_core.errors import AppError, StorageFull
 from worker.attempt_gate import log_state, open_attempt
 from worker.comfy_client import (

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import redis as redis_lib
 
-from studio_core.catalog import Catalog
+from studio_core.catalog.tools import Catalog
 from studio_core.config import ConfigError, Settings
 from studio_core.db import make_engine
 from studio_core.engines import EngineRegistry

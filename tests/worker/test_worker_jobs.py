@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from studio_core.catalog import Catalog
+from studio_core.catalog.tools import Catalog
 from studio_core.storage import sniff_format
 from tests.worker.test_worker_support import (  # noqa: F401 - fixtures
     build_stack,
