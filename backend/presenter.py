@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 
 from studio_core.jobs import JobStatus, to_public
 from studio_core.live import LiveState
-from studio_core.queue import JobQueue
+from studio_core.queue.job_queue import JobQueue
 
 logger = logging.getLogger(__name__)
 

@@ -9,26 +9,24 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import redis as redis_lib
 from flask import Flask, current_app
 from sqlalchemy.engine import Engine
 
 from backend.ttl_cache import TTLCache
-from studio_core.catalog import Catalog
+from studio_core.catalog.tools import Catalog
 from studio_core.config import ConfigError, Settings
 from studio_core.db import make_engine, upgrade
 from studio_core.engines import EngineInfo, EngineRegistry
 from studio_core.events import EventBus
 from studio_core.jobs import JobRepository
 from studio_core.live import LiveState
-from studio_core.queue import JobQueue
+from studio_core.queue.job_queue import JobQueue
+from studio_core.redis_client import connect_redis
 from studio_core.storage import StoragePaths
 
 logger = logging.getLogger(__name__)
 
 EXTENSION = "studio"
-REDIS_SOCKET_TIMEOUT = 5.0
-REDIS_CONNECT_TIMEOUT = 2.0
 
 
 @dataclass
@@ -49,21 +47,9 @@ class Studio:
 
     def close(self) -> None:
         """Release the pools (tests build many apps)."""
-        self.live.close()
         self.redis.close()
         self.redis.connection_pool.disconnect()
         self.db.dispose()
-
-
-def make_redis(url: str):
-    """A decoding Redis client with bounded waits, so an outage fails fast (503), not hangs."""
-    return redis_lib.Redis.from_url(
-        url,
-        decode_responses=True,
-        socket_timeout=REDIS_SOCKET_TIMEOUT,
-        socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
-        health_check_interval=30,
-    )
 
 
 def build_studio(settings: Settings) -> Studio:
@@ -74,7 +60,7 @@ def build_studio(settings: Settings) -> Studio:
     upgrade(settings.database_url)
     # Pool settings live in studio_core.db; DB_TIMEOUT_S makes a hung MySQL fail fast (503).
     db = make_engine(settings.database_url, timeout_s=settings.db_timeout_s)
-    client = make_redis(settings.redis_url)
+    client = connect_redis(settings.redis_url)
     engines = EngineRegistry(client)
     paths = StoragePaths(settings.storage_dir).ensure()
     return Studio(

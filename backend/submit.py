@@ -18,7 +18,8 @@ from redis.exceptions import RedisError
 
 from backend.presenter import JobPresenter
 from backend.services import Studio
-from studio_core.catalog import Tool, resolve_seed
+from studio_core.catalog.params import resolve_seed
+from studio_core.catalog.tools import Tool
 from studio_core.engines import merged_models
 from studio_core.errors import InvalidInput, NotFound
 from studio_core.jobs import JobStatus

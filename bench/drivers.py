@@ -14,7 +14,8 @@ import uuid
 
 import requests
 
-from studio_core.catalog import Catalog, build_graph
+from studio_core.catalog.build import build_graph
+from studio_core.catalog.tools import Catalog
 from worker.comfy.client import ComfyClient
 
 logger = logging.getLogger(__name__)

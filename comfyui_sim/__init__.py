@@ -1,5 +1,5 @@
 """A protocol-faithful ComfyUI simulator (test double) for tests, benchmarks and demo mode.
 
-Run it with `python -m comfyui_sim --port 8188`. The catalog check reuses
-`comfyui_sim.schema.load_object_info` and `comfyui_sim.validation.validate_prompt`.
+Run it with `python -m comfyui_sim --port 8188`. Its node schemas and prompt validation
+come from `comfy_schema`, which the catalog check uses too.
 """

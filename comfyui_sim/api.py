@@ -9,8 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
+from comfy_schema.validation import validate_prompt
 from comfyui_sim.state import STATE, trouble
-from comfyui_sim.validation import validate_prompt
 
 logger = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from comfy_schema.object_info import MODEL_FOLDERS
 from comfyui_sim import api
 from comfyui_sim.config import SimConfig
 from comfyui_sim.files import upload_handler, view_handler
-from comfyui_sim.schema import MODEL_FOLDERS
 from comfyui_sim.state import STATE, SimState, trouble
 from comfyui_sim.ws import SERVER_FEATURES, ws_handler
 

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from comfy_schema.error_shapes import full_type_name
+from comfy_schema.object_info import FILE_VALIDATED_INPUTS, is_output_node, iter_inputs
 from comfyui_sim.config import SimConfig
 from comfyui_sim.faults import Interrupted, InterruptFlag, apply_node_faults
 from comfyui_sim.folders import Folders
@@ -19,8 +21,6 @@ from comfyui_sim.images import Pixels, preview_jpeg
 from comfyui_sim.nodes import NodeContext, compute, sampler_steps
 from comfyui_sim.progress import PromptProgress
 from comfyui_sim.prompt_queue import PromptQueue, QueueItem
-from comfyui_sim.schema import FILE_VALIDATED_INPUTS, is_output_node, iter_inputs
-from comfyui_sim.validation import full_type_name
 from comfyui_sim.ws import SocketHub
 
 logger = logging.getLogger(__name__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import mimetypes
 import os
 import re
 import shutil
@@ -124,3 +125,14 @@ def _counter_of(entry: str, name: str) -> int | None:
         return int(entry[len(name) + 1 :].split("_")[0])
     except ValueError:
         return 0
+
+
+def list_input_images(input_dir: Path) -> list[str]:
+    """Top-level image files of input/, sorted, as LoadImage's combo shows them."""
+    if not input_dir.is_dir():
+        return []
+    return sorted(
+        p.name
+        for p in input_dir.iterdir()
+        if p.is_file() and (mimetypes.guess_type(p.name)[0] or "").startswith("image/")
+    )

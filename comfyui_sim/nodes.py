@@ -16,9 +16,9 @@ from typing import Any
 
 from PIL import Image, ImageOps
 
+from comfy_schema.object_info import is_output_node, iter_inputs, v3_combo_options
 from comfyui_sim.folders import Folders, save_image_path
 from comfyui_sim.images import Pixels, encode_png, render
-from comfyui_sim.schema import is_output_node, iter_inputs, v3_combo_options
 
 PIXEL_KINDS = ("IMAGE", "LATENT", "MASK")
 # Nodes that move pixels around without changing what they show.

@@ -6,11 +6,11 @@ from typing import Any
 
 from aiohttp import web
 
+from comfy_schema.object_info import shipped_object_info, with_file_lists
 from comfyui_sim.config import SimConfig
 from comfyui_sim.executor import Executor
-from comfyui_sim.folders import Folders
+from comfyui_sim.folders import Folders, list_input_images
 from comfyui_sim.prompt_queue import PromptQueue
-from comfyui_sim.schema import list_input_images, shipped_object_info, with_file_lists
 from comfyui_sim.ws import SocketHub
 
 

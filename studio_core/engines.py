@@ -98,7 +98,7 @@ class EngineRegistry:
 
     def all(self) -> list[EngineInfo]:
         """Every known engine; one whose record expired is reported offline."""
-        urls = sorted(_text(u) for u in self.redis.smembers(f"{self.prefix}engines"))
+        urls = sorted(self.redis.smembers(f"{self.prefix}engines"))
         if not urls:
             return []
         raw = self.redis.mget([self._key(u) for u in urls])
@@ -167,7 +167,3 @@ def probe_engines(urls: list[str], timeout: float = 2.0) -> dict[str, bool]:
 def now() -> float:
     """Wall-clock seconds, for checked_at."""
     return time.time()
-
-
-def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else value

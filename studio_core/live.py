@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
-import redis as redis_lib
+from redis.client import NEVER_DECODE
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +57,6 @@ return seq
 """
 
 
-def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 class LiveState:
     """Per-job live state with a TTL, batch reads and active-job counters."""
 
@@ -69,7 +65,6 @@ class LiveState:
         self.prefix = prefix
         self.ttl = ttl
         self._update = redis.register_script(_UPDATE)
-        self._binary = None
 
     def update(self, job_id: str, **fields) -> int:
         """Write the given fields (None deletes one), bump `seq`; returns the new seq.
@@ -129,15 +124,18 @@ class LiveState:
 
     def active_ids(self, status: str) -> list[str]:
         """Job ids currently counted under an active status, oldest write first."""
-        return [_text(j) for j in self.redis.zrange(f"{self.prefix}active:{status}", 0, -1)]
+        return self.redis.zrange(f"{self.prefix}active:{status}", 0, -1)
 
     def set_preview(self, job_id: str, frame: bytes, ttl: int = PREVIEW_TTL) -> None:
         """Keep the latest preview frame of a running job for a short while."""
-        self._binary_client().set(self._key(job_id) + ":preview", frame, ex=ttl)
+        self.redis.set(self._key(job_id) + ":preview", frame, ex=ttl)
 
     def get_preview(self, job_id: str) -> bytes | None:
         """The latest preview frame, or None."""
-        return self._binary_client().get(self._key(job_id) + ":preview")
+        # Frames are binary while the client decodes (studio_core.redis_client): read raw.
+        return self.redis.execute_command(
+            "GET", self._key(job_id) + ":preview", **{NEVER_DECODE: True}
+        )
 
     def has_preview(self, job_id: str) -> bool:
         """True when a preview frame of the job is kept (no transfer of the frame)."""
@@ -152,34 +150,12 @@ class LiveState:
             pipe.exists(self._key(job_id) + ":preview")
         return {job_id for job_id, n in zip(job_ids, pipe.execute(), strict=True) if n}
 
-    def close(self) -> None:
-        """Close the bytes twin client if one was made (the caller owns `redis`)."""
-        if self._binary is not None and self._binary is not self.redis:
-            self._binary.close()
-        self._binary = None
-
-    def _binary_client(self):
-        """A client that returns bytes: frames are binary even when `redis` decodes."""
-        if self._binary is None:
-            pool = self.redis.connection_pool
-            if not pool.connection_kwargs.get("decode_responses"):
-                self._binary = self.redis
-            else:
-                kwargs = {**pool.connection_kwargs, "decode_responses": False}
-                self._binary = redis_lib.Redis(
-                    connection_pool=redis_lib.ConnectionPool(
-                        connection_class=pool.connection_class, **kwargs
-                    )
-                )
-        return self._binary
-
     @staticmethod
     def _decode(raw: dict) -> dict | None:
         if not raw:
             return None
         state: dict = {}
-        for k, v in raw.items():
-            name, value = _text(k), _text(v)
+        for name, value in raw.items():
             state[name] = (
                 int(value) if name in INT_FIELDS and value.lstrip("-").isdigit() else value
             )

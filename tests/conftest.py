@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 import pytest
-import redis as redis_lib
 import requests
 
+from studio_core.redis_client import connect_redis
 from studio_ops.embedded_redis import start_scratch_redis
 from studio_ops.processes import start_simulator
 from tests.helpers import mounted_tmpfs
@@ -30,7 +30,7 @@ def redis_server(tmp_path_factory):
 @pytest.fixture
 def redis_url(redis_server):
     """URL of the private Redis, emptied before each test."""
-    client = redis_lib.Redis.from_url(redis_server.url)
+    client = connect_redis(redis_server.url)
     client.flushall()
     client.close()
     return redis_server.url
@@ -38,8 +38,8 @@ def redis_url(redis_server):
 
 @pytest.fixture
 def redis_client(redis_url):
-    """A client on the private, empty Redis."""
-    client = redis_lib.Redis.from_url(redis_url)
+    """A client on the private, empty Redis, built as the studio builds its own."""
+    client = connect_redis(redis_url)
     yield client
     client.close()
 

@@ -51,8 +51,7 @@ class CancelListener:
                         self.subscribed.set()
                         failures = 0
                     if message and message["type"] == "message":
-                        data = message["data"]
-                        self.on_cancel(data.decode() if isinstance(data, bytes) else str(data))
+                        self.on_cancel(message["data"])
             except redis_lib.RedisError as exc:
                 self.subscribed.clear()
                 failures += 1

@@ -21,7 +21,7 @@ import time
 
 import redis as redis_lib
 
-from studio_core.queue import JobQueue
+from studio_core.queue.job_queue import JobQueue
 from worker.jobs.slot import JobSlot
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import redis as redis_lib
 
-from studio_core.catalog import Catalog
+from studio_core.catalog.tools import Catalog
 from studio_core.config import ConfigError, Settings
 from studio_core.db import make_engine
 from studio_core.engines import EngineRegistry
@@ -24,7 +24,8 @@ from studio_core.events import EventBus
 from studio_core.jobs import JobRepository
 from studio_core.live import LiveState
 from studio_core.outages import outage_kind
-from studio_core.queue import JobQueue
+from studio_core.queue.job_queue import JobQueue
+from studio_core.redis_client import connect_redis
 from studio_core.storage import StoragePaths
 from worker.cancel_listener import CancelListener
 from worker.chores import WorkerChores
@@ -73,12 +74,7 @@ class Worker:
         self.tuning = tuning or WorkerTuning()
         self.worker_id = settings.worker_id
         self.comfyui_url = comfyui_url or settings.comfyui_urls[0]
-        self.redis = redis_lib.Redis.from_url(
-            settings.redis_url,
-            socket_timeout=10,
-            socket_connect_timeout=5,
-            health_check_interval=30,
-        )
+        self.redis = connect_redis(settings.redis_url, socket_timeout=10, connect_timeout=5)
         self.db = make_engine(settings.database_url, settings.db_timeout_s)
         self.repo = JobRepository(self.db, settings.max_attempts)
         self.queue = JobQueue(self.redis)
@@ -256,7 +252,6 @@ class Worker:
         self.cancels.stop()
         self.monitor.stop()
         self.client.close()
-        self.live.close()
         self.db.dispose()
         self.redis.close()
         self.state = "stopped"

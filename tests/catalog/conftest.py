@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from comfyui_sim.schema import load_object_info
-from studio_core.catalog import DEFAULT_DIR, Catalog
+from comfy_schema.object_info import load_object_info
+from studio_core.catalog.tools import DEFAULT_DIR, Catalog
 
 
 @pytest.fixture(scope="session")

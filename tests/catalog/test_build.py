@@ -7,8 +7,9 @@ import random
 
 import pytest
 
-from studio_core.catalog import build_graph, resolve_seed
-from studio_core.catalog_graph import SEED_INPUTS, ancestors, links_of
+from studio_core.catalog.build import build_graph
+from studio_core.catalog.params import resolve_seed
+from studio_core.catalog.workflow import SEED_INPUTS, ancestors, links_of
 from studio_core.errors import InvalidInput
 
 TOOLS = [

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from comfyui_sim.schema import with_file_lists
-from studio_core.catalog import Catalog, ManifestError, models_from_object_info
+from comfy_schema.object_info import with_file_lists
+from studio_core.catalog.manifest import ManifestError
+from studio_core.catalog.tools import Catalog, models_from_object_info
 from studio_core.errors import UnknownTool
 
 ALL_MODELS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from studio_core.catalog_check import check_catalog, main
+from studio_core.catalog.check import check_catalog, main
 
 
 def test_shipped_catalog_is_sound():

@@ -6,18 +6,13 @@ import time
 from datetime import datetime
 
 import pytest
-import redis as redis_lib
 
 from studio_core.live import LiveState
 
 
-@pytest.fixture(params=["bytes", "text"])
-def live(request, redis_url):
-    client = redis_lib.Redis.from_url(redis_url, decode_responses=request.param == "text")
-    live = LiveState(client)
-    yield live
-    live.close()
-    client.close()
+@pytest.fixture
+def live(redis_client):
+    return LiveState(redis_client)
 
 
 def test_update_and_get_types_fields(live):

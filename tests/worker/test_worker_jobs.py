@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from studio_core.catalog import Catalog
+from studio_core.catalog.tools import Catalog
 from studio_core.storage import sniff_format
 from tests.worker.test_worker_support import (  # noqa: F401 - fixtures
     build_stack,
@@ -177,7 +177,7 @@ def test_heartbeat_and_engine_record(stack):
     assert record["online"] and record["engine_online"] and record["backend"] == stack.sim_url
     assert record["simulator"] is True and record["jobs"] == []
     raw = stack.redis.get(f"studio:engine:{stack.sim_url}")
-    assert raw and b"KSampler" in raw
+    assert raw and "KSampler" in raw
     with stack.repo.engine.connect() as conn:
         assert conn.execute(sa.text("select 1")).scalar() == 1
 

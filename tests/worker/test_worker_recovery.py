@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from studio_core.catalog import Catalog, build_graph
+from studio_core.catalog.build import build_graph
+from studio_core.catalog.tools import Catalog
 from studio_core.jobs import JobRepository
 from studio_ops.processes import ROOT, start_simulator
 from tests.worker.test_worker_support import (  # noqa: F401 - fixtures

@@ -23,7 +23,8 @@ from studio_core.config import Settings, load_settings
 from studio_core.db import LOCAL_USER_ID, make_engine, upgrade
 from studio_core.events import EventBus
 from studio_core.jobs import JobRepository
-from studio_core.queue import JobQueue
+from studio_core.queue.job_queue import JobQueue
+from studio_core.redis_client import connect_redis
 from studio_core.storage import Limits, StoragePaths
 from studio_core.uploads import save_upload
 from worker.worker import Worker, WorkerTuning
@@ -161,7 +162,7 @@ def build_stack(settings: Settings, redis_url: str, sim_url: str, engine=None):
     """A Stack on `settings` (the database is migrated first)."""
     engine = engine or make_engine(settings.database_url)
     upgrade(engine)
-    client = redis_lib.Redis.from_url(redis_url)
+    client = connect_redis(redis_url)
     return Stack(
         settings=settings,
         repo=JobRepository(engine, settings.max_attempts),

@@ -6,7 +6,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from studio_core.catalog import Tool, resolve_seed
+from studio_core.catalog.params import resolve_seed
+from studio_core.catalog.tools import Tool
 
 logger = logging.getLogger(__name__)
 

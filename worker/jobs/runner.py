@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from studio_core.catalog import build_graph
+from studio_core.catalog.build import build_graph
 from studio_core.errors import AppError, StorageFull
 from worker.comfy.errors import (
     ComfyError,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from studio_core.catalog import Catalog
+from studio_core.catalog.tools import Catalog
 from studio_core.events import EventBus
 from studio_core.jobs import JobRepository
 from studio_core.live import LiveState
-from studio_core.queue import JobQueue
+from studio_core.queue.job_queue import JobQueue
 from studio_core.storage import StoragePaths
 from worker.comfy.client import ComfyClient
 from worker.engine_probe import EngineMonitor

@@ -6,9 +6,9 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from comfyui_sim.validation import validate_prompt
-from studio_core.catalog import Tool, combo_options
-from studio_core.catalog_graph import SEED_INPUTS, ancestors, is_link, links_of
+from comfy_schema.validation import validate_prompt
+from studio_core.catalog.tools import Tool, combo_options
+from studio_core.catalog.workflow import SEED_INPUTS, ancestors, is_link, links_of
 
 PROMPT, NEGATIVE = "catalog-check positive text", "catalog-check negative text"
 ALT_MODEL, PREFIX = "catalog-check/alternative.safetensors", "studio/catalog-check"
@@ -30,7 +30,7 @@ def is_widget(spec: list) -> bool:
 
 
 def validate_graph(graph: dict, info: dict, image_names: list[str]) -> list[str]:
-    """ComfyUI's /prompt validation (the simulator's port), plus what it lets through."""
+    """ComfyUI's /prompt validation (comfy_schema's port), plus what it lets through."""
     error, node_errors, _outputs = validate_prompt(
         copy.deepcopy(graph), info, input_exists=image_names.__contains__
     )

@@ -1,4 +1,4 @@
-"""Prove the catalog sound: `python -m studio_core.catalog_check [--catalog DIR] [--object-info F]`.
+"""Prove the catalog sound: `python -m studio_core.catalog.check [--catalog DIR] [--object-info F]`.
 
 For every tool folder: templates valid against the node schemas, every mapping pointing at a
 real node input, the prompt in the positive conditioning, the seed in every sampler, each
@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from comfyui_sim.schema import load_object_info, with_file_lists
-from studio_core.catalog import DEFAULT_DIR, ManifestError, Tool, load_tool
-from studio_core.catalog_check_graph import (
+from comfy_schema.object_info import load_object_info, with_file_lists
+from studio_core.catalog.build import build_graph
+from studio_core.catalog.manifest import ManifestError, Target
+from studio_core.catalog.probes import (
     ALT_MODEL,
     NEGATIVE,
     PREFIX,
@@ -27,8 +28,8 @@ from studio_core.catalog_check_graph import (
     is_widget,
     validate_graph,
 )
-from studio_core.catalog_graph import LOADER_INPUTS, SEED_INPUTS, build_graph
-from studio_core.catalog_manifest import Target
+from studio_core.catalog.tools import DEFAULT_DIR, Tool, load_tool
+from studio_core.catalog.workflow import LOADER_INPUTS, SEED_INPUTS
 from studio_core.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def check_folder(folder: Path, object_info: Mapping) -> list[str]:
 def check_tool(tool: Tool, object_info: Mapping) -> list[str]:
     """Problems of one loaded tool against the node schemas."""
     problems = _static_problems(tool, object_info)
-    images = {slot.id: f"catalog_check_{slot.id}.png" for slot in tool.slots}
+    images = {slot.id: f"catalog-check-{slot.id}.png" for slot in tool.slots}
     models = {folder: list(files) for folder, files in tool.requires["models"].items()}
     if tool.model_folder:
         models.setdefault(tool.model_folder, []).append(ALT_MODEL)
@@ -219,7 +220,7 @@ def _variants(tool: Tool, base: dict, images: dict):
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: one line per tool, problems indented below; exit status 1 on any problem."""
-    parser = argparse.ArgumentParser(prog="python -m studio_core.catalog_check")
+    parser = argparse.ArgumentParser(prog="python -m studio_core.catalog.check")
     parser.add_argument(
         "--catalog", default=None, help="catalog folder (default: ComfyUIworkflow/)"
     )

@@ -1,10 +1,10 @@
-"""The tool catalog: one folder per tool in `ComfyUIworkflow/` (workflow.json + manifest.json).
+"""The tools of a catalog folder: `Tool` (a parsed tool and what it can do) and `Catalog`.
 
 catalog = Catalog.load()              # or Catalog.load("/path/to/folder")
 tool = catalog.get("text_to_image")   # UnknownTool if absent
 params = tool.validate(raw, images=slot_ids)
-params = resolve_seed(params, rng)    # -1 -> a real seed; the caller records it
-graph = build_graph(tool, params, {"input": "studio/abc.png"}, "studio/<job_id>")
+params = resolve_seed(params, rng)    # studio_core.catalog.params: -1 -> a real seed
+graph = build_graph(tool, params, {"input": "studio/abc.png"}, "studio/<job_id>")  # .build
 """
 
 from __future__ import annotations
@@ -16,16 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from studio_core.catalog_graph import LOADER_INPUTS, build_graph
-from studio_core.catalog_manifest import ManifestError, Param, ToolSpec, parse_tool
-from studio_core.catalog_params import resolve_seed, validate_params
+from studio_core.catalog.manifest import ManifestError, Param, ToolSpec, parse_tool
+from studio_core.catalog.params import validate_params
+from studio_core.catalog.workflow import LOADER_INPUTS
 from studio_core.errors import InvalidInput, UnknownTool
-
-__all__ = ["Catalog", "ManifestError", "Tool", "build_graph", "load_tool", "resolve_seed"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "ComfyUIworkflow"
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "ComfyUIworkflow"
 
 
 @dataclass

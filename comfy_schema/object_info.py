@@ -1,15 +1,15 @@
-"""Node schemas: the shipped copy of ComfyUI's /object_info and the file lists filled at serve time.
+"""Node schemas: the shipped copy of ComfyUI's /object_info and the file lists filled in.
 
 `data/object_info.json` is what a real ComfyUI 0.3.64 reported, with installation-dependent
-lists (model files, input images) emptied. The server fills them from its model config and
-its input/ folder, the way ComfyUI scans its folders on every /object_info call.
+lists (model files, input images) emptied. `with_file_lists` fills them, the way ComfyUI
+scans its folders on every /object_info call (the simulator from its model config and
+input/ folder, the catalog check from what the templates load).
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import mimetypes
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -106,17 +106,6 @@ def _fill_combo(spec: list, files: list[str]) -> None:
         spec[0] = list(dict.fromkeys([*files, *spec[0]]))
     elif spec[0] == "COMBO" and len(spec) > 1:
         spec[1]["options"] = list(dict.fromkeys([*files, *spec[1].get("options", [])]))
-
-
-def list_input_images(input_dir: Path) -> list[str]:
-    """Top-level image files of input/, sorted, as LoadImage's combo shows them."""
-    if not input_dir.is_dir():
-        return []
-    return sorted(
-        p.name
-        for p in input_dir.iterdir()
-        if p.is_file() and (mimetypes.guess_type(p.name)[0] or "").startswith("image/")
-    )
 
 
 def is_output_node(info: dict[str, Any]) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from studio_core.catalog_graph import is_link
+from studio_core.catalog.workflow import is_link
 
 PARAM_TYPES = {"string", "text", "int", "float", "seed", "aspect", "choice", "model", "bool"}
 MAX_SEED = 2**53 - 1  # the largest integer a browser's JSON parser keeps exactly
@@ -113,7 +113,7 @@ def _need(data: dict, key: str, kind: type | tuple, where: str) -> Any:
     return data[key]
 
 
-def _text(data: dict, key: str, where: str) -> dict:
+def _bilingual(data: dict, key: str, where: str) -> dict:
     value = _need(data, key, dict, where)
     for lang in LANGS:
         if not isinstance(value.get(lang), str) or not value[lang]:
@@ -166,7 +166,7 @@ def parse_param(raw: dict, workflow: dict, tool_id: str) -> Param:
     fields: dict[str, Any] = {
         "id": param_id,
         "type": kind,
-        "label": _text(raw, "label", where),
+        "label": _bilingual(raw, "label", where),
         "default": raw.get("default"),
         "required": bool(raw.get("required", False)),
         "advanced": bool(raw.get("advanced", False)),
@@ -208,7 +208,9 @@ def parse_slot(raw: dict, workflow: dict, tool_id: str) -> Slot:
     required = bool(raw.get("required", True))
     if not required and not detach:
         raise ManifestError(f"{where}: an optional slot must list the inputs to 'detach'")
-    return Slot(slot_id, _text(raw, "label", where), required, target.node, target.input, detach)
+    return Slot(
+        slot_id, _bilingual(raw, "label", where), required, target.node, target.input, detach
+    )
 
 
 def parse_tool(manifest: dict, workflow: dict, path: str = "") -> ToolSpec:
@@ -236,8 +238,8 @@ def parse_tool(manifest: dict, workflow: dict, path: str = "") -> ToolSpec:
     requires = _need(manifest, "requires", dict, tool_id)
     return ToolSpec(
         id=tool_id,
-        name=_text(manifest, "name", tool_id),
-        description=_text(manifest, "description", tool_id),
+        name=_bilingual(manifest, "name", tool_id),
+        description=_bilingual(manifest, "description", tool_id),
         icon=_need(manifest, "icon", str, tool_id),
         category=_need(manifest, "category", str, tool_id),
         workflow=workflow,

@@ -1,8 +1,16 @@
-"""The queue's Lua scripts: every mutation of the waiting/claimed structures is one script,
-so it is atomic with respect to other claimers, reapers and cancels (see studio_core.queue).
+"""The queue's Lua scripts and `QueueScripts`, the one place each of them is called from.
+
+Every mutation of the waiting/claimed structures is one script, so it is atomic with respect
+to other claimers, reapers and cancels. The scripts build key names from the prefix (ARGV[1]),
+which is fine for a single Redis (not Redis Cluster). Each `QueueScripts` method builds its
+script's ARGV, so the argument order is written once, next to the Lua that reads it.
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+BELL_MAX = 64  # doorbell rings kept; each wakes one idle claimer, extras only cost a retry
 
 _LUA_LIB = """
 local function ring_add(ring, uid, front)
@@ -176,3 +184,55 @@ redis.call('HSET', p .. 'q:owner', job, uid)
 redis.call('SADD', p .. 'workers', worker)
 return 1
 """
+
+
+class QueueScripts:
+    """The scripts registered on one client; each method returns its script's raw reply."""
+
+    def __init__(self, redis, prefix: str):
+        self.prefix = prefix
+        self._enqueue = redis.register_script(_ENQUEUE)
+        self._claim = redis.register_script(_CLAIM)
+        self._ack = redis.register_script(_ACK)
+        self._requeue = redis.register_script(_REQUEUE)
+        self._remove = redis.register_script(_REMOVE)
+        self._position = redis.register_script(_POSITION)
+        self._reap = redis.register_script(_REAP)
+        self._adopt = redis.register_script(_ADOPT)
+
+    def enqueue(self, job_id: str, user_id: str | int, front: bool = False, client=None) -> Any:
+        """1 when the job was added to its user's waiting list, 0 when already held.
+
+        `client` may be a pipeline, to enqueue many jobs in one round trip.
+        """
+        args = [self.prefix, job_id, str(user_id), int(front), BELL_MAX]
+        return self._enqueue(args=args, client=client)
+
+    def claim(self, worker_id: str, lease_ms: int, lease_json: str) -> Any:
+        """[job id, user id] of the next job in round-robin order, or None when none waits."""
+        return self._claim(args=[self.prefix, worker_id, lease_ms, lease_json])
+
+    def ack(self, worker_id: str, job_id: str) -> Any:
+        """How many entries of the job left the worker's processing list (0 or 1)."""
+        return self._ack(args=[self.prefix, worker_id, job_id])
+
+    def requeue(self, worker_id: str, job_id: str, front: bool, fallback_uid: str) -> Any:
+        """1 when the claimed job went back to its user's waiting list, else 0."""
+        args = [self.prefix, worker_id, job_id, int(front), fallback_uid, BELL_MAX]
+        return self._requeue(args=args)
+
+    def remove(self, job_id: str) -> Any:
+        """1 when a waiting job was taken out of the queue, else 0."""
+        return self._remove(args=[self.prefix, job_id])
+
+    def position(self, job_id: str) -> Any:
+        """Jobs claimed before this waiting one, or None when it is not waiting."""
+        return self._position(args=[self.prefix, job_id])
+
+    def reap(self, worker_id: str) -> Any:
+        """Job ids given back (at the front) for a dead worker; None while it is alive."""
+        return self._reap(args=[self.prefix, worker_id, BELL_MAX])
+
+    def adopt(self, worker_id: str, job_id: str, user_id: str | int) -> Any:
+        """1 adopted, 0 already the worker's, -1 another worker holds the job."""
+        return self._adopt(args=[self.prefix, worker_id, job_id, str(user_id)])

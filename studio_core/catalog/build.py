@@ -4,82 +4,18 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
+from studio_core.catalog.manifest import Param, ToolSpec
+from studio_core.catalog.workflow import SEED_INPUTS, ancestors, dangling_links, is_link
 from studio_core.errors import InvalidInput
-
-if TYPE_CHECKING:
-    from studio_core.catalog import Tool
-    from studio_core.catalog_manifest import Param
 
 logger = logging.getLogger(__name__)
 
-# Every sampler-like class and the input that carries its seed (the original studio only ever
-# set KSampler.seed, so a SamplerCustom template silently kept its fixed seed).
-SEED_INPUTS: dict[str, str] = {
-    "KSampler": "seed",
-    "KSamplerAdvanced": "noise_seed",
-    "SamplerCustom": "noise_seed",
-    "RandomNoise": "noise_seed",
-}
-
-# Loader classes, the input naming the file, and the ComfyUI model folder that input lists.
-LOADER_INPUTS: dict[str, tuple[str, str]] = {
-    "CheckpointLoaderSimple": ("ckpt_name", "checkpoints"),
-    "UNETLoader": ("unet_name", "diffusion_models"),
-    "CLIPLoader": ("clip_name", "text_encoders"),
-    "VAELoader": ("vae_name", "vae"),
-    "LoraLoaderModelOnly": ("lora_name", "loras"),
-    "LoraLoader": ("lora_name", "loras"),
-}
-
-
-def is_link(value: Any) -> bool:
-    """True for an API-format link `[source_node_id, output_index]`."""
-    return (
-        isinstance(value, list)
-        and len(value) == 2
-        and isinstance(value[0], str)
-        and isinstance(value[1], int)
-        and not isinstance(value[1], bool)
-    )
-
-
-def links_of(node: Mapping[str, Any]) -> Iterable[tuple[str, list]]:
-    """The (input name, link) pairs of one node."""
-    for name, value in node.get("inputs", {}).items():
-        if is_link(value):
-            yield name, value
-
-
-def ancestors(graph: Mapping[str, Any], start: Iterable[str]) -> set[str]:
-    """Ids of the start nodes and every node they read from, transitively (missing ids skipped)."""
-    seen: set[str] = set()
-    todo = [node_id for node_id in start if node_id in graph]
-    while todo:
-        node_id = todo.pop()
-        if node_id in seen:
-            continue
-        seen.add(node_id)
-        for _name, link in links_of(graph[node_id]):
-            if link[0] in graph and link[0] not in seen:
-                todo.append(link[0])
-    return seen
-
-
-def dangling_links(graph: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """(node, input, missing source) for every link that points at a node not in the graph."""
-    return [
-        (node_id, name, link[0])
-        for node_id, node in graph.items()
-        for name, link in links_of(node)
-        if link[0] not in graph
-    ]
-
 
 def build_graph(
-    tool: Tool, params: Mapping[str, Any], images: Mapping[str, str], filename_prefix: str
+    tool: ToolSpec, params: Mapping[str, Any], images: Mapping[str, str], filename_prefix: str
 ) -> dict:
     """Return a new API-format graph for `tool` (pure: the template is deep-copied, no I/O).
 
@@ -122,7 +58,7 @@ def _check_prefix(prefix: str) -> None:
         raise ValueError(f"bad filename_prefix {prefix!r}")
 
 
-def _place_images(tool: Tool, graph: dict, images: Mapping[str, str]) -> set[str]:
+def _place_images(tool: ToolSpec, graph: dict, images: Mapping[str, str]) -> set[str]:
     """Write uploaded image names into the slots' LoadImage nodes; return the given slot ids."""
     slots = {slot.id: slot for slot in tool.slots}
     for slot_id in images:

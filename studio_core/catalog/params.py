@@ -5,19 +5,16 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from studio_core.catalog_manifest import MAX_SEED, Param
+from studio_core.catalog.manifest import MAX_SEED, Param, ToolSpec
 from studio_core.errors import InvalidInput
-
-if TYPE_CHECKING:
-    from studio_core.catalog import Tool
 
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
 
 
 def validate_params(
-    tool: Tool,
+    tool: ToolSpec,
     raw: Mapping[str, Any],
     images: Collection[str] | None = None,
     models_by_folder: Mapping[str, list[str]] | None = None,
@@ -63,7 +60,7 @@ def resolve_seed(params: Mapping[str, Any], rng: random.Random | None = None) ->
     return resolved
 
 
-def _check_slots(tool: Tool, images: Collection[str]) -> None:
+def _check_slots(tool: ToolSpec, images: Collection[str]) -> None:
     slot_ids = {slot.id for slot in tool.slots}
     for slot_id in images:
         if slot_id not in slot_ids:

@@ -1,0 +1,30 @@
+"""The one Redis client factory of the backend and the worker: `connect_redis(url, ...)`.
+
+Every client decodes replies to `str`: job ids, user ids, JSON records and counters are all
+text, so no caller converts bytes. The one binary value, a job's preview frame, is read
+without decoding by `studio_core.live.LiveState.get_preview`.
+"""
+
+from __future__ import annotations
+
+import redis as redis_lib
+
+SOCKET_TIMEOUT_S = 5.0  # a hung Redis fails a call fast (the backend answers 503)
+CONNECT_TIMEOUT_S = 2.0
+HEALTH_CHECK_S = 30  # ping a connection idle this long before reusing it
+
+
+def connect_redis(
+    url: str,
+    *,
+    socket_timeout: float = SOCKET_TIMEOUT_S,
+    connect_timeout: float = CONNECT_TIMEOUT_S,
+) -> redis_lib.Redis:
+    """A decoding client with bounded waits, so an outage fails fast instead of hanging."""
+    return redis_lib.Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_timeout=socket_timeout,
+        socket_connect_timeout=connect_timeout,
+        health_check_interval=HEALTH_CHECK_S,
+    )
