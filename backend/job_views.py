@@ -12,7 +12,9 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from studio_core.events import EventBus
-from studio_core.jobs import JobRepository, JobStatus, to_public
+from studio_core.jobs.public import to_public
+from studio_core.jobs.repo import JobRepository
+from studio_core.jobs.states import ACTIVE, JobStatus
 from studio_core.live import LiveState
 from studio_core.queue import JobQueue
 from studio_core.storage import StoragePaths
@@ -20,34 +22,6 @@ from studio_core.storage import StoragePaths
 logger = logging.getLogger(__name__)
 
 _CANCEL_FLAG_TTL = 86400
-
-
-def upload_url(upload_id: str) -> str:
-    """Where the owner can fetch an upload."""
-    return f"/api/uploads/{upload_id}"
-
-
-def preview_url(job_id: str, version: Any) -> str:
-    """URL of a running job's latest preview frame; `version` changes it per frame."""
-    return f"/api/jobs/{job_id}/preview?v={version}"
-
-
-def shape(public: Mapping[str, Any], has_preview: bool = False) -> dict:
-    """Finish a `to_public` dict for docs/API.md: input URLs and the preview URL.
-
-    Also applied to jobs that workers publish on the bus, so SSE and HTTP agree.
-    """
-    job = dict(public)
-    inputs = {}
-    for slot, ref in (job.get("inputs") or {}).items():
-        upload_id = ref.get("upload_id") if isinstance(ref, Mapping) else ref
-        inputs[slot] = {"upload_id": upload_id, "url": upload_url(upload_id) if upload_id else None}
-    job["inputs"] = inputs
-    running = job.get("status") == JobStatus.PROCESSING
-    job["preview_url"] = (
-        preview_url(job["job_id"], job.get("progress", 0)) if running and has_preview else None
-    )
-    return job
 
 
 class JobPresenter:
@@ -96,7 +70,7 @@ class JobPresenter:
             ahead = None
         if ahead is not None:
             live["queue_position"] = ahead + 1  # 1 = next to run, as in `many`
-        return shape(to_public(job, live=live))
+        return to_public(job, live=live)
 
     def many(
         self,
@@ -128,14 +102,14 @@ class JobPresenter:
             except RedisError as exc:
                 # SQL is the truth; live details are a bonus that may be missing for a while.
                 logger.warning("live state unavailable jobs=%s error=%s", len(jobs), exc)
-        return [shape(to_public(j, live=live.get(j["id"])), j["id"] in previews) for j in jobs]
+        return [to_public(j, live=live.get(j["id"]), has_preview=j["id"] in previews) for j in jobs]
 
     @staticmethod
     def _cap(jobs: list[Mapping[str, Any]], live: dict[str, dict], floor: int | None) -> None:
         """Lower the seq of active jobs read after their rows to what the rows surely include."""
         for job in jobs:
             state = live.get(job["id"])
-            if state and job["status"] in (JobStatus.QUEUED, JobStatus.PROCESSING):
+            if state and job["status"] in ACTIVE:
                 seq = state.get("seq") or 0
                 state["seq"] = min(seq, floor - 1) if floor is not None else 0
 
@@ -180,7 +154,7 @@ def cancel_job(
     queue.request_cancel(job_id, _CANCEL_FLAG_TTL)
     if previous != JobStatus.CANCELLED:
         seq = live.update(job_id, status=JobStatus.CANCELLED.value, queue_position=None)
-        events.publish_job(job["user_id"], shape(to_public(job, live={"seq": seq})))
+        events.publish_job(job["user_id"], to_public(job, live={"seq": seq}))
     logger.info("cancel job=%s was=%s", job_id, previous)
     return {"job_id": job_id, "status": job["status"]}
 
@@ -198,14 +172,14 @@ def favorite_job(
     floor = presenter.floor()
     job = repo.set_favorite(job_id, user_id, favorite)
     try:
-        if job["status"] in (JobStatus.QUEUED, JobStatus.PROCESSING):
+        if job["status"] in ACTIVE:
             # The worker owns the status of an active job: only the version moves.
             live.update(job_id)
             public = presenter.one(job, floor)
         else:
             # A finished row is final but for this flag: it is as new as the seq written now.
             seq = live.update(job_id, status=job["status"])
-            public = shape(to_public(job, live={"seq": seq}))
+            public = to_public(job, live={"seq": seq})
         events.publish_job(job["user_id"], public)
     except RedisError as exc:
         logger.warning("favourite not published job=%s error=%s", job_id, exc)

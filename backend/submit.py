@@ -21,7 +21,7 @@ from backend.services import Studio
 from studio_core.catalog import Tool, resolve_seed
 from studio_core.engines import merged_models
 from studio_core.errors import InvalidInput, NotFound
-from studio_core.jobs import JobStatus
+from studio_core.jobs.states import JobStatus
 from studio_core.storage import decode_data_url
 from studio_core.uploads import get_upload, save_upload
 

@@ -30,8 +30,8 @@ from bench.common import (
     setup_logging,
 )
 from studio_core.db import LOCAL_USER_ID, jobs, make_engine
-from studio_core.job_counts import recount
-from studio_core.jobs import JobRepository
+from studio_core.jobs.counts import recount
+from studio_core.jobs.repo import JobRepository
 from tests.live import LiveStudio, start_live_studio
 
 NAME = "metrics_o1"

@@ -17,7 +17,7 @@ from backend.job_views import (
 from backend.services import studio
 from backend.submit import check_idempotency_key, parse_body, submit_job
 from studio_core.errors import InvalidInput, NotFound, UnsupportedMediaType
-from studio_core.jobs import JobStatus
+from studio_core.jobs.states import JobStatus
 from studio_core.storage import sniff_format
 
 bp = Blueprint("jobs", __name__, url_prefix="/api")

@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 import pytest
 
 from studio_core.errors import Conflict
-from studio_core.jobs import TERMINAL, JobStatus, can_transition, check_transition, to_public
+from studio_core.jobs.public import to_public
+from studio_core.jobs.states import TERMINAL, JobStatus, can_transition, check_transition
 
 
 @pytest.mark.parametrize(
@@ -92,7 +93,7 @@ def test_to_public_lists_every_image_with_its_thumbnail():
         "width": 8,
         "height": 4,
     }
-    assert public["inputs"] == {"image": "u1"}
+    assert public["inputs"] == {"image": {"upload_id": "u1", "url": "/api/uploads/u1"}}
     assert public["created_at"] == "2024-01-02T03:04:05+00:00"
     assert public["queue_position"] is None and public["favorite"] is True
 
