@@ -12,10 +12,11 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from backend.presenter import JobPresenter, shape
+from backend.presenter import JobPresenter
 from backend.services import Studio
 from studio_core.errors import NotFound
-from studio_core.jobs import JobStatus, to_public
+from studio_core.jobs.public import to_public
+from studio_core.jobs.states import ACTIVE, JobStatus
 from studio_core.storage import sniff_format
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def cancel_job(studio: Studio, job_id: str, user_id: int | None) -> dict:
     studio.queue.request_cancel(job_id, _CANCEL_FLAG_TTL)
     if previous != JobStatus.CANCELLED:
         seq = studio.live.update(job_id, status=JobStatus.CANCELLED.value, queue_position=None)
-        studio.events.publish_job(job["user_id"], shape(to_public(job, live={"seq": seq})))
+        studio.events.publish_job(job["user_id"], to_public(job, live={"seq": seq}))
     logger.info("cancel job=%s was=%s", job_id, previous)
     return {"job_id": job_id, "status": job["status"]}
 
@@ -69,14 +70,14 @@ def favorite_job(studio: Studio, job_id: str, user_id: int | None, favorite: boo
     floor = presenter.floor()
     job = studio.repo.set_favorite(job_id, user_id, favorite)
     try:
-        if job["status"] in (JobStatus.QUEUED, JobStatus.PROCESSING):
+        if job["status"] in ACTIVE:
             # The worker owns the status of an active job: only the version moves.
             studio.live.update(job_id)
             public = presenter.one(job, floor)
         else:
             # A finished row is final but for this flag: it is as new as the seq written now.
             seq = studio.live.update(job_id, status=job["status"])
-            public = shape(to_public(job, live={"seq": seq}))
+            public = to_public(job, live={"seq": seq})
         studio.events.publish_job(job["user_id"], public)
     except RedisError as exc:
         logger.warning("favourite not published job=%s error=%s", job_id, exc)

@@ -1,7 +1,7 @@
-"""Jobs as the API shows them: input and preview URLs, and SQL rows merged with live state.
+"""Jobs as the API shows them: SQL rows merged with live state (progress, position, preview).
 
-Used by every path that answers with a job: REST reads and actions, the submit, and the SSE
-stream (which finishes the jobs workers publish with `shape`, so SSE and HTTP agree).
+Used by every REST path that answers with a job; the JSON itself comes from the one builder,
+`studio_core.jobs.public.to_public`, which workers use for the SSE stream as well.
 """
 
 from __future__ import annotations
@@ -12,39 +12,12 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from studio_core.jobs import JobStatus, to_public
+from studio_core.jobs.public import to_public
+from studio_core.jobs.states import ACTIVE, JobStatus
 from studio_core.live import LiveState
 from studio_core.queue.job_queue import JobQueue
 
 logger = logging.getLogger(__name__)
-
-
-def upload_url(upload_id: str) -> str:
-    """Where the owner can fetch an upload."""
-    return f"/api/uploads/{upload_id}"
-
-
-def preview_url(job_id: str, version: Any) -> str:
-    """URL of a running job's latest preview frame; `version` changes it per frame."""
-    return f"/api/jobs/{job_id}/preview?v={version}"
-
-
-def shape(public: Mapping[str, Any], has_preview: bool = False) -> dict:
-    """Finish a `to_public` dict for docs/API.md: input URLs and the preview URL.
-
-    Also applied to jobs that workers publish on the bus, so SSE and HTTP agree.
-    """
-    job = dict(public)
-    inputs = {}
-    for slot, ref in (job.get("inputs") or {}).items():
-        upload_id = ref.get("upload_id") if isinstance(ref, Mapping) else ref
-        inputs[slot] = {"upload_id": upload_id, "url": upload_url(upload_id) if upload_id else None}
-    job["inputs"] = inputs
-    running = job.get("status") == JobStatus.PROCESSING
-    job["preview_url"] = (
-        preview_url(job["job_id"], job.get("progress", 0)) if running and has_preview else None
-    )
-    return job
 
 
 class JobPresenter:
@@ -93,7 +66,7 @@ class JobPresenter:
             ahead = None
         if ahead is not None:
             live["queue_position"] = ahead + 1  # 1 = next to run, as in `many`
-        return shape(to_public(job, live=live))
+        return to_public(job, live=live)
 
     def many(
         self,
@@ -125,13 +98,13 @@ class JobPresenter:
             except RedisError as exc:
                 # SQL is the truth; live details are a bonus that may be missing for a while.
                 logger.warning("live state unavailable jobs=%s error=%s", len(jobs), exc)
-        return [shape(to_public(j, live=live.get(j["id"])), j["id"] in previews) for j in jobs]
+        return [to_public(j, live=live.get(j["id"]), has_preview=j["id"] in previews) for j in jobs]
 
     @staticmethod
     def _cap(jobs: list[Mapping[str, Any]], live: dict[str, dict], floor: int | None) -> None:
         """Lower the seq of active jobs read after their rows to what the rows surely include."""
         for job in jobs:
             state = live.get(job["id"])
-            if state and job["status"] in (JobStatus.QUEUED, JobStatus.PROCESSING):
+            if state and job["status"] in ACTIVE:
                 seq = state.get("seq") or 0
                 state["seq"] = min(seq, floor - 1) if floor is not None else 0

@@ -18,7 +18,7 @@ from studio_core.config import ConfigError, Settings
 from studio_core.db import make_engine, upgrade
 from studio_core.engines import EngineInfo, EngineRegistry
 from studio_core.events import EventBus
-from studio_core.jobs import JobRepository
+from studio_core.jobs.repo import JobRepository
 from studio_core.live import LiveState
 from studio_core.queue.job_queue import JobQueue
 from studio_core.redis_client import connect_redis

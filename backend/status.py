@@ -21,7 +21,7 @@ from backend.ttl_cache import TTLCache
 from studio_core.db import check_writable, jobs
 from studio_core.engines import probe_engines
 from studio_core.errors import StorageFull
-from studio_core.jobs import JobStatus
+from studio_core.jobs.states import JobStatus
 from studio_core.outages import DB_OUTAGES, REDIS_OUTAGES
 
 logger = logging.getLogger(__name__)

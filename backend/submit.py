@@ -22,16 +22,17 @@ from studio_core.catalog.params import resolve_seed
 from studio_core.catalog.tools import Tool
 from studio_core.engines import merged_models
 from studio_core.errors import InvalidInput, NotFound
-from studio_core.jobs import JobStatus
+from studio_core.jobs.params import PARAM_COLUMNS, param_columns
+from studio_core.jobs.states import JobStatus
 from studio_core.storage import decode_data_url
 from studio_core.uploads import get_upload, save_upload
 
 logger = logging.getLogger(__name__)
 
-# The original studio's top-level fields; kept only when the tool has such a parameter, so
-# old clients that always send model/aspect_ratio/batch_size still work with every tool.
-LEGACY_FIELDS = ("prompt", "negative_prompt", "seed", "model", "aspect_ratio", "batch_size")
-BODY_FIELDS = frozenset({"workflow", "tool", "images", "params", *LEGACY_FIELDS})
+# The original studio's top-level fields are the job's param columns; kept only when the
+# tool has such a parameter, so old clients that always send model/aspect_ratio/batch_size
+# still work with every tool.
+BODY_FIELDS = frozenset({"workflow", "tool", "images", "params", *PARAM_COLUMNS})
 DEFAULT_TOOL = "text_to_image"  # what the original studio assumed without a workflow
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
@@ -83,7 +84,7 @@ def parse_body(body: Any, files: Mapping[str, bytes] | None = None, key: str | N
     if not isinstance(tool_id, str):
         raise InvalidInput("'workflow' must be a tool id", field="workflow")
     params = _json_object(body.get("params"), "params")
-    merged = {name: body[name] for name in LEGACY_FIELDS if body.get(name) is not None}
+    merged = {name: body[name] for name in PARAM_COLUMNS if body.get(name) is not None}
     merged.update(params)  # explicit params win over the legacy top-level copies
     refs = _json_object(body.get("images"), "images")
     for slot, ref in refs.items():
@@ -102,7 +103,7 @@ def parse_body(body: Any, files: Mapping[str, bytes] | None = None, key: str | N
 
 def _tool_fields(tool: Tool, fields: Mapping[str, Any]) -> dict:
     """Drop legacy fields the tool does not have (its parameters are checked by validate)."""
-    return {k: v for k, v in fields.items() if k not in LEGACY_FIELDS or tool.param(k)}
+    return {k: v for k, v in fields.items() if k not in PARAM_COLUMNS or tool.param(k)}
 
 
 def _check_limits(studio: Studio, params: Mapping[str, Any]) -> None:
@@ -169,13 +170,8 @@ def submit_job(studio: Studio, user_id: int, sub: Submission) -> tuple[dict, boo
         {
             "user_id": user_id,
             "tool": tool.id,
-            "prompt": params.get("prompt") or "",
-            "negative_prompt": params.get("negative_prompt"),
+            **param_columns(params),
             "params": params,
-            "seed": params.get("seed"),
-            "model": params.get("model"),
-            "aspect_ratio": params.get("aspect_ratio"),
-            "batch_size": params.get("batch_size") or 1,
             "idempotency_key": sub.idempotency_key,
         },
         inputs,

@@ -198,7 +198,7 @@ job_events = sa.Table(
 )
 
 # Non-deleted jobs per (owner, status), moved in the same transaction as every transition
-# (studio_core.job_counts), so /api/metrics reads a handful of rows, not the jobs table.
+# (studio_core.jobs.counts), so /api/metrics reads a handful of rows, not the jobs table.
 job_counts = sa.Table(
     "job_counts",
     metadata,

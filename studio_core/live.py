@@ -20,11 +20,13 @@ from datetime import datetime, timezone
 
 from redis.client import NEVER_DECODE
 
+from studio_core.jobs.states import ACTIVE
+
 logger = logging.getLogger(__name__)
 
 STATE_TTL = 24 * 3600
 PREVIEW_TTL = 60
-ACTIVE_STATUSES = ("queued", "processing")
+ACTIVE_STATUSES = tuple(s.value for s in ACTIVE)  # as key names and script arguments
 INT_FIELDS = frozenset({"progress", "step_value", "step_max", "queue_position", "seq"})
 
 # One round trip per update. KEYS: the job hash, then active:<status> per ACTIVE_STATUSES.

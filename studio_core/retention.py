@@ -14,9 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from studio_core.db import job_inputs, jobs, uploads, write_transaction
-from studio_core.job_counts import CountDeltas, apply_deltas
-from studio_core.job_queries import job_files, mark_deleted
-from studio_core.job_states import TERMINAL
+from studio_core.jobs.counts import CountDeltas, apply_deltas
+from studio_core.jobs.queries import job_files
+from studio_core.jobs.repo import mark_deleted
+from studio_core.jobs.states import TERMINAL
+from studio_core.jobs.transitions import status_in
 from studio_core.storage import StoragePaths
 
 logger = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ def _sweep_outputs(engine: Engine, cutoff: datetime, now: datetime) -> tuple[int
             .where(
                 jobs.c.deleted_at.is_(None),
                 jobs.c.favorite.is_(sa.false()),
-                jobs.c.status.in_([s.value for s in TERMINAL]),
+                status_in(TERMINAL),
                 sa.func.coalesce(jobs.c.finished_at, jobs.c.created_at) < cutoff,
             )
             .limit(BATCH)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from sqlalchemy.engine import Engine
 
 from studio_core.db import utcnow
-from studio_core.jobs import JobRepository
+from studio_core.jobs.repo import JobRepository
 from studio_core.queue.job_queue import JobQueue
 from studio_core.retention import retention_sweep
 from studio_core.storage import StoragePaths

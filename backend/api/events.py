@@ -15,11 +15,8 @@ from flask import Blueprint, Response, stream_with_context
 from redis.exceptions import RedisError
 
 from backend.auth import current_user_id, is_admin
-from backend.presenter import shape
 from backend.services import studio
 from studio_core.events import Subscription
-from studio_core.jobs import JobStatus
-from studio_core.live import LiveState
 
 logger = logging.getLogger(__name__)
 
@@ -28,17 +25,14 @@ bp = Blueprint("events", __name__, url_prefix="/api")
 RETRY_MS = 2000
 
 
-def _frame(live: LiveState, event: dict) -> str | None:
+def _frame(event: dict) -> str | None:
+    # Publishers send the job complete (`studio_core.jobs.public.to_public`): it goes as is.
     if event.get("type") != "job" or not isinstance(event.get("job"), dict):
         return None
-    job = event["job"]
-    has_preview = False
-    if job.get("status") == JobStatus.PROCESSING:
-        has_preview = live.has_preview(job.get("job_id"))
-    return f"event: job\ndata: {json.dumps(shape(job, has_preview), default=str)}\n\n"
+    return f"event: job\ndata: {json.dumps(event['job'], default=str)}\n\n"
 
 
-def event_stream(subscription: Subscription, live: LiveState, user: int) -> Iterator[str]:
+def event_stream(subscription: Subscription, user: int) -> Iterator[str]:
     """SSE text for one subscriber; ends (and unsubscribes) when the client goes away."""
     try:
         yield f"retry: {RETRY_MS}\n\n"
@@ -46,7 +40,7 @@ def event_stream(subscription: Subscription, live: LiveState, user: int) -> Iter
             if event is None:
                 yield ": ping\n\n"
                 continue
-            frame = _frame(live, event)
+            frame = _frame(event)
             if frame:
                 yield frame
     except RedisError as exc:
@@ -65,7 +59,7 @@ def events():
     subscription = s.events.subscribe(user, admin=is_admin(), timeout=s.settings.sse_ping_s)
     logger.info("sse opened user=%s", user)
     return Response(
-        stream_with_context(event_stream(subscription, s.live, user)),
+        stream_with_context(event_stream(subscription, user)),
         mimetype="text/event-stream",
         headers={
             "Cache-Control": "no-cache",

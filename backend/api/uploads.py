@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, request, send_file
 
 from backend.auth import current_user_id
-from backend.presenter import upload_url
 from backend.services import studio
 from studio_core.errors import InvalidInput, NotFound, UnsupportedMediaType
+from studio_core.jobs.public import upload_url
 from studio_core.uploads import get_upload, save_upload
 
 bp = Blueprint("uploads", __name__, url_prefix="/api/uploads")

@@ -115,10 +115,10 @@ def finish_job(app, job_id: str, images: int = 1, worker: str = "w1") -> None:
     """Play a worker finishing a job: claim, write outputs through StoragePaths, finish."""
     s = services(app)
     s.queue.remove(job_id)  # a worker took it out of the waiting list
-    attempt = s.repo.claim(job_id, worker)
+    attempt = s.repo.attempts.claim(job_id, worker)
     assert attempt is not None
     outputs = [s.paths.write_output(job_id, n, png_bytes(80, 60), 32) for n in range(images)]
-    assert s.repo.finish(job_id, attempt, outputs)
+    assert s.repo.attempts.finish(job_id, attempt, outputs)
 
 
 def submit(client, body=None, **kwargs):

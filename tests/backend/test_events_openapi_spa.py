@@ -11,6 +11,7 @@ import requests
 from waitress.server import create_server
 
 from backend.openapi import openapi_document
+from studio_core.jobs.public import to_public
 from tests.backend.conftest import services
 
 
@@ -45,8 +46,9 @@ def test_sse_delivers_job_events_and_pings(live_server, app):
         assert resp.headers["X-Accel-Buffering"] == "no"
         frames = _frames(resp)
         assert next(frames) == ["retry: 2000"]
-        # A worker publishes a change of one of my jobs (in to_public's shape).
-        job = {"job_id": "j1", "status": "processing", "progress": 30, "inputs": {"input": "u1"}}
+        # A worker publishes a change of one of my jobs (built by to_public, as workers do).
+        row = {"id": "j1", "tool": "text_to_image", "status": "processing", "progress": 30}
+        job = to_public({**row, "inputs": [{"slot": "input", "upload_id": "u1"}]})
         services(app).events.publish_job(1, job)
         services(app).events.publish_job(2, {**job, "job_id": "someone-else"})
         pings, jobs = 0, []

@@ -222,7 +222,7 @@ def test_cancel_while_queued_never_reaches_a_worker(client, app):
     s = services(app)
     assert s.queue.length() == 0 and s.queue.claim("w1", timeout=0) is None
     assert s.queue.is_cancel_requested(job_id)
-    assert s.repo.claim(job_id, "w1") is None
+    assert s.repo.attempts.claim(job_id, "w1") is None
     again = client.post(f"/api/cancel/{job_id}")  # idempotent
     assert again.status_code == 200 and again.get_json()["status"] == "cancelled"
 
@@ -231,7 +231,7 @@ def test_cancel_running_job_raises_the_flag_for_its_worker(client, app):
     job_id = submit(client).get_json()["job_id"]
     s = services(app)
     assert s.queue.claim("w1", timeout=0).job_id == job_id
-    s.repo.claim(job_id, "w1")
+    s.repo.attempts.claim(job_id, "w1")
     assert client.post(f"/api/cancel/{job_id}").get_json()["status"] == "cancelled"
     assert s.queue.is_cancel_requested(job_id)
 
@@ -253,7 +253,7 @@ def test_unknown_job_is_404_json(client):
 def test_live_progress_is_merged_into_status(client, app):
     job_id = submit(client).get_json()["job_id"]
     s = services(app)
-    s.repo.claim(job_id, "w1")
+    s.repo.attempts.claim(job_id, "w1")
     s.live.update(job_id, status="processing", progress=40, current_node="KSampler")
     s.live.set_preview(job_id, png_bytes(8, 8))
     job = client.get(f"/api/status/{job_id}").get_json()

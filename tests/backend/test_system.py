@@ -57,7 +57,7 @@ def test_metrics_document(client, app, redis_client):
     submit(client)
     running = submit(client).get_json()["job_id"]
     s.queue.claim("w1", timeout=0)
-    s.repo.claim(running, "w1")
+    s.repo.attempts.claim(running, "w1")
     s.live.update(running, status="processing", progress=10)
     s.queue.heartbeat("w1", {"backend": "http://gpu1:8188", "jobs": [running]})
     publish_engine(app, simulator=True)

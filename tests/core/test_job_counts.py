@@ -17,14 +17,15 @@ from alembic import command
 
 from studio_core import db
 from studio_core.errors import Conflict, JobNotFound
-from studio_core.job_counts import (
+from studio_core.jobs.counts import (
     apply_deltas,
     count_jobs,
     read_counts,
     recount,
     stored_counts,
 )
-from studio_core.jobs import JobRepository, JobStatus
+from studio_core.jobs.repo import JobRepository
+from studio_core.jobs.states import JobStatus
 from studio_core.retention import retention_sweep
 from studio_core.storage import StoragePaths
 from tests.db_support import add_user
@@ -83,20 +84,20 @@ class RandomDriver:
         )
         try:
             if op == "claim":
-                if (new := repo.claim(job_id, "w1")) is not None:
+                if (new := repo.attempts.claim(job_id, "w1")) is not None:
                     self.attempts[job_id] = new
             elif op == "finish":
-                repo.finish(job_id, attempt, [])
+                repo.attempts.finish(job_id, attempt, [])
             elif op == "fail":
-                repo.fail(job_id, attempt, "boom")
+                repo.attempts.fail(job_id, attempt, "boom")
             elif op == "fail_any":
-                repo.fail(job_id, None, "engine gone")
+                repo.attempts.fail(job_id, None, "engine gone")
             elif op == "release":
-                repo.release(job_id, attempt, "shutdown")
+                repo.attempts.release(job_id, attempt, "shutdown")
             elif op == "cancel":
                 repo.cancel(job_id, rng.choice([None, *self.owners]))
             elif op == "worker_cancel":
-                repo.mark_cancelled_by_worker(job_id, attempt)
+                repo.attempts.mark_cancelled_by_worker(job_id, attempt)
             elif op == "delete":
                 repo.soft_delete(job_id, None)
             elif op == "favorite":

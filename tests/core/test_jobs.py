@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from studio_core import db
 from studio_core.errors import Conflict, InvalidInput, JobNotFound
-from studio_core.jobs import JobRepository, JobStatus
+from studio_core.jobs.repo import JobRepository
+from studio_core.jobs.states import JobStatus
 from tests.db_support import add_user
 
 # Shared database fixtures (a module attribute, so pytest finds them here).
@@ -61,11 +62,11 @@ def test_seeds_outside_bigint_are_rejected(repo, seed):
 
 def test_claim_finish_records_outputs_and_every_transition(repo):
     job = new_job(repo)
-    attempt = repo.claim(job["id"], "w1")
+    attempt = repo.attempts.claim(job["id"], "w1")
     assert attempt == 1
-    assert repo.set_prompt_id(job["id"], attempt, job["id"])
-    assert repo.set_progress(job["id"], attempt, 40)
-    assert not repo.set_progress(job["id"], attempt, 30)  # never backwards
+    assert repo.attempts.set_prompt_id(job["id"], attempt, job["id"])
+    assert repo.attempts.set_progress(job["id"], attempt, 40)
+    assert not repo.attempts.set_progress(job["id"], attempt, 30)  # never backwards
     outputs = [
         {
             "idx": n,
@@ -77,7 +78,7 @@ def test_claim_finish_records_outputs_and_every_transition(repo):
         }
         for n in range(2)
     ]
-    assert repo.finish(job["id"], attempt, outputs)
+    assert repo.attempts.finish(job["id"], attempt, outputs)
     done = repo.get(job["id"])
     assert done["status"] == "finished" and done["progress"] == 100 and done["worker_id"] == "w1"
     assert [o["filename"] for o in done["outputs"]] == [o["filename"] for o in outputs]
@@ -87,23 +88,23 @@ def test_claim_finish_records_outputs_and_every_transition(repo):
 
 def test_a_stale_attempt_is_fenced_out(repo):
     job = new_job(repo)
-    old = repo.claim(job["id"], "w1")
-    new = repo.claim(job["id"], "w2")  # redelivered after w1's heartbeat lapsed
+    old = repo.attempts.claim(job["id"], "w1")
+    new = repo.attempts.claim(job["id"], "w2")  # redelivered after w1's heartbeat lapsed
     assert (old, new) == (1, 2)
-    assert not repo.finish(job["id"], old, [])
-    assert not repo.fail(job["id"], old, "late failure")
-    assert not repo.set_prompt_id(job["id"], old, "x")
+    assert not repo.attempts.finish(job["id"], old, [])
+    assert not repo.attempts.fail(job["id"], old, "late failure")
+    assert not repo.attempts.set_prompt_id(job["id"], old, "x")
     assert repo.get(job["id"])["status"] == "processing"
-    assert repo.finish(job["id"], new, [])
-    assert not repo.finish(job["id"], new, [])  # terminal now
-    assert repo.claim(job["id"], "w3") is None
+    assert repo.attempts.finish(job["id"], new, [])
+    assert not repo.attempts.finish(job["id"], new, [])  # terminal now
+    assert repo.attempts.claim(job["id"], "w3") is None
 
 
 def test_a_job_that_keeps_killing_workers_is_failed_as_poison(repo):
     job = new_job(repo, max_attempts=2)
-    assert repo.claim(job["id"], "w1") == 1
-    assert repo.claim(job["id"], "w2") == 2
-    assert repo.claim(job["id"], "w3") is None
+    assert repo.attempts.claim(job["id"], "w1") == 1
+    assert repo.attempts.claim(job["id"], "w2") == 2
+    assert repo.attempts.claim(job["id"], "w3") is None
     failed = repo.get(job["id"])
     assert failed["status"] == "failed" and failed["error"] == "gave up after 2 attempts"
     assert statuses(repo, job["id"])[-1] == ("failed", 2)
@@ -112,21 +113,23 @@ def test_a_job_that_keeps_killing_workers_is_failed_as_poison(repo):
 def test_hand_backs_refund_the_attempt_and_never_make_a_job_poison(repo):
     job = new_job(repo, max_attempts=2)
     for n in range(1, 5):  # four graceful stops in a row
-        assert repo.claim(job["id"], f"w{n}") == n
-        assert repo.release(job["id"], n, "worker stopped; handed back")
-    assert not repo.is_exhausted(job["id"])
-    assert repo.claim(job["id"], "w5") == 5  # the fencing token still grows
+        assert repo.attempts.claim(job["id"], f"w{n}") == n
+        assert repo.attempts.release(job["id"], n, "worker stopped; handed back")
+    assert not repo.attempts.is_exhausted(job["id"])
+    assert repo.attempts.claim(job["id"], "w5") == 5  # the fencing token still grows
     assert repo.get(job["id"])["status"] == "processing"
 
 
 def test_an_exhausted_job_can_wait_for_a_look_at_comfyui_before_it_is_failed(repo):
     job = new_job(repo, max_attempts=1)
-    assert repo.claim(job["id"], "w1") == 1
-    assert repo.claim(job["id"], "w2", give_up=False) is None
-    assert repo.is_exhausted(job["id"]) and repo.get(job["id"])["status"] == "processing"
-    assert repo.claim(job["id"], "w2", final=True) == 2  # one last attempt collects a result
-    assert repo.holds(job["id"], 2) and not repo.holds(job["id"], 1)
-    assert repo.give_up(job["id"])
+    assert repo.attempts.claim(job["id"], "w1") == 1
+    assert repo.attempts.claim(job["id"], "w2", give_up=False) is None
+    assert repo.attempts.is_exhausted(job["id"]) and repo.get(job["id"])["status"] == "processing"
+    assert (
+        repo.attempts.claim(job["id"], "w2", final=True) == 2
+    )  # one last attempt collects a result
+    assert repo.attempts.holds(job["id"], 2) and not repo.attempts.holds(job["id"], 1)
+    assert repo.attempts.give_up(job["id"])
     failed = repo.get(job["id"])
     assert failed["status"] == "failed" and failed["error"] == "gave up after 2 attempts"
 
@@ -137,17 +140,17 @@ def test_cancel_is_idempotent_and_stops_claims(repo):
     assert (cancelled["status"], previous) == ("cancelled", "queued")
     again, previous = repo.cancel(job["id"], LOCAL)
     assert (again["status"], previous) == ("cancelled", "cancelled")
-    assert repo.claim(job["id"], "w1") is None
+    assert repo.attempts.claim(job["id"], "w1") is None
     assert [s for s, _ in statuses(repo, job["id"])] == ["queued", "cancelled"]
 
 
 def test_cancel_while_processing_wins_over_a_late_result(repo):
     job = new_job(repo)
-    attempt = repo.claim(job["id"], "w1")
+    attempt = repo.attempts.claim(job["id"], "w1")
     _, previous = repo.cancel(job["id"], None)
     assert previous == "processing"
-    assert not repo.finish(job["id"], attempt, [])
-    assert repo.mark_cancelled_by_worker(job["id"], attempt)
+    assert not repo.attempts.finish(job["id"], attempt, [])
+    assert repo.attempts.mark_cancelled_by_worker(job["id"], attempt)
     assert repo.get(job["id"])["status"] == "cancelled"
     # The user's cancel and the worker's confirmation make one transition, not two.
     assert [e["status"] for e in repo.events(job["id"])] == ["queued", "processing", "cancelled"]
@@ -155,7 +158,7 @@ def test_cancel_while_processing_wins_over_a_late_result(repo):
 
 def test_cancel_refuses_finished_jobs_and_other_users(repo, db_engine):
     job = new_job(repo)
-    repo.finish(job["id"], repo.claim(job["id"], "w"), [])
+    repo.attempts.finish(job["id"], repo.attempts.claim(job["id"], "w"), [])
     with pytest.raises(Conflict):
         repo.cancel(job["id"], LOCAL)
     mine = new_job(repo)
@@ -168,13 +171,13 @@ def test_cancel_refuses_finished_jobs_and_other_users(repo, db_engine):
 
 def test_fail_without_attempt_and_release(repo):
     queued = new_job(repo)
-    assert repo.fail(queued["id"], None, "engine unreachable for 10 minutes")
+    assert repo.attempts.fail(queued["id"], None, "engine unreachable for 10 minutes")
     assert repo.get(queued["id"])["error"] == "engine unreachable for 10 minutes"
     running = new_job(repo)
-    attempt = repo.claim(running["id"], "w1")
-    assert repo.release(running["id"], attempt, "worker stopping")
+    attempt = repo.attempts.claim(running["id"], "w1")
+    assert repo.attempts.release(running["id"], attempt, "worker stopping")
     assert repo.get(running["id"])["status"] == "queued"
-    assert repo.claim(running["id"], "w2") == 2
+    assert repo.attempts.claim(running["id"], "w2") == 2
 
 
 def test_list_has_a_real_total_filters_and_search(repo, db_engine):
@@ -182,7 +185,7 @@ def test_list_has_a_real_total_filters_and_search(repo, db_engine):
     prompts = ["Red fox", "blue whale", "red panda 50%", "green frog", "a_red_fox"]
     jobs = [new_job(repo, prompt=p, tool="t2i" if i % 2 else "edit") for i, p in enumerate(prompts)]
     new_job(repo, user_id=other, prompt="red herring")
-    repo.finish(jobs[0]["id"], repo.claim(jobs[0]["id"], "w"), [])
+    repo.attempts.finish(jobs[0]["id"], repo.attempts.claim(jobs[0]["id"], "w"), [])
     repo.set_favorite(jobs[1]["id"], LOCAL, True)
 
     total, page = repo.list(LOCAL, limit=2, offset=0)
@@ -217,7 +220,7 @@ def test_soft_delete_hides_the_job_and_returns_its_files(repo, db_engine):
             "size_bytes": 1,
         }
     ]
-    repo.finish(job["id"], repo.claim(job["id"], "w"), outputs)
+    repo.attempts.finish(job["id"], repo.attempts.claim(job["id"], "w"), outputs)
     assert repo.soft_delete(job["id"], LOCAL) == ["outputs/a_0.png", "outputs/thumbs/a_0.webp"]
     with pytest.raises(JobNotFound):
         repo.get(job["id"])
@@ -230,7 +233,7 @@ def test_soft_delete_hides_the_job_and_returns_its_files(repo, db_engine):
 
 def test_active_jobs_and_counts(repo):
     a, b, c = new_job(repo), new_job(repo), new_job(repo)
-    repo.claim(b["id"], "w")
+    repo.attempts.claim(b["id"], "w")
     repo.cancel(c["id"], LOCAL)
     assert [j["id"] for j in repo.active_jobs()] == [a["id"], b["id"]]
     assert {j["status"] for j in repo.active_jobs()} == {"queued", "processing"}
@@ -251,5 +254,5 @@ def test_concurrent_submits_and_claims_do_not_collide(repo):
 
     job = new_job(repo, max_attempts=10)
     with ThreadPoolExecutor(max_workers=6) as pool:
-        attempts = list(pool.map(lambda n: repo.claim(job["id"], f"w{n}"), range(6)))
+        attempts = list(pool.map(lambda n: repo.attempts.claim(job["id"], f"w{n}"), range(6)))
     assert sorted(attempts) == [1, 2, 3, 4, 5, 6]

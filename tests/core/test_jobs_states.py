@@ -7,7 +7,14 @@ from datetime import datetime, timezone
 import pytest
 
 from studio_core.errors import Conflict
-from studio_core.jobs import TERMINAL, JobStatus, can_transition, check_transition, to_public
+from studio_core.jobs.public import to_public
+from studio_core.jobs.states import (
+    TERMINAL,
+    JobStatus,
+    can_transition,
+    check_transition,
+    sources_for,
+)
 
 
 @pytest.mark.parametrize(
@@ -31,6 +38,26 @@ def test_transitions(current, new, allowed):
     else:
         with pytest.raises(Conflict):
             check_transition(current, new)
+
+
+@pytest.mark.parametrize(
+    ("new", "among", "sources"),
+    [
+        ("processing", None, ("queued", "processing")),
+        ("cancelled", None, ("queued", "processing")),
+        ("cancelled", ("processing",), ("processing",)),
+        ("finished", None, ("processing",)),
+        ("queued", None, ("processing",)),
+    ],
+)
+def test_writes_take_their_sources_from_the_table(new, among, sources):
+    picked = sources_for(JobStatus(new), among and [JobStatus(s) for s in among])
+    assert picked == tuple(JobStatus(s) for s in sources)
+
+
+def test_a_write_from_a_status_the_table_forbids_is_refused():
+    with pytest.raises(ValueError):
+        sources_for(JobStatus.FINISHED, [JobStatus.QUEUED])
 
 
 def test_terminal_states():
@@ -92,7 +119,7 @@ def test_to_public_lists_every_image_with_its_thumbnail():
         "width": 8,
         "height": 4,
     }
-    assert public["inputs"] == {"image": "u1"}
+    assert public["inputs"] == {"image": {"upload_id": "u1", "url": "/api/uploads/u1"}}
     assert public["created_at"] == "2024-01-02T03:04:05+00:00"
     assert public["queue_position"] is None and public["favorite"] is True
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 from studio_core import db
 from studio_core.errors import InvalidImage, InvalidInput, NotFound
-from studio_core.jobs import JobRepository
+from studio_core.jobs.repo import JobRepository
 from studio_core.retention import main as retention_main
 from studio_core.retention import retention_sweep
 from studio_core.storage import Limits, StoragePaths
@@ -53,9 +53,9 @@ def age(engine, table, row_id, when):
 
 def finished_job(repo, paths, inputs=None, n_outputs=1):
     job, _ = repo.create({"user_id": LOCAL, "tool": "t"}, inputs or {})
-    attempt = repo.claim(job["id"], "w")
+    attempt = repo.attempts.claim(job["id"], "w")
     outputs = [paths.write_output(job["id"], n, png("blue"), 64) for n in range(n_outputs)]
-    assert repo.finish(job["id"], attempt, outputs)
+    assert repo.attempts.finish(job["id"], attempt, outputs)
     return repo.get(job["id"])
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from studio_core.catalog.build import build_graph
 from studio_core.catalog.tools import Catalog
-from studio_core.jobs import JobRepository
+from studio_core.jobs.repo import JobRepository
 from studio_ops.processes import ROOT, start_simulator
 from tests.worker.test_worker_support import (  # noqa: F401 - fixtures
     FAST,
@@ -37,7 +37,7 @@ def test_redelivered_job_reuses_the_comfyui_prompt(stack):
     job_id = stack.create_job(batch_size=2)
     # A worker claims the job, submits prompt_id = job id, then dies before finishing.
     assert stack.queue.claim("ghost", timeout=0, lease=0.5).job_id == job_id
-    assert stack.repo.claim(job_id, "ghost") == 1
+    assert stack.repo.attempts.claim(job_id, "ghost") == 1
     job = stack.repo.get(job_id)
     tool = Catalog.load().get("text_to_image")
     graph = build_graph(tool, job_params(tool, job), {}, f"studio/{job_id}")
@@ -170,7 +170,7 @@ def test_poison_job_fails_after_max_attempts(stack):
     job_id = stack.create_job()
     repo: JobRepository = stack.repo
     for n in range(stack.settings.max_attempts):
-        assert repo.claim(job_id, f"crashed-{n}") == n + 1
+        assert repo.attempts.claim(job_id, f"crashed-{n}") == n + 1
     worker = stack.start_worker()
     job = stack.wait_status(job_id, timeout=10)
     assert job["status"] == "failed" and "attempts" in job["error"]
@@ -213,7 +213,7 @@ def test_a_restart_under_the_same_id_takes_back_its_predecessors_claims(stack):
     job_id = stack.create_job()
     worker_id = stack.settings.worker_id
     assert stack.queue.claim(worker_id, timeout=0, lease=600).job_id == job_id
-    assert stack.repo.claim(job_id, worker_id) == 1  # then kill -9: claim left in Redis
+    assert stack.repo.attempts.claim(job_id, worker_id) == 1  # then kill -9: claim left in Redis
     stack.queue.heartbeat(worker_id, {"state": "running"}, ttl=600)  # still "alive"
     started = time.monotonic()
     worker = stack.start_worker()
@@ -227,7 +227,7 @@ def test_an_exhausted_job_whose_result_exists_is_collected_not_failed(stack):
     job_id = stack.create_job()
     _ghost_submits(stack, job_id)  # ComfyUI rendered it ...
     for n in range(stack.settings.max_attempts):  # ... but every worker died before storing
-        assert stack.repo.claim(job_id, f"crashed-{n}") == n + 1
+        assert stack.repo.attempts.claim(job_id, f"crashed-{n}") == n + 1
     history_size = len(stack.sim("/history"))
     stack.start_worker()
     job = stack.wait_status(job_id, timeout=10)
@@ -243,7 +243,7 @@ def test_a_job_failed_as_poison_has_its_prompt_stopped_in_comfyui(stack, sim_url
     _ghost_submits(stack, job_id, wait=False)  # pending behind it in ComfyUI's queue
     stack.queue.remove(blocker)
     for n in range(stack.settings.max_attempts):
-        assert stack.repo.claim(job_id, f"crashed-{n}") == n + 1
+        assert stack.repo.attempts.claim(job_id, f"crashed-{n}") == n + 1
     stack.start_worker()
     job = stack.wait_status(job_id, timeout=10)
     assert job["status"] == "failed" and job["error"].startswith("gave up after 3 attempts")

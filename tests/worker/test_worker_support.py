@@ -22,7 +22,7 @@ from PIL import Image
 from studio_core.config import Settings, load_settings
 from studio_core.db import LOCAL_USER_ID, make_engine, upgrade
 from studio_core.events import EventBus
-from studio_core.jobs import JobRepository
+from studio_core.jobs.repo import JobRepository
 from studio_core.queue.job_queue import JobQueue
 from studio_core.redis_client import connect_redis
 from studio_core.storage import Limits, StoragePaths

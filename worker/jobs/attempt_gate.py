@@ -20,18 +20,18 @@ logger = logging.getLogger(__name__)
 
 def open_attempt(s: JobServices, job_id: str) -> int | None:
     """Start an attempt in SQL; None when the job is not to be run (after saying so)."""
-    attempt = s.repo.claim(job_id, s.worker_id, give_up=False)
+    attempt = s.repo.attempts.claim(job_id, s.worker_id, give_up=False)
     if attempt is not None:
         return attempt
-    if s.repo.is_exhausted(job_id):
+    if s.repo.attempts.is_exhausted(job_id):
         if _has_result(s, job_id):
-            attempt = s.repo.claim(job_id, s.worker_id, final=True)
+            attempt = s.repo.attempts.claim(job_id, s.worker_id, final=True)
             if attempt is not None:
                 logger.warning("job=%s attempts spent; collecting ComfyUI's result", job_id)
                 return attempt
         else:
             stop_prompt(s, job_id)
-            s.repo.give_up(job_id)
+            s.repo.attempts.give_up(job_id)
     try:
         job = s.repo.get(job_id)
     except JobNotFound:

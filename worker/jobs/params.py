@@ -8,21 +8,15 @@ from typing import Any
 
 from studio_core.catalog.params import resolve_seed
 from studio_core.catalog.tools import Tool
+from studio_core.jobs.params import stored_params
 
 logger = logging.getLogger(__name__)
-
-# Columns of `jobs` that hold a tool parameter of the same name (the rest live in `params`).
-PARAM_COLUMNS = ("prompt", "negative_prompt", "seed", "model", "aspect_ratio", "batch_size")
 
 
 def job_params(tool: Tool, job: Mapping[str, Any]) -> dict:
     """The tool's validated parameters from a job row (columns win over `params`)."""
-    raw = dict(job.get("params") or {})
-    for column in PARAM_COLUMNS:
-        if job.get(column) is not None:
-            raw[column] = job[column]
     known = set(tool.parameter_ids)
-    raw = {key: value for key, value in raw.items() if key in known}
+    raw = {key: value for key, value in stored_params(job).items() if key in known}
     params = tool.validate(raw, images=[i["slot"] for i in job.get("inputs") or []])
     if any(p.type == "seed" and params.get(p.id) == -1 for p in tool.parameters):
         # The backend records a resolved seed; a -1 here would make the run unreproducible.

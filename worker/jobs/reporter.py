@@ -15,7 +15,9 @@ from typing import Any
 import redis as redis_lib
 
 from studio_core.events import EventBus
-from studio_core.jobs import JobRepository, to_public
+from studio_core.jobs.public import to_public
+from studio_core.jobs.repo import JobRepository
+from studio_core.jobs.states import JobStatus
 from studio_core.live import LiveState
 from studio_core.outages import DB_OUTAGES
 from worker.comfy.watch import PromptWatch
@@ -105,7 +107,7 @@ class JobReporter:
                 self._sql_progress = self.progress
         if persist:
             try:
-                self.repo.set_progress(self.job_id, self.attempt, self.progress)
+                self.repo.attempts.set_progress(self.job_id, self.attempt, self.progress)
             except DB_OUTAGES as exc:
                 # Progress in SQL is a durable hint; live state carries it meanwhile.
                 logger.warning("job=%s progress not stored error=%s", self.job_id, exc)
@@ -141,7 +143,12 @@ class JobReporter:
         """Mirror a job row's status into live state and send it with the new live seq."""
         try:
             seq = live.update(job["id"], status=job["status"], progress=job.get("progress") or 0)
-            events.publish_job(job["user_id"], to_public(job, live={"seq": seq}))
+            # A row another attempt still runs may have a preview frame, as pages would see.
+            running = job["status"] == JobStatus.PROCESSING
+            preview = running and live.has_preview(job["id"])
+            events.publish_job(
+                job["user_id"], to_public(job, live={"seq": seq}, has_preview=preview)
+            )
         except redis_lib.RedisError as exc:
             # SQL already holds the truth; clients re-read it when they reconnect.
             logger.warning("job=%s publish failed error=%s", job["id"], exc)
@@ -162,6 +169,9 @@ class JobReporter:
             job = dict(self.job)
             try:
                 public_live["seq"] = self.live.update(self.job_id, **live, **extra)
-                self.events.publish_job(job["user_id"], to_public(job, live=public_live))
+                # Asked of Redis as pages are: a frame of an earlier attempt counts too.
+                preview = self.live.has_preview(self.job_id)
+                public = to_public(job, live=public_live, has_preview=preview)
+                self.events.publish_job(job["user_id"], public)
             except redis_lib.RedisError as exc:
                 logger.warning("job=%s live update failed error=%s", self.job_id, exc)

@@ -56,7 +56,7 @@ class JobRunner:
                 return "skipped"
             slot.attempt = attempt
             log_state(job_id, "processing", None, attempt)
-        elif not s.repo.holds(job_id, slot.attempt):
+        elif not s.repo.attempts.holds(job_id, slot.attempt):
             # While this run waited for a service, a cancel or a newer attempt took the job.
             JobReporter.publish_row(s.repo.get(job_id), s.live, s.events)
             return "fenced"
@@ -72,18 +72,20 @@ class JobRunner:
             outcome = self._execute(job, slot, reporter)
         except JobFailed as exc:
             reason = exc.reason
-            self._persist(slot, lambda: s.repo.fail(job_id, attempt, reason))
+            self._persist(slot, lambda: s.repo.attempts.fail(job_id, attempt, reason))
             outcome = "failed"
         except JobCancelled as exc:
             detail = exc.reason
-            self._persist(slot, lambda: s.repo.mark_cancelled_by_worker(job_id, attempt, detail))
+            self._persist(
+                slot, lambda: s.repo.attempts.mark_cancelled_by_worker(job_id, attempt, detail)
+            )
             outcome = "cancelled"
         except JobFencedOut as exc:
             logger.warning("job=%s attempt=%s fenced out: %s", job_id, attempt, exc.reason)
             outcome = "fenced"
         except JobHandedBack:
             # Not the job's fault: the attempt is refunded (an outage here: it is not).
-            s.repo.release(job_id, attempt, "worker stopped; handed back")
+            s.repo.attempts.release(job_id, attempt, "worker stopped; handed back")
             log_state(job_id, "queued", job_id if slot.submitted else None, attempt)
             return "handed_back"
         final = reporter.terminal()
@@ -140,7 +142,7 @@ class JobRunner:
             raise  # an outage: the worker pauses the job and resumes it once there is room
         if slot.cancel_requested.is_set():
             raise JobCancelled("cancelled while its outputs were stored")
-        if not s.repo.finish(job_id, slot.attempt, stored):
+        if not s.repo.attempts.finish(job_id, slot.attempt, stored):
             if s.repo.get(job_id)["status"] == "cancelled":
                 # Cancelled just before the commit: no attempt will own these files.
                 s.storage.remove(
@@ -189,7 +191,7 @@ class JobRunner:
         with slot.lock:
             slot.watch, slot.submitted = watch, True
             slot.stage = "running" if existing in ("history", "running") else "submitted"
-        if not s.repo.set_prompt_id(job_id, slot.attempt, job_id):
+        if not s.repo.attempts.set_prompt_id(job_id, slot.attempt, job_id):
             if s.repo.get(job_id)["status"] == "cancelled":
                 # The user cancelled between our submit and this write: the prompt is ours
                 # alone, so stop it in ComfyUI instead of leaving it to run for nobody.

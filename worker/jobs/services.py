@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from studio_core.catalog.tools import Catalog
 from studio_core.events import EventBus
-from studio_core.jobs import JobRepository
+from studio_core.jobs.repo import JobRepository
 from studio_core.live import LiveState
 from studio_core.queue.job_queue import JobQueue
 from studio_core.storage import StoragePaths

@@ -1,10 +1,10 @@
-"""The SQL job repository: every public method is one transaction (commit at the boundary).
+"""The user's side of a job in SQL: `JobRepository` (create, read, cancel, favourite, delete).
 
-Result writes are fenced on `jobs.attempt` so a worker presumed dead cannot overwrite a
-newer attempt. Every state change also writes a `job_events` row and moves the status
-counters (`job_counts`) in the same transaction.
-Writes go first in each transaction (conditional UPDATEs) so concurrent workers and API
-threads cannot interleave a read and a write.
+Every public method is one transaction (commit at the boundary). Every state change also
+writes a `job_events` row and moves the status counters in the same transaction
+(`transitions`). Writes go first in each transaction (conditional UPDATEs) so concurrent
+workers and API threads cannot interleave a read and a write. The worker's writes, fenced on
+the attempt, are `JobAttempts`, reached as `JobRepository.attempts`.
 """
 
 from __future__ import annotations
@@ -12,30 +12,35 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from studio_core.db import job_events, job_inputs, jobs, uploads, utcnow
+from studio_core.db import job_inputs, jobs, uploads, utcnow
 from studio_core.db import write_transaction as _write
 from studio_core.errors import Conflict, InvalidInput, JobNotFound
-from studio_core.job_counts import read_counts, seed_owner
-from studio_core.job_queries import (
+from studio_core.jobs.attempts import JobAttempts
+from studio_core.jobs.counts import CountDeltas, read_counts, seed_owner
+from studio_core.jobs.queries import (
+    active_jobs,
+    events_of,
     inserted_job,
+    job_files,
     list_jobs,
     load_job,
     load_visible_job,
-    soft_delete_job,
     visible_clause,
 )
-from studio_core.job_states import ACTIVE, JobStatus
-from studio_core.job_worker_writes import WorkerWrites, move, owner_and_attempt, record_event
+from studio_core.jobs.states import ACTIVE, JobStatus
+from studio_core.jobs.transitions import record_event, transition
 
 logger = logging.getLogger(__name__)
 
-SEED_MAX = 2**63 - 1  # jobs.seed is a signed BIGINT
+# What jobs.seed (a signed BIGINT) can hold; a tool's own limit is the catalog's MAX_SEED.
+SEED_COLUMN_MAX = 2**63 - 1
 JOB_FIELDS = frozenset(
     {
         "id",
@@ -52,18 +57,17 @@ JOB_FIELDS = frozenset(
         "max_attempts",
     }
 )
-_Q, _P = JobStatus.QUEUED.value, JobStatus.PROCESSING.value
 # Values go as parameters, not `.values(**row)`: one cached statement for every submit.
 _INSERT_JOB = sa.insert(jobs)
-_ACTIVE = [s.value for s in ACTIVE]
 
 
-class JobRepository(WorkerWrites):
-    """Jobs in SQL: create, read, claim, finish, fail, cancel, favourite, delete."""
+class JobRepository:
+    """Jobs in SQL for their owners: create, read, cancel, favourite, delete."""
 
     def __init__(self, engine: Engine, default_max_attempts: int = 3):
         self.engine = engine
         self.default_max_attempts = default_max_attempts
+        self.attempts = JobAttempts(engine)  # the worker's writes, on the same engine
         self._seeded_owners: set[int] = set()  # owners known to have their counter rows
 
     # -- creating and reading -------------------------------------------------------------
@@ -80,13 +84,18 @@ class JobRepository(WorkerWrites):
             raise TypeError(f"unknown job fields: {sorted(unknown)}")
         user_id, key = job_fields["user_id"], job_fields.get("idempotency_key")
         seed = job_fields.get("seed")
-        if seed is not None and not (isinstance(seed, int) and 0 <= seed <= SEED_MAX):
-            raise InvalidInput(f"seed must be an integer between 0 and {SEED_MAX}", field="seed")
+        if seed is not None and not (isinstance(seed, int) and 0 <= seed <= SEED_COLUMN_MAX):
+            raise InvalidInput(
+                f"seed must be an integer between 0 and {SEED_COLUMN_MAX}", field="seed"
+            )
         now = utcnow()
         row = {"prompt": "", "params": {}, "batch_size": 1, **job_fields}
         row.setdefault("id", str(uuid.uuid4()))
         row.setdefault("max_attempts", self.default_max_attempts)
-        row.update(status=_Q, attempt=0, progress=0, favorite=False, created_at=now, updated_at=now)
+        queued = JobStatus.QUEUED.value
+        row.update(
+            status=queued, attempt=0, progress=0, favorite=False, created_at=now, updated_at=now
+        )
         try:
             self._seed_owner(user_id)
             with _write(self.engine) as conn:
@@ -96,7 +105,7 @@ class JobRepository(WorkerWrites):
                         return load_job(conn, existing), False
                 conn.execute(_INSERT_JOB, row)
                 attached = self._attach_inputs(conn, row["id"], user_id, inputs or {})
-                record_event(conn, row["id"], user_id, 0, "created", old=None, new=_Q)
+                record_event(conn, row["id"], user_id, 0, "created", old=None, new=queued)
                 # Built from what was just written: re-reading it would cost three queries.
                 job = inserted_job(row, attached)
         except IntegrityError:
@@ -190,20 +199,12 @@ class JobRepository(WorkerWrites):
     def events(self, job_id: str) -> list[dict]:
         """Every recorded transition of a job, oldest first."""
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(job_events).where(job_events.c.job_id == job_id).order_by(job_events.c.id)
-            )
-            return [dict(r._mapping) for r in rows]
+            return events_of(conn, job_id)
 
     def active_jobs(self) -> list[dict]:
         """{id, user_id, status, attempt} of every queued/processing job, oldest first."""
-        query = (
-            sa.select(jobs.c.id, jobs.c.user_id, jobs.c.status, jobs.c.attempt)
-            .where(jobs.c.status.in_(_ACTIVE), jobs.c.deleted_at.is_(None))
-            .order_by(jobs.c.created_at, jobs.c.id)
-        )
         with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
+            return active_jobs(conn)
 
     def counts_by_status(self, user_id: int | None = None) -> dict[str, int]:
         """{status: count} over non-deleted jobs, every status present (from the counters)."""
@@ -220,25 +221,13 @@ class JobRepository(WorkerWrites):
         now = utcnow()
         with _write(self.engine) as conn:
             visible = visible_clause(job_id, user_id)
-            previous = move(
-                conn,
-                visible,
-                {"status": JobStatus.CANCELLED.value, "finished_at": now, "updated_at": now},
-                (_Q, _P),
+            values = {"finished_at": now, "updated_at": now}
+            moved = transition(
+                conn, job_id, visible, JobStatus.CANCELLED, values, "cancelled by user"
             )
-            if previous:
-                owner, attempt = owner_and_attempt(conn, job_id)
-                record_event(
-                    conn,
-                    job_id,
-                    owner,
-                    attempt,
-                    "cancelled by user",
-                    old=previous,
-                    new=JobStatus.CANCELLED.value,
-                )
-                logger.info("job cancelled job=%s was=%s", job_id, previous)
-                return load_job(conn, job_id), previous
+            if moved:
+                logger.info("job cancelled job=%s was=%s", job_id, moved[0])
+                return load_job(conn, job_id), moved[0]
             status = conn.execute(sa.select(jobs.c.status).where(visible)).scalar()
             if status is None:
                 raise JobNotFound(f"job {job_id} not found")
@@ -260,4 +249,45 @@ class JobRepository(WorkerWrites):
     def soft_delete(self, job_id: str, user_id: int | None) -> list[str]:
         """Hide a terminal job; returns storage-relative files to delete after the commit."""
         with _write(self.engine) as conn:
-            return soft_delete_job(conn, job_id, user_id, utcnow())
+            row = conn.execute(
+                sa.select(jobs.c.user_id, jobs.c.status, jobs.c.attempt).where(
+                    visible_clause(job_id, user_id)
+                )
+            ).first()
+            if row is None:
+                raise JobNotFound(f"job {job_id} not found")
+            if row.status in ACTIVE:
+                raise Conflict("cancel the job before deleting it")
+            files = mark_deleted(conn, job_id, tuple(row), utcnow(), "deleted by user")
+            if files is None:
+                raise JobNotFound(f"job {job_id} not found")  # deleted meanwhile by another request
+            return files
+
+
+def mark_deleted(
+    conn: Connection,
+    job_id: str,
+    owner: tuple[int, str, int],
+    now: datetime,
+    detail: str,
+    pending: CountDeltas | None = None,
+) -> list[str] | None:
+    """Soft-delete one job read as owner=(user_id, status, attempt), with its unshared uploads.
+
+    Returns its files to remove, or None when the row no longer matches (a concurrent delete
+    won): the UPDATE is conditional so the job leaves the counters exactly once. The status
+    does not change (a deleted job leaves the counters instead), so this is no transition.
+    """
+    user_id, status, attempt = owner
+    if not conn.execute(
+        sa.update(jobs)
+        .where(jobs.c.id == job_id, jobs.c.status == status, jobs.c.deleted_at.is_(None))
+        .values(deleted_at=now, updated_at=now)
+    ).rowcount:
+        return None
+    files = job_files(conn, job_id)
+    gone_inputs = [f for f in files if f.startswith("uploads/")]
+    if gone_inputs:
+        conn.execute(sa.delete(uploads).where(uploads.c.path.in_(gone_inputs)))
+    record_event(conn, job_id, user_id, attempt, detail, old=status, new=None, pending=pending)
+    return files

@@ -1,4 +1,4 @@
-"""Queries behind `JobRepository`: loading jobs with their inputs/outputs, listing, deleting.
+"""Reads of jobs: loading them with their inputs/outputs, listing, events, files (no writes).
 
 Functions take an open connection; the repository owns the transaction.
 """
@@ -7,20 +7,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from studio_core.db import job_inputs, job_outputs, jobs, uploads
-from studio_core.errors import Conflict, InvalidInput, JobNotFound
-from studio_core.job_counts import CountDeltas
-from studio_core.job_states import ACTIVE, JobStatus
-from studio_core.job_worker_writes import record_event
+from studio_core.db import job_events, job_inputs, job_outputs, jobs
+from studio_core.errors import InvalidInput, JobNotFound
+from studio_core.jobs.states import ACTIVE, JobStatus
+from studio_core.jobs.transitions import status_in
 
 MAX_PAGE = 200
-_ACTIVE = [s.value for s in ACTIVE]
 _OUTPUT_COLUMNS = ("idx", "filename", "thumb_filename", "width", "height", "size_bytes")
 
 
@@ -146,7 +143,7 @@ def list_jobs(
             jobs.c.favorite.is_(sa.true()) if favorite else jobs.c.favorite.is_(sa.false())
         )
     if active is not None:
-        where.append(jobs.c.status.in_(_ACTIVE) if active else jobs.c.status.not_in(_ACTIVE))
+        where.append(status_in(ACTIVE) if active else ~status_in(ACTIVE))
     total = conn.execute(sa.select(sa.func.count()).select_from(jobs).where(*where)).scalar_one()
     page = conn.execute(
         sa.select(jobs)
@@ -188,46 +185,19 @@ def job_files(conn: Connection, job_id: str) -> list[str]:
     return files
 
 
-def mark_deleted(
-    conn: Connection,
-    job_id: str,
-    owner: tuple[int, str, int],
-    now: datetime,
-    detail: str,
-    pending: CountDeltas | None = None,
-) -> list[str] | None:
-    """Soft-delete one job read as owner=(user_id, status, attempt), with its unshared uploads.
-
-    Returns its files to remove, or None when the row no longer matches (a concurrent delete
-    won): the UPDATE is conditional so the job leaves the counters exactly once.
-    """
-    user_id, status, attempt = owner
-    if not conn.execute(
-        sa.update(jobs)
-        .where(jobs.c.id == job_id, jobs.c.status == status, jobs.c.deleted_at.is_(None))
-        .values(deleted_at=now, updated_at=now)
-    ).rowcount:
-        return None
-    files = job_files(conn, job_id)
-    gone_inputs = [f for f in files if f.startswith("uploads/")]
-    if gone_inputs:
-        conn.execute(sa.delete(uploads).where(uploads.c.path.in_(gone_inputs)))
-    record_event(conn, job_id, user_id, attempt, detail, old=status, new=None, pending=pending)
-    return files
+def events_of(conn: Connection, job_id: str) -> list[dict]:
+    """Every recorded transition of a job, oldest first."""
+    rows = conn.execute(
+        sa.select(job_events).where(job_events.c.job_id == job_id).order_by(job_events.c.id)
+    )
+    return [dict(r._mapping) for r in rows]
 
 
-def soft_delete_job(conn: Connection, job_id: str, user_id: int | None, now: datetime) -> list[str]:
-    """Soft-delete a terminal job for its owner; Conflict while it is still active."""
-    row = conn.execute(
-        sa.select(jobs.c.user_id, jobs.c.status, jobs.c.attempt).where(
-            visible_clause(job_id, user_id)
-        )
-    ).first()
-    if row is None:
-        raise JobNotFound(f"job {job_id} not found")
-    if row.status in _ACTIVE:
-        raise Conflict("cancel the job before deleting it")
-    files = mark_deleted(conn, job_id, tuple(row), now, "deleted by user")
-    if files is None:
-        raise JobNotFound(f"job {job_id} not found")  # deleted meanwhile by another request
-    return files
+def active_jobs(conn: Connection) -> list[dict]:
+    """{id, user_id, status, attempt} of every queued/processing job, oldest first."""
+    query = (
+        sa.select(jobs.c.id, jobs.c.user_id, jobs.c.status, jobs.c.attempt)
+        .where(status_in(ACTIVE), jobs.c.deleted_at.is_(None))
+        .order_by(jobs.c.created_at, jobs.c.id)
+    )
+    return [dict(r._mapping) for r in conn.execute(query)]

@@ -1,7 +1,7 @@
 """Per-owner job counts by status, moved in the same transaction as every job transition.
 
 `job_counts(user_id, status, n)` holds the number of non-deleted jobs of each owner in each
-status. `job_worker_writes.record_event` (the one place a transition is recorded) adds the
+status. `transitions.record_event` (the one place a transition is recorded) adds the
 deltas, so the counters are consistent by construction and reading them costs a few rows
 whatever the size of the jobs table.
 
@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from studio_core.db import job_counts, jobs, users, write_transaction
-from studio_core.job_states import JobStatus
+from studio_core.jobs.states import JobStatus
 
 logger = logging.getLogger(__name__)
 
