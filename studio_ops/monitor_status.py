@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 import requests
 
+from studio_core.jobs.states import JobStatus
 from studio_ops.studio_http import (
     EXIT_FAIL,
     EXIT_OK,
@@ -105,7 +106,7 @@ def _backend_line(b: dict) -> str:
     return f"  {b.get('url')}  {state}  {kind.strip()}{error}"
 
 
-STATUS_ORDER = ("queued", "processing", "finished", "failed", "cancelled")
+STATUS_ORDER = tuple(status.value for status in JobStatus)  # the vocabulary, in its order
 
 
 def _jobs_line(by_status: dict) -> str:

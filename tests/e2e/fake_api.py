@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
+from studio_core.jobs.states import ACTIVE
 from tests.e2e.fake_data import MODELS, default_tools, fake_job, health, metrics, png_bytes
 from tests.openapi_contract import match_path, request_problems, response_problems, schema_problems
 
@@ -212,7 +213,7 @@ class FakeApi:
     def _list(self, params, query, body) -> Answer:
         jobs = sorted(self.jobs.values(), key=lambda j: j["created_at"], reverse=True)
         if query.get("active") == "1":
-            jobs = [j for j in jobs if j["status"] in ("queued", "processing")]
+            jobs = [j for j in jobs if j["status"] in ACTIVE]
         if query.get("status"):
             jobs = [j for j in jobs if j["status"] == query["status"]]
         if query.get("tool"):

@@ -11,9 +11,12 @@ from datetime import datetime, timedelta, timezone
 
 from PIL import Image
 
+from studio_core.catalog.manifest import MAX_SEED
+from studio_core.jobs.states import ACTIVE
+
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 ASPECTS = ["1:1", "16:9", "9:16", "2:3", "3:2", "3:4", "4:3"]
-SEED_MAX = 2**53 - 1  # what the real catalog reports
+SEED_MAX = MAX_SEED  # what the real catalog reports
 
 
 def png_bytes(width: int, height: int, color: tuple[int, int, int]) -> bytes:
@@ -177,7 +180,7 @@ def fake_job(n: int, status: str = "finished", tool: str = "text_to_image", **ex
 
 def metrics(jobs: list[dict], demo_mode: bool, backends_online: bool) -> dict:
     """GET /api/metrics for these jobs: one online and one offline worker, one engine."""
-    active = [j for j in jobs if j["status"] in ("queued", "processing")]
+    active = [j for j in jobs if j["status"] in ACTIVE]
     return {
         "queue_length": sum(j["status"] == "queued" for j in active),
         "worker_status": "online",
