@@ -1,4 +1,9 @@
-"""Shared fixtures: a private Redis, a running ComfyUI simulator, a private MariaDB."""
+"""Shared fixtures: a fresh database (SQLite and MySQL), a private Redis, a running ComfyUI
+simulator, a private MariaDB, a small tmpfs and a live studio.
+
+MySQL tests use a dedicated database `studio_test_<random>` created on the server named by
+STUDIO_TEST_MYSQL_URL for this session and dropped afterwards.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,57 @@ import os
 
 import pytest
 import requests
+import sqlalchemy as sa
 
+from studio_core.db import (
+    LOCAL_USER_ID,
+    api_tokens,
+    job_counts,
+    job_events,
+    job_inputs,
+    job_outputs,
+    jobs,
+    make_engine,
+    upgrade,
+    uploads,
+    users,
+)
 from studio_core.redis_client import connect_redis
 from studio_ops.embedded_redis import start_scratch_redis
 from studio_ops.processes import start_simulator
-from tests.helpers import mounted_tmpfs
+from tests.helpers import IN_CI, mounted_tmpfs, scratch_mysql_database
 from tests.mariadb_private import PrivateMariaDB, mariadb_binaries
 
-IN_CI = os.environ.get("CI") == "true"
+BACKENDS = ["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)]
 
-# db_engine (parametrized over SQLite and MySQL) and mysql_database, for every test package.
-pytest_plugins = ["tests.db_support"]
+
+@pytest.fixture(scope="session")
+def mysql_database():
+    """URL of a MySQL database created for this test session (dropped at the end)."""
+    with scratch_mysql_database("studio_test") as url:
+        yield url
+
+
+def _empty_tables(engine) -> None:
+    """Delete every row except the seeded local user (children first)."""
+    with engine.begin() as conn:
+        for table in (job_counts, job_events, job_outputs, job_inputs, uploads, jobs, api_tokens):
+            conn.execute(sa.delete(table))
+        conn.execute(sa.delete(users).where(users.c.id != LOCAL_USER_ID))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_engine(request, tmp_path):
+    """A migrated, empty database: a fresh SQLite file, or the session's MySQL database."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'studio.db'}")
+        upgrade(engine)
+    else:
+        engine = make_engine(request.getfixturevalue("mysql_database"))
+        upgrade(engine)  # a no-op after the first test of the session
+        _empty_tables(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

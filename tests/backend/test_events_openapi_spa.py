@@ -4,26 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 
 import pytest
 import requests
-from waitress.server import create_server
 
 from backend.openapi import openapi_document
 from studio_core.jobs.public import to_public
-from tests.backend.conftest import services
-
-
-@pytest.fixture
-def live_server(app):
-    """The app behind waitress on a free port (as `python -m backend` serves it)."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
+from tests.backend.helpers import services
 
 
 def _frames(response):

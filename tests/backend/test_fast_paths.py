@@ -16,7 +16,7 @@ import redis.connection
 import sqlalchemy as sa
 
 from backend import server
-from tests.backend.conftest import finish_job, png_bytes, publish_engine, services, submit
+from tests.backend.helpers import finish_job, png_bytes, publish_engine, services, submit
 
 SKETCH_JOB = {
     "workflow": "sketch_to_image",

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from studio_core.db import jobs
-from tests.backend.conftest import finish_job, png_bytes, services, submit
+from tests.backend.helpers import finish_job, png_bytes, services, submit
 
 
 def _upload(client, data: bytes, name: str = "x.png"):

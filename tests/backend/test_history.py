@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.backend.conftest import finish_job, services, submit
+from tests.backend.helpers import finish_job, services, submit
 
 
 def test_finished_job_shows_outputs(client, app):

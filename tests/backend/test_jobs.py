@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from studio_core.db import jobs
-from tests.backend.conftest import finish_job, png_bytes, publish_engine, services, submit
+from tests.backend.helpers import finish_job, png_bytes, publish_engine, services, submit
 
 
 def test_generate_records_enqueues_and_reports_queue_position(client, app):

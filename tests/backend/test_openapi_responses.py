@@ -10,7 +10,7 @@ import io
 
 import pytest
 
-from tests.backend.conftest import finish_job, png_bytes, publish_engine, submit
+from tests.backend.helpers import finish_job, png_bytes, publish_engine, submit
 from tests.openapi_contract import response_problems
 
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from studio_core.db import jobs
 from studio_ops.processes import free_port, start_simulator
-from tests.backend.conftest import png_bytes, publish_engine, services, submit
+from tests.backend.helpers import png_bytes, publish_engine, services, submit
 from tests.helpers import fill_volume
 
 DEAD_ENGINE = f"http://127.0.0.1:{free_port()}"

@@ -7,7 +7,7 @@ import redis as redis_lib
 
 from studio_core.config import ConfigError
 from studio_ops.processes import free_port
-from tests.backend.conftest import finish_job, publish_engine, services, submit
+from tests.backend.helpers import finish_job, publish_engine, services, submit
 
 
 def _availability(client) -> dict:

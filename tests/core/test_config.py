@@ -129,18 +129,6 @@ def test_production_accepts_a_real_secret():
     load_settings(env={"SECRET_KEY": "s" * 8 + "0123456789abcdef"}).check_production()
 
 
-@pytest.fixture
-def restore_logging():
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in root.handlers[:]:
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
-
-
 def test_logging_writes_one_key_value_line_per_event_and_is_idempotent(tmp_path, restore_logging):
     before = len(logging.getLogger().handlers)
     configure_logging("worker", tmp_path)

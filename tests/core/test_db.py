@@ -11,9 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from studio_core import db
-from tests.db_support import add_user
-
-# Shared database fixtures (a module attribute, so pytest finds them here).
+from tests.core.helpers import add_user
 
 TABLES = {
     "users",

@@ -7,13 +7,6 @@ import time
 
 import pytest
 
-from studio_core.events import EventBus
-
-
-@pytest.fixture
-def bus(redis_client):
-    return EventBus(redis_client)
-
 
 def test_user_receives_own_job_events_only(bus):
     with bus.subscribe(7, timeout=0.5) as sub:

@@ -28,7 +28,7 @@ from studio_core.jobs.repo import JobRepository
 from studio_core.jobs.states import JobStatus
 from studio_core.retention import retention_sweep
 from studio_core.storage import StoragePaths
-from tests.db_support import add_user
+from tests.core.helpers import add_user
 
 LOCAL = db.LOCAL_USER_ID
 EXPECTED_USER_ERRORS = (Conflict, JobNotFound)  # refusals a random operation may meet
@@ -107,11 +107,6 @@ class RandomDriver:
         except EXPECTED_USER_ERRORS:
             pass
         return op
-
-
-@pytest.fixture
-def owners(db_engine):
-    return [LOCAL, add_user(db_engine, "ann"), add_user(db_engine, "bob")]
 
 
 @pytest.mark.parametrize("seed", [7, 2024])

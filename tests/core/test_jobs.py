@@ -10,18 +10,10 @@ import sqlalchemy as sa
 
 from studio_core import db
 from studio_core.errors import Conflict, InvalidInput, JobNotFound
-from studio_core.jobs.repo import JobRepository
 from studio_core.jobs.states import JobStatus
-from tests.db_support import add_user
-
-# Shared database fixtures (a module attribute, so pytest finds them here).
+from tests.core.helpers import add_user
 
 LOCAL = db.LOCAL_USER_ID
-
-
-@pytest.fixture
-def repo(db_engine):
-    return JobRepository(db_engine, default_max_attempts=3)
 
 
 def new_job(repo, user_id=LOCAL, **fields):

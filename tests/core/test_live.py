@@ -5,14 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-import pytest
-
 from studio_core.live import LiveState
-
-
-@pytest.fixture
-def live(redis_client):
-    return LiveState(redis_client)
 
 
 def test_update_and_get_types_fields(live):

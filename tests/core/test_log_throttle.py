@@ -33,19 +33,6 @@ class Collect(logging.Handler):
 
 
 @pytest.fixture
-def restore_logging():
-    """Take configure_logging's handlers off the root logger again after the test."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in root.handlers[:]:
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
-
-
-@pytest.fixture
 def clock():
     return FakeClock()
 

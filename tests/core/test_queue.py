@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
 from studio_core.queue.job_queue import JobQueue
 from studio_core.redis_client import connect_redis
-
-
-@pytest.fixture
-def queue(redis_client):
-    """A queue on the private Redis."""
-    return JobQueue(redis_client)
 
 
 def drain(queue: JobQueue, worker: str = "w1") -> list[str]:

@@ -12,11 +12,6 @@ from studio_core.queue.job_queue import JobQueue
 from studio_core.redis_client import connect_redis
 
 
-@pytest.fixture
-def queue(redis_client):
-    return JobQueue(redis_client)
-
-
 def lapse(queue: JobQueue, worker_id: str) -> None:
     """Make a worker's heartbeat disappear as if its TTL ran out."""
     queue.redis.delete(f"studio:worker:{worker_id}")

@@ -15,8 +15,7 @@ from studio_core.db import uploads
 from studio_core.errors import StorageFull
 from studio_core.storage import MB, CheckedImage, Limits, StoragePaths
 from studio_core.uploads import save_upload
-from tests.db_support import add_user
-from tests.helpers import fill_volume
+from tests.core.helpers import add_user
 
 
 def _png(width: int = 64, height: int = 64) -> bytes:
@@ -27,14 +26,6 @@ def _png(width: int = 64, height: int = 64) -> bytes:
 
 def _leftovers(root) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.name.endswith(".tmp"))
-
-
-@pytest.fixture
-def full_volume(small_tmpfs):
-    """StoragePaths on a 2 MB tmpfs whose every free byte is taken by a filler file."""
-    paths = StoragePaths(small_tmpfs).ensure()
-    fill_volume(small_tmpfs)
-    return paths
 
 
 def test_write_upload_on_a_full_disk_raises_storage_full_and_leaves_nothing(full_volume):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import logging
 import os
 import time
 from datetime import timedelta
@@ -14,14 +13,11 @@ from PIL import Image
 
 from studio_core import db
 from studio_core.errors import InvalidImage, InvalidInput, NotFound
-from studio_core.jobs.repo import JobRepository
 from studio_core.retention import main as retention_main
 from studio_core.retention import retention_sweep
-from studio_core.storage import Limits, StoragePaths
+from studio_core.storage import Limits
 from studio_core.uploads import get_upload, save_upload
-from tests.db_support import add_user
-
-# Shared database fixtures (a module attribute, so pytest finds them here).
+from tests.core.helpers import add_user
 
 LOCAL = db.LOCAL_USER_ID
 
@@ -30,16 +26,6 @@ def png(color="red", size=(16, 16)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, color).save(out, format="PNG")
     return out.getvalue()
-
-
-@pytest.fixture
-def paths(tmp_path):
-    return StoragePaths(tmp_path / "storage").ensure()
-
-
-@pytest.fixture
-def repo(db_engine):
-    return JobRepository(db_engine)
 
 
 def age(engine, table, row_id, when):
@@ -130,18 +116,6 @@ def test_retention_sweep(db_engine, paths, repo):
     assert (paths.thumbs / f"{favourite['id']}_0.webp").exists()
     assert repo.events(old_job["id"])[-1]["detail"] == "removed by retention"
     assert retention_sweep(db_engine, paths, now, 24, 30) == {"uploads": 0, "jobs": 0, "files": 0}
-
-
-@pytest.fixture
-def restore_logging():
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in root.handlers[:]:
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
 
 
 def test_retention_cli_runs_against_the_configured_storage(tmp_path, monkeypatch, restore_logging):

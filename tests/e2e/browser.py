@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import IN_CI
+from tests.helpers import IN_CI
 
 logger = logging.getLogger(__name__)
 

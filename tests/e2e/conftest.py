@@ -117,6 +117,17 @@ def fake_api():
 
 
 @pytest.fixture
+def fake():
+    """A fake with a finished, a running and a queued job, and a pending SSE event."""
+    api = FakeApi()
+    api.add_job(1, n_outputs=2, favorite=True)
+    running = api.add_job(2, status="processing", progress=40, started_at="2026-05-01T12:03:00")
+    api.add_job(3, status="queued", queue_position=1)
+    api.sse_events = [{**running, "progress": 60, "step": {"value": 5, "max": 8}}]
+    return api
+
+
+@pytest.fixture
 def open_app(browser, static_url, fake_api):
     """open_app(hash, width=1280, height=800) -> a page on the fake API; JS errors fail the test.
 

@@ -64,17 +64,6 @@ CASES = {
 }
 
 
-@pytest.fixture
-def fake():
-    """A fake with a finished, a running and a queued job, and a pending SSE event."""
-    api = FakeApi()
-    api.add_job(1, n_outputs=2, favorite=True)
-    running = api.add_job(2, status="processing", progress=40, started_at="2026-05-01T12:03:00")
-    api.add_job(3, status="queued", queue_position=1)
-    api.sse_events = [{**running, "progress": 60, "step": {"value": 5, "max": 8}}]
-    return api
-
-
 def _serve(api: FakeApi, method, path, query=None, body=None, raw=b""):
     data = json.dumps(body).encode() if body is not None else raw
     content_type = "application/json" if body is not None else "multipart/form-data; boundary=b"

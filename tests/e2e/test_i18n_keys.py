@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from tests.e2e.conftest import FRONTEND
+from tests.e2e.browser import FRONTEND
 
 KEY_CALL = re.compile(r"""\bt\(\s*["']([\w.]+)["']""")
 

@@ -11,7 +11,7 @@ import time
 import requests
 
 from studio_ops.processes import ROOT, free_port
-from tests.ops.conftest import run_script
+from tests.ops.helpers import run_script
 
 
 def test_healthy_studio_exits_0_with_workers_engines_and_queue(live_studio):

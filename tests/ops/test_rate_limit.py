@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.ops.conftest import run_script
+from tests.ops.helpers import run_script
 
 
 def test_generous_limits_answer_everything_200(live_studio):

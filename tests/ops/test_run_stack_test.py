@@ -5,7 +5,7 @@ from __future__ import annotations
 from PIL import Image
 
 from studio_ops.processes import free_port
-from tests.ops.conftest import run_script
+from tests.ops.helpers import run_script
 
 
 def test_passes_on_a_healthy_studio_and_saves_the_png(live_studio, tmp_path):

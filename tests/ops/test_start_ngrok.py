@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from studio_ops.start_ngrok import public_url
-from tests.ops.conftest import run_script
+from tests.ops.helpers import run_script
 
 
 def test_without_ngrok_on_path_exits_1_with_install_hint(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 import websocket
 
 from tests.graphs import empty_save, t2i
-from tests.sim.conftest import blur_chain, is_event, of_prompt, tag
+from tests.sim.helpers import blur_chain, is_event, of_prompt, tag
 
 
 def _wait_running(sim, prompt_id: str, timeout: float = 5) -> None:

@@ -8,7 +8,7 @@ import re
 from PIL import Image
 
 from tests.graphs import empty_save, t2i
-from tests.sim.conftest import of_prompt, tag
+from tests.sim.helpers import of_prompt, tag
 
 
 def _image(sim, ref: dict) -> Image.Image:

@@ -10,7 +10,7 @@ import websocket
 
 from studio_ops.processes import start_simulator
 from tests.graphs import empty_save
-from tests.sim.conftest import WsClient, blur_chain, is_event, of_prompt, tag
+from tests.sim.helpers import WsClient, blur_chain, is_event, of_prompt, tag
 
 
 @pytest.mark.parametrize("target", ["3", "ImageBlur"])

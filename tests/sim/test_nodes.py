@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from tests.sim.conftest import is_event, of_prompt, tag
+from tests.sim.helpers import is_event, of_prompt, tag
 
 
 def _png(size, color) -> bytes:

@@ -9,7 +9,7 @@ from PIL import Image
 
 from comfyui_sim.config import DEFAULT_MODELS
 from tests.graphs import empty_save
-from tests.sim.conftest import tag
+from tests.sim.helpers import tag
 
 JSON = "application/json; charset=utf-8"
 

@@ -5,18 +5,12 @@ from __future__ import annotations
 import pytest
 import websocket
 
-from comfy_schema.object_info import load_object_info, with_file_lists
 from comfy_schema.validation import validate_prompt
 from comfyui_sim.config import DEFAULT_MODELS
 from tests.graphs import empty_save, t2i
-from tests.sim.conftest import tag
+from tests.sim.helpers import tag
 
 TOP = {"type", "message", "details", "extra_info"}
-
-
-@pytest.fixture(scope="module")
-def info():
-    return with_file_lists(load_object_info(), DEFAULT_MODELS, ["top.png"])
 
 
 def node_error(info, prompt, node_id="1", input_exists=None):

@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
 import requests
 
-from studio_ops.live_stack import start_live_studio
-from tests.system.conftest import FAST_SIM
-from tests.system.support import (
+from tests.helpers import wait_until
+from tests.system.helpers import (
     TERMINAL,
     StudioDb,
     cancel,
     fetch_outputs,
     sim_output_files,
     sim_prompt_ids,
-    wait_until,
 )
-
-
-@pytest.fixture(scope="module")
-def own_studio(tmp_path_factory):
-    """A studio this module may slow down and inject faults into (one worker, MAX_INFLIGHT 2)."""
-    studio = start_live_studio(tmp_path_factory.mktemp("cancel"), sim_args=FAST_SIM)
-    yield studio
-    studio.stop()
-
-
-@pytest.fixture
-def quiet(own_studio):
-    """The private studio with the simulator's timings and faults reset after the test."""
-    yield own_studio
-    requests.post(own_studio.sim.url + "/sim/reset", json={}, timeout=5).raise_for_status()
 
 
 def test_cancel_queued_pending_and_running_jobs(quiet):

@@ -12,14 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.system.support import (
-    TERMINAL,
-    StudioDb,
-    png_bytes,
-    sim_output_files,
-    upload,
-    wait_until,
-)
+from tests.helpers import wait_until
+from tests.system.helpers import TERMINAL, StudioDb, png_bytes, sim_output_files, upload
 
 logger = logging.getLogger(__name__)
 

@@ -18,15 +18,15 @@ import time
 import pytest
 import requests
 
-from tests.helpers import fill_volume, mounted_tmpfs
-from tests.system.fault_support import (
+from tests.helpers import fill_volume, mounted_tmpfs, wait_until
+from tests.system.helpers import TERMINAL
+from tests.system.tally import (
     assert_once_each,
     log_lines,
     submit_batch,
     tracebacks,
     wait_all,
 )
-from tests.system.support import TERMINAL, wait_until
 
 logger = logging.getLogger(__name__)
 

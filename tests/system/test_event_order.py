@@ -7,7 +7,7 @@ import uuid
 
 import requests
 
-from tests.system.support import TERMINAL, SseReader, cancel, get
+from tests.system.helpers import TERMINAL, SseReader, cancel, get
 
 
 def _poll(studio, job_id: str, timeout: float = 30) -> list[dict]:

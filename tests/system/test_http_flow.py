@@ -8,7 +8,7 @@ import uuid
 import pytest
 import requests
 
-from tests.system.support import (
+from tests.system.helpers import (
     TERMINAL,
     SseReader,
     data_url,

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import uuid
 
 import pytest
 import requests
-from sqlalchemy.engine import make_url
 
-from studio_core.db import make_engine
-from tests.system.support import (
+from tests.system.helpers import (
     TERMINAL,
     StudioDb,
     fetch_outputs,
@@ -21,27 +17,6 @@ from tests.system.support import (
 )
 
 pytestmark = pytest.mark.mysql
-
-
-@pytest.fixture
-def mysql_url():
-    """A dedicated database on STUDIO_TEST_MYSQL_URL's server, dropped afterwards."""
-    base = os.environ.get("STUDIO_TEST_MYSQL_URL")
-    if not base:
-        pytest.skip("STUDIO_TEST_MYSQL_URL not set")
-    url = make_url(base)
-    name = f"studio_sys_{secrets.token_hex(6)}"
-    server = make_engine(url.set(database=""))
-    with server.begin() as conn:
-        conn.exec_driver_sql(
-            f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-        )
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.begin() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-        server.dispose()
 
 
 def test_happy_path_on_mariadb(make_studio, mysql_url):

@@ -14,7 +14,7 @@ import time
 import pytest
 import requests
 
-from tests.system.fault_support import assert_once_each, submit_batch, tracebacks, wait_all
+from tests.system.tally import assert_once_each, submit_batch, tracebacks, wait_all
 
 logger = logging.getLogger(__name__)
 

@@ -6,13 +6,8 @@ import pytest
 import requests
 
 from studio_ops.embedded_redis import start_scratch_redis
-from tests.system.support import (
-    TERMINAL,
-    StudioDb,
-    get,
-    sim_output_files,
-    wait_until,
-)
+from tests.helpers import wait_until
+from tests.system.helpers import TERMINAL, StudioDb, get, sim_output_files
 
 
 @pytest.mark.chaos

@@ -17,8 +17,9 @@ import time
 
 import pytest
 
-from tests.system.fault_support import assert_once_each, submit_batch, wait_all
-from tests.system.support import StudioDb, sim_output_files, wait_until
+from tests.helpers import wait_until
+from tests.system.helpers import StudioDb, sim_output_files
+from tests.system.tally import assert_once_each, submit_batch, wait_all
 
 logger = logging.getLogger(__name__)
 

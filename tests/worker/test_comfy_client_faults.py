@@ -5,28 +5,13 @@ from __future__ import annotations
 import time
 
 import pytest
-import requests
 
 from studio_ops.processes import start_simulator
-from tests.worker import PNG_SIGNATURE, image_graph, new_id, t2i_graph
+from tests.worker.helpers import PNG_SIGNATURE, image_graph, new_id, sim_config, t2i_graph
 from worker.comfy.client import ComfyClient
 from worker.comfy.errors import ComfyPromptLost, ComfyTimeout, ComfyUnavailable
 
 FAST = ("--node-ms", "0", "--step-ms", "5")
-
-
-def sim_config(url: str, **patch) -> None:
-    """Patch the simulator's timings/faults."""
-    requests.post(url + "/sim/config", json=patch, timeout=5).raise_for_status()
-
-
-@pytest.fixture
-def slow_poll_client(sim_url):
-    # /history polled only every 2 s (the default): prompts below end well before that
-    # through the WebSocket and the reconcile after reconnect; polling is the last resort
-    # for frames sent to the dead socket between the drop and the reconnect.
-    with ComfyClient(sim_url, new_id("test"), timeout=5, poll_interval=2, backoff_cap=0.3) as c:
-        yield c
 
 
 def test_ws_dropped_mid_run_reconnects_and_follows_the_rest(slow_poll_client, sim_url):

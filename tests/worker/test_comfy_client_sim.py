@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-import io
 import time
 
 import pytest
 import requests
 import websocket
-from PIL import Image
 
 from studio_ops.processes import free_port
-from tests.worker import PNG_SIGNATURE, image_graph, load_image_graph, new_id, t2i_graph
+from tests.helpers import wait_until
+from tests.worker.helpers import (
+    PNG_SIGNATURE,
+    image_graph,
+    load_image_graph,
+    new_id,
+    png,
+    sim_config,
+    t2i_graph,
+)
 from worker.comfy.client import ComfyClient
 from worker.comfy.errors import ComfyError, ComfyUnavailable, ComfyValidationError
-
-
-def sim_config(url: str, **patch) -> None:
-    """Patch the simulator's timings/faults (reset before each test by the sim_url fixture)."""
-    requests.post(url + "/sim/config", json=patch, timeout=5).raise_for_status()
-
-
-def png_bytes(color: str = "red") -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (4, 4), color).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-@pytest.fixture
-def client(sim_url):
-    with ComfyClient(sim_url, new_id("test"), timeout=5, poll_interval=0.5) as c:
-        yield c
 
 
 def run(client: ComfyClient, graph: dict, timeout: float = 10, **watch_kw):
@@ -40,22 +30,12 @@ def run(client: ComfyClient, graph: dict, timeout: float = 10, **watch_kw):
     return watch, watch.wait(timeout)
 
 
-def wait_until(check, timeout: float = 5.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"{what} not reached within {timeout}s")
-
-
 def test_upload_returns_the_loadimage_value_with_comfys_name(client):
     name = f"up-{new_id()}.png"
-    assert client.upload_image(png_bytes("red"), name) == f"studio/{name}"
+    assert client.upload_image(png("red", 4), name) == f"studio/{name}"
     # Identical bytes without overwrite: same name; different bytes: ComfyUI renames.
-    assert client.upload_image(png_bytes("red"), name, overwrite=False) == f"studio/{name}"
-    renamed = client.upload_image(png_bytes("blue"), name, overwrite=False)
+    assert client.upload_image(png("red", 4), name, overwrite=False) == f"studio/{name}"
+    renamed = client.upload_image(png("blue", 4), name, overwrite=False)
     assert renamed == f"studio/{name[:-4]} (1).png"
     _, result = run(client, load_image_graph(renamed))
     assert result.status == "success"
@@ -116,7 +96,9 @@ def test_partly_valid_prompt_is_an_error_and_is_taken_back(client, sim_url):
     prompt_id = new_id()
     with pytest.raises(ComfyValidationError, match=r"ImageScale #3: upscale_method: Value not in"):
         client.submit(graph, prompt_id)
-    entry = wait_until(lambda: client.get_history(prompt_id), what="partial prompt history")
+    entry = wait_until(
+        lambda: client.get_history(prompt_id), 5, "partial prompt history", every=0.02
+    )
     assert entry["status"]["status_str"] == "error"  # interrupted, not run to the end
 
 
@@ -139,7 +121,7 @@ def test_cancel_deletes_pending_and_interrupts_running(client, sim_url):
     running, pending = client.get_queue()
     assert running == [ids[0]] and pending == [ids[2], ids[1]]  # front=True runs next
     assert client.queue_remaining() == 3
-    wait_until(lambda: watches[ids[0]].step, what="first sampler step")
+    wait_until(lambda: watches[ids[0]].step, 5, "first sampler step", every=0.02)
 
     assert client.cancel(ids[1]) == "deleted"
     assert client.cancel(ids[2]) == "deleted"

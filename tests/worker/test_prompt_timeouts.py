@@ -12,36 +12,17 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 
-from tests.worker import new_id, t2i_graph
+from tests.helpers import wait_until
+from tests.worker.helpers import new_id, sim_config, t2i_graph
 from worker.comfy.client import ComfyClient
 from worker.comfy.errors import ComfyTimeout
 from worker.comfy.watch import PromptWatch
 
 
-def sim_config(url: str, **patch) -> None:
-    """Patch the simulator's timings (reset before each test by the sim_url fixture)."""
-    requests.post(url + "/sim/config", json=patch, timeout=5).raise_for_status()
-
-
 def slow_graph(steps: int) -> dict:
     """A text-to-image graph with a fresh seed, so ComfyUI's cache cannot skip the sampler."""
     return t2i_graph(steps=steps, seed=uuid.uuid4().int % 2**31)
-
-
-def wait_until(check, timeout: float = 5.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout}s")
-        time.sleep(0.01)
-
-
-@pytest.fixture
-def client(sim_url):
-    with ComfyClient(sim_url, new_id("test"), timeout=5, poll_interval=0.5) as c:
-        yield c
 
 
 def submit(client: ComfyClient, graph: dict) -> tuple[str, PromptWatch]:
@@ -102,7 +83,7 @@ def test_a_prompt_stuck_behind_a_long_one_times_out_in_the_queue_phase(client, s
 def test_an_adopted_prompt_found_running_counts_as_started(client, sim_url):
     sim_config(sim_url, step_ms=50)  # 12 steps: ~0.6 s
     prompt_id, watch = submit(client, slow_graph(12))
-    wait_until(lambda: watch.step, what="first sampler step")
+    wait_until(lambda: watch.step, 5, "first sampler step", every=0.01)
     # Another worker adopts it (a redelivered job): no WebSocket messages reach this client
     # for a prompt it did not submit, only /queue shows it running.
     with ComfyClient(sim_url, new_id("adopter"), timeout=5, poll_interval=0.05) as other:

@@ -7,15 +7,14 @@ import sqlalchemy as sa
 
 from studio_core.catalog.tools import Catalog
 from studio_core.storage import sniff_format
-from tests.worker.test_worker_support import (  # noqa: F401 - fixtures
+from tests.helpers import wait_until
+from tests.worker.helpers import (
     build_stack,
     make_settings,
     png,
     sim_config,
-    stack_fixture,
     subscribe_events,
     teardown,
-    wait_until,
 )
 
 CATALOG = Catalog.load()

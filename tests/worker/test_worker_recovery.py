@@ -14,15 +14,8 @@ from studio_core.catalog.build import build_graph
 from studio_core.catalog.tools import Catalog
 from studio_core.jobs.repo import JobRepository
 from studio_ops.processes import ROOT, start_simulator
-from tests.worker.test_worker_support import (  # noqa: F401 - fixtures
-    FAST,
-    build_stack,
-    make_settings,
-    sim_config,
-    stack_fixture,
-    teardown,
-    wait_until,
-)
+from tests.helpers import wait_until
+from tests.worker.helpers import FAST, build_stack, make_settings, sim_config, teardown
 from worker.comfy.client import ComfyClient
 from worker.jobs.params import job_params
 from worker.worker import Worker, WorkerTuning

@@ -15,7 +15,7 @@ from pathlib import Path
 import requests
 
 from studio_ops.live_stack import LiveStudio
-from tests.system.support import TERMINAL, StudioDb, sim_output_files
+from tests.system.helpers import TERMINAL, StudioDb, sim_output_files
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,7 @@ import io
 import json
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import requests
@@ -57,17 +56,6 @@ def generate_multipart(studio: LiveStudio, fields: dict, files: dict[str, bytes]
     resp = requests.post(studio.url + "/api/generate", files=parts, timeout=10)
     assert resp.status_code == 202, resp.text
     return resp.json()
-
-
-def wait_until(check: Callable[[], object], timeout: float, what: str, every: float = 0.1):
-    """Poll `check` until it returns something truthy; fail naming `what`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def get(studio: LiveStudio, path: str, **params) -> requests.Response:

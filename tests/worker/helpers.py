@@ -1,7 +1,8 @@
-"""Fixtures and helpers for the worker tests (no tests here): a studio stack on real services.
+"""Helpers for the worker and ComfyUI client tests (fixtures live in conftest.py).
 
-Jobs are created the way the backend does (uploads saved, row recorded, then enqueued), and
-a `Worker` runs in a thread with short timings.
+Graph builders and simulator controls for the client tests; for the worker tests, a `Stack`
+where jobs are created the way the backend does (uploads saved, row recorded, then enqueued)
+and a `Worker` runs in a thread with short timings.
 """
 
 from __future__ import annotations
@@ -9,12 +10,9 @@ from __future__ import annotations
 import io
 import itertools
 import threading
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import pytest
 import redis as redis_lib
 import requests
 from PIL import Image
@@ -27,8 +25,11 @@ from studio_core.queue.job_queue import JobQueue
 from studio_core.redis_client import connect_redis
 from studio_core.storage import Limits, StoragePaths
 from studio_core.uploads import save_upload
+from tests.graphs import empty_save, t2i
+from tests.helpers import wait_until
 from worker.worker import Worker, WorkerTuning
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FAST = WorkerTuning(
     claim_wait_s=0.2,
     http_timeout_s=3.0,
@@ -42,11 +43,27 @@ FAST = WorkerTuning(
 _ids = itertools.count(1)
 
 
-def png(color: str = "red", size: int = 32) -> bytes:
-    """A small PNG image."""
-    buf = io.BytesIO()
-    Image.new("RGB", (size, size), color).save(buf, format="PNG")
-    return buf.getvalue()
+def new_id(prefix: str = "p") -> str:
+    """A unique prompt or client id."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def image_graph(prefix: str = "test/img", color: int = 0, width: int = 8) -> dict:
+    """EmptyImage(1) -> SaveImage(2): the smallest graph with an output."""
+    return empty_save(prefix, width=width, height=8, color=color)
+
+
+def load_image_graph(image: str, prefix: str = "test/load") -> dict:
+    """LoadImage(1) -> SaveImage(2)."""
+    return {
+        "1": {"class_type": "LoadImage", "inputs": {"image": image}},
+        "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": prefix}},
+    }
+
+
+def t2i_graph(steps: int = 4, seed: int = 1, prefix: str = "test/t2i") -> dict:
+    """The text-to-image graph (checkpoint, 2 prompts, KSampler, VAEDecode, SaveImage)."""
+    return t2i("a cat", seed=seed, steps=steps, prefix=prefix)
 
 
 def sim_config(url: str, **patch) -> None:
@@ -54,15 +71,11 @@ def sim_config(url: str, **patch) -> None:
     requests.post(url + "/sim/config", json=patch, timeout=5).raise_for_status()
 
 
-def wait_until(check: Callable, timeout: float = 10.0, what: str = "condition"):
-    """Poll `check` until it returns something truthy; AssertionError on timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not reached within {timeout}s")
+def png(color: str = "red", size: int = 32) -> bytes:
+    """A small PNG image."""
+    buf = io.BytesIO()
+    Image.new("RGB", (size, size), color).save(buf, format="PNG")
+    return buf.getvalue()
 
 
 @dataclass
@@ -171,14 +184,6 @@ def build_stack(settings: Settings, redis_url: str, sim_url: str, engine=None):
         storage=StoragePaths(settings.storage_dir).ensure(),
         sim_url=sim_url,
     )
-
-
-@pytest.fixture(name="stack")
-def stack_fixture(tmp_path, redis_url, sim_url):
-    """A studio stack on SQLite + the private Redis + the session simulator."""
-    built = build_stack(make_settings(tmp_path, redis_url, sim_url), redis_url, sim_url)
-    yield built
-    teardown(built)
 
 
 def teardown(built: Stack) -> None:

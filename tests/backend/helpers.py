@@ -1,0 +1,92 @@
+"""Helpers for the backend tests (fixtures live in conftest.py): an isolated app config,
+images to upload, and the worker's part (engine info, claim/finish) played through studio_core."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image
+
+from backend.services import studio as _studio
+from studio_core.engines import EngineInfo
+
+FAST_LIMITS = {"RATE_LIMIT_READS": "1000/second", "RATE_LIMIT_GENERATE": "1000/minute"}
+
+
+def png_bytes(width: int = 64, height: int = 48, fmt: str = "PNG", exif: bytes | None = None):
+    """A small image in the given format (optionally with EXIF)."""
+    out = io.BytesIO()
+    image = Image.new("RGB", (width, height), (200, 30, 90))
+    if exif is not None:
+        image.save(out, format=fmt, exif=exif)
+    else:
+        image.save(out, format=fmt)
+    return out.getvalue()
+
+
+def base_config(tmp_path: Path, redis_url: str, **overrides) -> dict:
+    """An isolated test configuration (no .env, no process environment)."""
+    config = {
+        "ENV": {},
+        "TESTING": True,
+        "STUDIO_ENV": "development",
+        "REDIS_URL": redis_url,
+        "STORAGE_DIR": str(tmp_path / "storage"),
+        "LOG_DIR": str(tmp_path / "logs"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'studio.db'}",
+        "SSE_PING_S": 0.2,
+        "METRICS_CACHE_S": 0,
+        **FAST_LIMITS,
+    }
+    config.update(overrides)
+    return config
+
+
+def services(app):
+    """The app's Studio services."""
+    with app.app_context():
+        return _studio()
+
+
+def publish_engine(
+    app, *, online=True, simulator=True, url="http://gpu1:8188", models=None, nodes=None, ttl=60
+):
+    """Play a worker that saw its engine: every node and model the catalog needs, by default."""
+    s = services(app)
+    if nodes is None:
+        nodes = set().union(*(t.requires["nodes"] for t in s.catalog.tools))
+    if models is None:
+        models = {}
+        for tool in s.catalog.tools:
+            for folder, files in tool.required_models.items():
+                models.setdefault(folder, set()).update(files)
+        models = {k: sorted(v) for k, v in models.items()}
+    s.engines.publish(
+        EngineInfo(
+            url=url,
+            online=online,
+            simulator=simulator,
+            node_classes=frozenset(nodes),
+            models=models,
+            worker_id="w1",
+        ),
+        ttl,
+    )
+
+
+def finish_job(app, job_id: str, images: int = 1, worker: str = "w1") -> None:
+    """Play a worker finishing a job: claim, write outputs through StoragePaths, finish."""
+    s = services(app)
+    s.queue.remove(job_id)  # a worker took it out of the waiting list
+    attempt = s.repo.attempts.claim(job_id, worker)
+    assert attempt is not None
+    outputs = [s.paths.write_output(job_id, n, png_bytes(80, 60), 32) for n in range(images)]
+    assert s.repo.attempts.finish(job_id, attempt, outputs)
+
+
+def submit(client, body=None, **kwargs):
+    """POST /api/generate with a JSON body."""
+    return client.post(
+        "/api/generate", json=body or {"workflow": "text_to_image", "prompt": "a cat"}, **kwargs
+    )
