@@ -14,7 +14,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from studio_core.db import (
+from studio_core.db.engine import make_engine
+from studio_core.db.migrate import upgrade
+from studio_core.db.tables import (
     LOCAL_USER_ID,
     api_tokens,
     job_counts,
@@ -22,8 +24,6 @@ from studio_core.db import (
     job_inputs,
     job_outputs,
     jobs,
-    make_engine,
-    upgrade,
     uploads,
     users,
 )

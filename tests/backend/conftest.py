@@ -11,7 +11,7 @@ from PIL import Image
 
 from backend import create_app
 from backend.services import studio as _studio
-from studio_core.db import LOCAL_USER_ID
+from studio_core.db.tables import LOCAL_USER_ID
 from studio_core.engines import EngineInfo
 
 FAST_LIMITS = {"RATE_LIMIT_READS": "1000/second", "RATE_LIMIT_GENERATE": "1000/minute"}

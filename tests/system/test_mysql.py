@@ -10,7 +10,7 @@ import pytest
 import requests
 from sqlalchemy.engine import make_url
 
-from studio_core.db import make_engine
+from studio_core.db.engine import make_engine
 from tests.system.support import (
     TERMINAL,
     StudioDb,
