@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import request
 
-from studio_core.db import LOCAL_USER_ID
+from studio_core.db.tables import LOCAL_USER_ID
 
 
 def current_user_id() -> int:

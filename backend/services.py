@@ -15,7 +15,8 @@ from sqlalchemy.engine import Engine
 from backend.ttl_cache import TTLCache
 from studio_core.catalog.tools import Catalog
 from studio_core.config import ConfigError, Settings
-from studio_core.db import make_engine, upgrade
+from studio_core.db.engine import make_engine
+from studio_core.db.migrate import upgrade
 from studio_core.engines import EngineInfo, EngineRegistry
 from studio_core.events import EventBus
 from studio_core.jobs.repo import JobRepository
@@ -58,7 +59,7 @@ def build_studio(settings: Settings) -> Studio:
         raise ConfigError("REDIS_URL must be set (python -m studio_ops.launcher provides one)")
     # Migrations on a SQL engine of their own: a long ALTER must not hit the request timeouts.
     upgrade(settings.database_url)
-    # Pool settings live in studio_core.db; DB_TIMEOUT_S makes a hung MySQL fail fast (503).
+    # Pool settings live in studio_core.db.engine; DB_TIMEOUT_S makes a hung MySQL fail fast (503).
     db = make_engine(settings.database_url, timeout_s=settings.db_timeout_s)
     client = connect_redis(settings.redis_url)
     engines = EngineRegistry(client)

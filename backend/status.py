@@ -18,7 +18,8 @@ import sqlalchemy as sa
 
 from backend.services import Studio
 from backend.ttl_cache import TTLCache
-from studio_core.db import check_writable, jobs
+from studio_core.db.engine import check_writable
+from studio_core.db.tables import jobs
 from studio_core.engines import probe_engines
 from studio_core.errors import StorageFull
 from studio_core.jobs.states import JobStatus

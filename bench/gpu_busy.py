@@ -11,10 +11,12 @@ stamps in /history) / wall time from the first start to the last end.
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import sys
 import threading
 import time
+from pathlib import Path
 
 import requests
 
@@ -40,9 +42,10 @@ def gaps_ms(spans: list[tuple[int, int]]) -> list[int]:
     return [max(0, nxt[0] - prev[1]) for prev, nxt in itertools.pairwise(spans)]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run both sides at once and print busy ratios."""
-    args, root = begin(NAME, argv, jobs=24, steps=10, step_ms=50)
+def run_side_by_side(
+    args: argparse.Namespace, root: Path
+) -> tuple[dict[str, list[tuple[int, int]]], dict[str, float]]:
+    """Drive a studio and a bare simulator at once; their execution spans and driver walls."""
     sim_args = ("--node-ms", "0", "--step-ms", str(args.step_ms))
     studio = start_live_studio(root / "studio", sim_args=sim_args)
     direct_sim = start_simulator(root / "direct-sim", *sim_args)
@@ -68,9 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         studio.stop()
         direct_sim.stop()
+    spans = {"studio": studio_spans, "direct": direct_spans}
+    return spans, {"studio": studio_wall, "direct": direct["wall"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run both sides at once and print busy ratios."""
+    args, root = begin(NAME, argv, jobs=24, steps=10, step_ms=50)
+    side, walls = run_side_by_side(args, root)
     cleanup(root)
-    side = {"studio": studio_spans, "direct": direct_spans}
-    walls = {"studio": studio_wall, "direct": direct["wall"]}
     figures: dict = {"jobs": args.jobs, "steps": args.steps, "step_ms": args.step_ms}
     rows = []
     for label, spans in side.items():

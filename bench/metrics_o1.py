@@ -19,7 +19,8 @@ import requests
 import sqlalchemy as sa
 
 from bench.common import Check, begin, cleanup, finish, latency_summary, print_table, ratio
-from studio_core.db import LOCAL_USER_ID, jobs, make_engine
+from studio_core.db.engine import make_engine
+from studio_core.db.tables import LOCAL_USER_ID, jobs
 from studio_core.jobs.counts import recount
 from studio_core.jobs.repo import JobRepository
 from studio_ops.live_stack import LiveStudio, start_live_studio

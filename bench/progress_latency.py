@@ -11,12 +11,14 @@ frame = first time a client shows that step (or a later one) of that job - the t
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
 import math
 import sys
 import time
+from pathlib import Path
 
 import aiohttp
 import requests
@@ -88,9 +90,9 @@ def latencies(frames: list[ProgressFrame], seen: list[tuple[float, str, float]])
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the studio behind the tap, watch SSE and polling side by side, print latencies."""
-    args, root = begin(NAME, argv, jobs=8, steps=10, step_ms=150)
+def observe(args: argparse.Namespace, root: Path) -> tuple[list[ProgressFrame], Observer]:
+    """Run the jobs on a studio whose worker reaches ComfyUI through the tap; the tap's
+    progress frames of those jobs and what the SSE and polling clients saw."""
     studio = start_live_studio(root, sim_args=("--node-ms", "0", "--step-ms", str(args.step_ms)))
     tap = WsTap(studio.sim.url)
     try:
@@ -114,8 +116,14 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         studio.stop()  # first: the worker's WebSocket through the tap closes with it
         tap.stop()
+    return [f for f in tap.frames if f.prompt_id in set(observer.job_ids)], observer
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the studio behind the tap, watch SSE and polling side by side, print latencies."""
+    args, root = begin(NAME, argv, jobs=8, steps=10, step_ms=150)
+    frames, observer = observe(args, root)
     cleanup(root)
-    frames = [f for f in tap.frames if f.prompt_id in set(observer.job_ids)]
     sse_s = latencies(frames, observer.seen["sse"])
     poll_s = latencies(frames, observer.seen["poll"])
     sse, poll = latency_summary(sse_s), latency_summary(poll_s)

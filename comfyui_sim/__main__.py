@@ -15,6 +15,27 @@ from comfyui_sim.config import Faults, SimConfig, parse_models
 logger = logging.getLogger("comfyui_sim")
 
 
+def _add_fault_flags(parser: argparse.ArgumentParser) -> None:
+    """The start-up faults (the same ones `POST /sim/config` sets at run time)."""
+    parser.add_argument(
+        "--fail-at-node", metavar="ID_OR_CLASS", help="raise RuntimeError at this node"
+    )
+    parser.add_argument(
+        "--die-at-node", metavar="ID_OR_CLASS", help="exit the process at this node"
+    )
+    parser.add_argument(
+        "--drop-ws-at-node",
+        metavar="ID_OR_CLASS",
+        help="close every WebSocket when this node starts",
+    )
+    parser.add_argument(
+        "--stall-at-node",
+        metavar="ID_OR_CLASS",
+        help="stop advancing at this node until reset/interrupt",
+    )
+    parser.add_argument("--slow-view-ms", type=int, default=0, help="delay every /view answer")
+
+
 def parse_args(argv: list[str] | None = None) -> SimConfig:
     """Turn command-line flags into the start-up config."""
     parser = argparse.ArgumentParser(
@@ -38,23 +59,7 @@ def parse_args(argv: list[str] | None = None) -> SimConfig:
     parser.add_argument(
         "--preview", action="store_true", help="send binary preview frames per sampler step"
     )
-    parser.add_argument(
-        "--fail-at-node", metavar="ID_OR_CLASS", help="raise RuntimeError at this node"
-    )
-    parser.add_argument(
-        "--die-at-node", metavar="ID_OR_CLASS", help="exit the process at this node"
-    )
-    parser.add_argument(
-        "--drop-ws-at-node",
-        metavar="ID_OR_CLASS",
-        help="close every WebSocket when this node starts",
-    )
-    parser.add_argument(
-        "--stall-at-node",
-        metavar="ID_OR_CLASS",
-        help="stop advancing at this node until reset/interrupt",
-    )
-    parser.add_argument("--slow-view-ms", type=int, default=0, help="delay every /view answer")
+    _add_fault_flags(parser)
     args = parser.parse_args(argv)
     config = SimConfig(
         host=args.host,

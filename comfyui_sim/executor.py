@@ -1,26 +1,27 @@
-"""The single executor: runs queued prompts node by node with ComfyUI's messages, cache and faults."""
+"""The single executor: runs queued prompts node by node with ComfyUI's messages and cache.
+
+How one node runs (faults, sampler steps, previews) is `node_runner.NodeRunner`'s part.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from comfy_schema.error_shapes import full_type_name
 from comfy_schema.object_info import FILE_VALIDATED_INPUTS, is_output_node, iter_inputs
 from comfyui_sim.config import SimConfig
-from comfyui_sim.faults import Interrupted, InterruptFlag, apply_node_faults
+from comfyui_sim.faults import Interrupted, InterruptFlag
 from comfyui_sim.folders import Folders
 from comfyui_sim.graph import ExecutionOrder, is_link, node_signatures
-from comfyui_sim.images import Pixels, preview_jpeg
-from comfyui_sim.nodes import NodeContext, compute, sampler_steps
+from comfyui_sim.node_runner import NodeRunner
+from comfyui_sim.nodes import NodeContext
 from comfyui_sim.progress import PromptProgress
 from comfyui_sim.prompt_queue import PromptQueue, QueueItem
+from comfyui_sim.prompt_run import PromptRun
 from comfyui_sim.ws import SocketHub
 
 logger = logging.getLogger(__name__)
@@ -32,20 +33,6 @@ class CachedNode:
 
     outputs: tuple[Any, ...]
     ui: dict[str, Any] | None
-
-
-@dataclass
-class _Run:
-    """State of the prompt being executed."""
-
-    prompt_id: str
-    prompt: dict[str, Any]
-    extra_data: dict[str, Any]
-    signatures: dict[str, str]
-    progress: PromptProgress
-    messages: list
-    executed: list[str]
-    current_outputs: list[str]
 
 
 class Executor:
@@ -67,6 +54,7 @@ class Executor:
         self.cache: dict[str, CachedNode] = {}
         self.objects: dict[tuple[str, str], dict[str, Any]] = {}
         self.interrupt_flag = InterruptFlag()
+        self.nodes = NodeRunner(get_config, hub, self.interrupt_flag)
         self.client_id: str | None = None
         self.last_node_id: str | None = None
 
@@ -99,26 +87,8 @@ class Executor:
         self.interrupt_flag.clear()  # an interrupt sent while idle does not hit the next prompt
         self.client_id = extra_data.get("client_id")
         started = time.monotonic()
-        signatures = node_signatures(prompt, self._is_changed(prompt))
-        live = set(signatures.values())
-        self.cache = {sig: node for sig, node in self.cache.items() if sig in live}
-        self.objects = {
-            k: v for k, v in self.objects.items() if prompt.get(k[0], {}).get("class_type") == k[1]
-        }
-        cached = [node_id for node_id in prompt if signatures[node_id] in self.cache]
-        run = _Run(
-            prompt_id,
-            prompt,
-            extra_data,
-            signatures,
-            PromptProgress(self.hub, prompt_id, self.client_id),
-            [],
-            [],
-            cached,
-        )
-        self._message(run, "execution_start", {"prompt_id": prompt_id})
-        self._message(run, "execution_cached", {"nodes": cached, "prompt_id": prompt_id})
-        order = ExecutionOrder(prompt, self._is_output_id(prompt), set(cached))
+        run = self._start(prompt_id, prompt, extra_data)
+        order = ExecutionOrder(prompt, self._is_output_id(prompt), set(run.current_outputs))
         for output_id in outputs:
             order.add_node(output_id)
         success = True
@@ -129,7 +99,7 @@ class Executor:
                 break
             order.complete(node_id)
         else:
-            self._message(run, "execution_success", {"prompt_id": prompt_id})
+            run.message("execution_success", {"prompt_id": prompt_id})
         self.last_node_id = None
         logger.info(
             "prompt done prompt=%s success=%s seconds=%.3f",
@@ -137,9 +107,44 @@ class Executor:
             success,
             time.monotonic() - started,
         )
+        history_outputs, meta = self._history(run)
+        status = {
+            "status_str": "success" if success else "error",
+            "completed": success,
+            "messages": run.messages,
+        }
+        return history_outputs, meta, status
+
+    def _start(
+        self, prompt_id: str, prompt: dict[str, Any], extra_data: dict[str, Any]
+    ) -> PromptRun:
+        """Keep the cache and node objects this prompt can use; send the start messages."""
+        signatures = node_signatures(prompt, self._is_changed(prompt))
+        live = set(signatures.values())
+        self.cache = {sig: node for sig, node in self.cache.items() if sig in live}
+        self.objects = {
+            k: v for k, v in self.objects.items() if prompt.get(k[0], {}).get("class_type") == k[1]
+        }
+        cached = [node_id for node_id in prompt if signatures[node_id] in self.cache]
+        run = PromptRun(
+            prompt_id,
+            prompt,
+            extra_data,
+            signatures,
+            self.hub,
+            self.client_id,
+            PromptProgress(self.hub, prompt_id, self.client_id),
+            cached,
+        )
+        run.message("execution_start", {"prompt_id": prompt_id})
+        run.message("execution_cached", {"nodes": cached, "prompt_id": prompt_id})
+        return run
+
+    def _history(self, run: PromptRun) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The history's outputs (each node's UI dict) and their meta, in prompt order."""
         history_outputs, meta = {}, {}
-        for node_id in prompt:
-            entry = self.cache.get(signatures[node_id])
+        for node_id in run.prompt:
+            entry = self.cache.get(run.signatures[node_id])
             if entry is not None and entry.ui is not None:
                 history_outputs[node_id] = entry.ui
                 meta[node_id] = {
@@ -148,21 +153,7 @@ class Executor:
                     "parent_node": None,
                     "real_node_id": node_id,
                 }
-        status = {
-            "status_str": "success" if success else "error",
-            "completed": success,
-            "messages": run.messages,
-        }
-        return history_outputs, meta, status
-
-    def _message(
-        self, run: _Run, event: str, data: dict[str, Any], broadcast: bool = False
-    ) -> None:
-        """Record a status message in history and send it (ComfyUI's add_message)."""
-        data = {**data, "timestamp": int(time.time() * 1000)}
-        run.messages.append([event, data])
-        if self.client_id is not None or broadcast:
-            self.hub.send(event, data, self.client_id)
+        return history_outputs, meta
 
     def _is_output_id(self, prompt: dict[str, Any]) -> Callable[[str], bool]:
         return lambda node_id: is_output_node(self.object_info[prompt[node_id]["class_type"]])
@@ -182,13 +173,13 @@ class Executor:
 
         return token
 
-    async def _run_node(self, run: _Run, node_id: str) -> bool:
+    async def _run_node(self, run: PromptRun, node_id: str) -> bool:
         """Execute (or serve from cache) one node; False when the prompt must stop."""
         node = run.prompt[node_id]
         class_type = node["class_type"]
         cached = self.cache.get(run.signatures[node_id])
         if cached is not None:
-            self._send_executed(run, node_id, cached.ui)
+            run.send_executed(node_id, cached.ui)
             run.progress.finish(node_id)
             return True
         run.progress.start(node_id)
@@ -202,77 +193,34 @@ class Executor:
             )
         logger.info("node start prompt=%s node=%s class=%s", run.prompt_id, node_id, class_type)
         try:
-            self.interrupt_flag.check()
-            await apply_node_faults(
-                lambda: self.get_config().faults, self.hub, self.interrupt_flag, node_id, class_type
-            )
-            info = self.object_info[class_type]
             ctx = NodeContext(
                 node_id,
                 class_type,
-                info,
+                self.object_info[class_type],
                 run.signatures[node_id],
                 self.folders,
                 run.prompt,
                 run.extra_data,
                 self.objects.setdefault((node_id, class_type), {}),
             )
-            steps = sampler_steps(info, inputs)
-            if steps:
-                await self._sample(run, node_id, steps, ctx, inputs)
-            else:
-                await asyncio.sleep(self.get_config().node_ms / 1000)
-            outputs, ui = await asyncio.to_thread(compute, ctx, inputs)
+            outputs, ui = await self.nodes.run(
+                ctx, inputs, run.progress, previews=self.client_id is not None
+            )
         except Interrupted:
             logger.info("prompt interrupted prompt=%s node=%s", run.prompt_id, node_id)
-            self._message(
-                run,
-                "execution_interrupted",
-                {
-                    "prompt_id": run.prompt_id,
-                    "node_id": node_id,
-                    "node_type": class_type,
-                    "executed": list(run.executed),
-                },
-                broadcast=True,
-            )
+            run.interrupted(node_id, class_type)
             return False
         except Exception as ex:  # any node failure becomes execution_error, as in ComfyUI
             logger.warning("node failed prompt=%s node=%s error=%s", run.prompt_id, node_id, ex)
-            self._message(
-                run,
-                "execution_error",
-                {
-                    "prompt_id": run.prompt_id,
-                    "node_id": node_id,
-                    "node_type": class_type,
-                    "executed": list(run.executed),
-                    "exception_message": f"{ex}\n",
-                    "exception_type": full_type_name(ex),
-                    "traceback": traceback.format_tb(ex.__traceback__),
-                    "current_inputs": {k: [_format_value(v)] for k, v in inputs.items()},
-                    "current_outputs": list(run.current_outputs),
-                },
-            )
+            run.failed(node_id, class_type, inputs, ex)
             return False
         self.cache[run.signatures[node_id]] = CachedNode(outputs, ui or None)
-        self._send_executed(run, node_id, ui or None)
+        run.send_executed(node_id, ui or None)
         run.progress.finish(node_id)
         run.executed.append(node_id)
         return True
 
-    def _send_executed(self, run: _Run, node_id: str, ui: dict[str, Any] | None) -> None:
-        """`executed` for a node with UI output (re-sent when served from cache)."""
-        if ui is not None and self.client_id is not None:
-            data = {
-                "node": node_id,
-                "display_node": node_id,
-                "output": ui,
-                "prompt_id": run.prompt_id,
-            }
-            self.hub.send("executed", data, self.client_id)
-
-    def _resolve_inputs(self, run: _Run, node: dict[str, Any]) -> dict[str, Any]:
+    def _resolve_inputs(self, run: PromptRun, node: dict[str, Any]) -> dict[str, Any]:
         """Literal inputs and upstream outputs, in the schema's input order."""
         raw = node.get("inputs", {})
         names = [name for name, _, _ in iter_inputs(self.object_info[node["class_type"]])]
@@ -285,29 +233,3 @@ class Executor:
                 value = self.cache[run.signatures[value[0]]].outputs[value[1]]
             resolved[name] = value
         return resolved
-
-    async def _sample(
-        self, run: _Run, node_id: str, steps: int, ctx: NodeContext, inputs: dict
-    ) -> None:
-        """Sampler steps: interrupt check, step time, progress (and a preview when enabled)."""
-        latent = next((v for v in inputs.values() if isinstance(v, Pixels)), None)
-        look = Pixels(
-            "IMAGE",
-            latent.width if latent else 512,
-            latent.height if latent else 512,
-            1,
-            f"{ctx.signature}:preview",
-        )
-        for step in range(1, steps + 1):
-            self.interrupt_flag.check()
-            config = self.get_config()
-            await asyncio.sleep(config.step_ms / 1000)
-            preview = None
-            if config.preview and self.client_id is not None:
-                preview = await asyncio.to_thread(preview_jpeg, look, step, steps)
-            run.progress.step(node_id, step, steps, preview)
-
-
-def _format_value(value: Any) -> Any:
-    """ComfyUI's format_value: primitives as they are, anything else as its str()."""
-    return value if value is None or isinstance(value, (int, float, bool, str)) else str(value)

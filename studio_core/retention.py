@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from studio_core.db import job_inputs, jobs, uploads, write_transaction
+from studio_core.db.engine import write_transaction
+from studio_core.db.tables import job_inputs, jobs, uploads
 from studio_core.jobs.counts import CountDeltas, apply_deltas
 from studio_core.jobs.queries import job_files
 from studio_core.jobs.repo import mark_deleted
@@ -132,7 +133,9 @@ def retention_sweep(
 def main(argv: list[str] | None = None) -> int:
     """CLI: run one retention sweep with the configured limits."""
     from studio_core.config import load_settings
-    from studio_core.db import is_up_to_date, make_engine, utcnow
+    from studio_core.db.engine import make_engine
+    from studio_core.db.migrate import is_up_to_date
+    from studio_core.db.utc import utcnow
     from studio_core.logging_setup import configure_logging
 
     parser = argparse.ArgumentParser(

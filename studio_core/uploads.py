@@ -9,7 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from studio_core.db import uploads, utcnow, write_transaction
+from studio_core.db.engine import write_transaction
+from studio_core.db.tables import uploads
+from studio_core.db.utc import utcnow
 from studio_core.errors import NotFound
 from studio_core.storage import ImageLimits, StoragePaths, check_and_reencode
 

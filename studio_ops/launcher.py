@@ -84,7 +84,8 @@ class Launcher:
 
     def prepare(self) -> dict[str, str]:
         """Redis, secret, migrations; returns the environment for the children."""
-        from studio_core.db import make_engine, upgrade
+        from studio_core.db.engine import make_engine
+        from studio_core.db.migrate import upgrade
         from studio_ops.embedded_redis import ensure_redis
 
         settings = self.settings

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import requests
 
-from studio_core.db import make_engine, upgrade
+from studio_core.db.engine import make_engine
+from studio_core.db.migrate import upgrade
 from studio_ops.embedded_redis import start_scratch_redis
 from studio_ops.processes import ROOT, Proc, free_port, start_simulator
 

@@ -13,7 +13,9 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from studio_core.db import (
+from studio_core.db.engine import make_engine
+from studio_core.db.migrate import upgrade
+from studio_core.db.tables import (
     LOCAL_USER_ID,
     api_tokens,
     job_counts,
@@ -21,8 +23,6 @@ from studio_core.db import (
     job_inputs,
     job_outputs,
     jobs,
-    make_engine,
-    upgrade,
     uploads,
     users,
 )

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from studio_core.db import make_engine
+from studio_core.db.engine import make_engine
 
 IN_CI = os.environ.get("CI") == "true"
 

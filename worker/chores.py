@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 
-from studio_core.db import utcnow
+from studio_core.db.utc import utcnow
 from studio_core.jobs.repo import JobRepository
 from studio_core.queue.job_queue import JobQueue
 from studio_core.retention import retention_sweep

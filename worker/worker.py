@@ -18,7 +18,7 @@ import redis as redis_lib
 
 from studio_core.catalog.tools import Catalog
 from studio_core.config import ConfigError, Settings
-from studio_core.db import make_engine
+from studio_core.db.engine import make_engine
 from studio_core.engines import EngineRegistry
 from studio_core.events import EventBus
 from studio_core.jobs.repo import JobRepository

@@ -15,8 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from studio_core.db import job_outputs, jobs, utcnow
-from studio_core.db import write_transaction as _write
+from studio_core.db.engine import write_transaction as _write
+from studio_core.db.tables import job_outputs, jobs
+from studio_core.db.utc import utcnow
 from studio_core.jobs.states import ACTIVE, JobStatus
 from studio_core.jobs.transitions import (
     move,

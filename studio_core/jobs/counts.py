@@ -24,7 +24,8 @@ from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from studio_core.db import job_counts, jobs, users, write_transaction
+from studio_core.db.engine import write_transaction
+from studio_core.db.tables import job_counts, jobs, users
 from studio_core.jobs.states import JobStatus
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from studio_core.db import job_events, job_inputs, job_outputs, jobs
+from studio_core.db.tables import job_events, job_inputs, job_outputs, jobs
 from studio_core.errors import InvalidInput, JobNotFound
 from studio_core.jobs.states import ACTIVE, JobStatus
 from studio_core.jobs.transitions import status_in

@@ -19,8 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from studio_core.db import job_inputs, jobs, uploads, utcnow
-from studio_core.db import write_transaction as _write
+from studio_core.db.engine import write_transaction as _write
+from studio_core.db.tables import job_inputs, jobs, uploads
+from studio_core.db.utc import utcnow
 from studio_core.errors import Conflict, InvalidInput, JobNotFound
 from studio_core.jobs.attempts import JobAttempts
 from studio_core.jobs.counts import CountDeltas, read_counts, seed_owner

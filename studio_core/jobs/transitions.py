@@ -14,7 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from studio_core.db import job_events, jobs, utcnow
+from studio_core.db.tables import job_events, jobs
+from studio_core.db.utc import utcnow
 from studio_core.jobs.counts import CountDeltas, apply_deltas, transition_deltas
 from studio_core.jobs.states import JobStatus, sources_for
 

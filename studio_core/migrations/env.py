@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection handed in by `studio_core.db.upgrade()`.
+"""Alembic environment: runs on the connection handed in by `studio_core.db.migrate.upgrade()`.
 
 Used from the command line too (`alembic -c studio_core/alembic.ini upgrade head`), where
 the URL comes from the studio's settings (DATABASE_URL).
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from studio_core.db import make_engine, metadata
+from studio_core.db.engine import make_engine
+from studio_core.db.tables import metadata
 
 
 def _configure_and_run(connection) -> None:

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from studio_core.db import jobs
+from studio_core.db.tables import jobs
 from tests.backend.helpers import finish_job, png_bytes, services, submit
 
 

@@ -9,7 +9,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from studio_core.db import jobs
+from studio_core.db.tables import jobs
 from tests.backend.helpers import finish_job, png_bytes, publish_engine, services, submit
 
 

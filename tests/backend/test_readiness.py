@@ -13,7 +13,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from studio_core.db import jobs
+from studio_core.db.tables import jobs
 from studio_ops.processes import free_port, start_simulator
 from tests.backend.helpers import png_bytes, publish_engine, services, submit
 from tests.helpers import fill_volume

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from studio_core import db
+from studio_core.db.tables import LOCAL_USER_ID
 from studio_core.events import EventBus
 from studio_core.jobs.repo import JobRepository
 from studio_core.live import LiveState
@@ -44,7 +44,7 @@ def repo(db_engine):
 @pytest.fixture
 def owners(db_engine):
     """Three job owners: the local user, ann and bob."""
-    return [db.LOCAL_USER_ID, add_user(db_engine, "ann"), add_user(db_engine, "bob")]
+    return [LOCAL_USER_ID, add_user(db_engine, "ann"), add_user(db_engine, "bob")]
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from studio_core.db import users
+from studio_core.db.tables import users
 
 
 def add_user(engine, username: str, role: str = "user") -> int:

@@ -10,7 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from studio_core import db
+from studio_core.db.engine import make_engine, write_transaction
+from studio_core.db.migrate import current_revision, head_revision, is_up_to_date, upgrade
+from studio_core.db.tables import LOCAL_USER_ID, api_tokens, metadata, users
 from tests.core.helpers import add_user
 
 TABLES = {
@@ -27,11 +29,11 @@ TABLES = {
 
 def test_upgrade_on_a_fresh_sqlite_file_creates_the_schema_and_is_repeatable(tmp_path):
     url = f"sqlite:///{tmp_path / 'nested' / 'studio.db'}"
-    db.upgrade(url)
-    db.upgrade(url)  # second run: already at head
-    engine = db.make_engine(url)
+    upgrade(url)
+    upgrade(url)  # second run: already at head
+    engine = make_engine(url)
     try:
-        assert db.current_revision(engine) == db.head_revision() == "0004"
+        assert current_revision(engine) == head_revision() == "0004"
         assert set(sa.inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
     finally:
         engine.dispose()
@@ -40,35 +42,35 @@ def test_upgrade_on_a_fresh_sqlite_file_creates_the_schema_and_is_repeatable(tmp
 def test_migration_matches_the_table_definitions(db_engine):
     with db_engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        assert compare_metadata(context, db.metadata) == []
+        assert compare_metadata(context, metadata) == []
 
 
 def test_the_local_user_is_seeded(db_engine):
     with db_engine.connect() as conn:
-        row = conn.execute(sa.select(db.users).where(db.users.c.id == db.LOCAL_USER_ID)).one()
+        row = conn.execute(sa.select(users).where(users.c.id == LOCAL_USER_ID)).one()
     assert (row.username, row.role, row.disabled) == ("local", "admin", False)
 
 
 def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path):
-    engine = db.make_engine(f"sqlite:///{tmp_path / 's.db'}")
-    db.upgrade(engine)
+    engine = make_engine(f"sqlite:///{tmp_path / 's.db'}")
+    upgrade(engine)
     try:
         with engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
-        with pytest.raises(IntegrityError), db.write_transaction(engine) as conn:
-            conn.execute(sa.insert(db.api_tokens).values(user_id=999, name="t", token_hash="h"))
+        with pytest.raises(IntegrityError), write_transaction(engine) as conn:
+            conn.execute(sa.insert(api_tokens).values(user_id=999, name="t", token_hash="h"))
     finally:
         engine.dispose()
 
 
 def test_a_failed_write_transaction_rolls_back(db_engine):
-    with pytest.raises(RuntimeError), db.write_transaction(db_engine) as conn:
-        conn.execute(sa.insert(db.users).values(username="ghost", password_hash="x", role="user"))
+    with pytest.raises(RuntimeError), write_transaction(db_engine) as conn:
+        conn.execute(sa.insert(users).values(username="ghost", password_hash="x", role="user"))
         raise RuntimeError("boom")
     with db_engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(db.users)).scalar() == 1
+        assert conn.execute(sa.select(sa.func.count()).select_from(users)).scalar() == 1
 
 
 def test_timestamps_round_trip_as_aware_utc_with_microseconds(db_engine):
@@ -76,10 +78,8 @@ def test_timestamps_round_trip_as_aware_utc_with_microseconds(db_engine):
     created = datetime(2024, 5, 1, 8, 30, 15, 123456, tzinfo=taipei)
     user_id = add_user(db_engine, "tz")
     with db_engine.begin() as conn:
-        conn.execute(sa.update(db.users).where(db.users.c.id == user_id).values(created_at=created))
-        stored = conn.execute(
-            sa.select(db.users.c.created_at).where(db.users.c.id == user_id)
-        ).scalar()
+        conn.execute(sa.update(users).where(users.c.id == user_id).values(created_at=created))
+        stored = conn.execute(sa.select(users.c.created_at).where(users.c.id == user_id)).scalar()
     assert stored.tzinfo is not None and stored.utcoffset() == timedelta(0)
     assert stored == created
     assert stored.isoformat() == "2024-05-01T00:30:15.123456+00:00"
@@ -87,14 +87,14 @@ def test_timestamps_round_trip_as_aware_utc_with_microseconds(db_engine):
 
 def test_naive_datetimes_are_refused(db_engine):
     with pytest.raises(StatementError, match="naive datetime"), db_engine.begin() as conn:
-        conn.execute(sa.update(db.users).values(created_at=datetime(2024, 1, 1)))
+        conn.execute(sa.update(users).values(created_at=datetime(2024, 1, 1)))
 
 
 def test_unicode_beyond_the_basic_plane_is_stored(db_engine):
     name = "貓🐱"
     add_user(db_engine, name)
     with db_engine.connect() as conn:
-        found = conn.execute(sa.select(db.users.c.username).where(db.users.c.username == name))
+        found = conn.execute(sa.select(users.c.username).where(users.c.username == name))
         assert found.scalar() == name
 
 
@@ -106,9 +106,9 @@ def test_usernames_are_unique(db_engine):
 
 @pytest.mark.mysql
 def test_mysql_tables_use_utf8mb4(mysql_database):
-    engine = db.make_engine(mysql_database)
+    engine = make_engine(mysql_database)
     try:
-        db.upgrade(engine)
+        upgrade(engine)
         with engine.connect() as conn:
             collations = conn.execute(
                 sa.text(
@@ -123,10 +123,10 @@ def test_mysql_tables_use_utf8mb4(mysql_database):
 
 
 def test_is_up_to_date(tmp_path):
-    engine = db.make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
     try:
-        assert db.current_revision(engine) is None and not db.is_up_to_date(engine)
-        db.upgrade(engine)
-        assert db.is_up_to_date(engine) and db.head_revision() == "0004"
+        assert current_revision(engine) is None and not is_up_to_date(engine)
+        upgrade(engine)
+        assert is_up_to_date(engine) and head_revision() == "0004"
     finally:
         engine.dispose()

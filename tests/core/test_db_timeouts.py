@@ -10,7 +10,9 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from studio_core.db import check_writable, make_engine, upgrade, users
+from studio_core.db.engine import check_writable, make_engine
+from studio_core.db.migrate import upgrade
+from studio_core.db.tables import users
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,10 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from studio_core import db
+from studio_core.db.engine import write_transaction
+from studio_core.db.migrate import alembic_config, is_up_to_date, upgrade
+from studio_core.db.tables import LOCAL_USER_ID, job_counts, jobs
+from studio_core.db.utc import utcnow
 from studio_core.errors import Conflict, JobNotFound
 from studio_core.jobs.counts import (
     apply_deltas,
@@ -30,7 +33,7 @@ from studio_core.retention import retention_sweep
 from studio_core.storage import StoragePaths
 from tests.core.helpers import add_user
 
-LOCAL = db.LOCAL_USER_ID
+LOCAL = LOCAL_USER_ID
 EXPECTED_USER_ERRORS = (Conflict, JobNotFound)  # refusals a random operation may meet
 
 
@@ -103,7 +106,7 @@ class RandomDriver:
             elif op == "favorite":
                 repo.set_favorite(job_id, None, rng.random() < 0.5)
             elif rng.random() < 0.3:  # retention: rarely, it empties the terminal jobs
-                retention_sweep(repo.engine, self.paths, db.utcnow(), 24, 0)
+                retention_sweep(repo.engine, self.paths, utcnow(), 24, 0)
         except EXPECTED_USER_ERRORS:
             pass
         return op
@@ -161,9 +164,9 @@ def test_first_jobs_of_a_new_owner_from_many_processes_count_once_each(db_engine
 
 def test_a_missing_counter_row_is_created_by_the_transition(db_engine):
     owner = add_user(db_engine, "no_rows")
-    with db.write_transaction(db_engine) as conn:
+    with write_transaction(db_engine) as conn:
         apply_deltas(conn, {(owner, "queued"): 2, (owner, "failed"): 1})
-    with db.write_transaction(db_engine) as conn:
+    with write_transaction(db_engine) as conn:
         apply_deltas(conn, {(owner, "queued"): -1, (owner, "processing"): 1})
         assert read_counts(conn, owner) == {
             "queued": 1,
@@ -177,7 +180,7 @@ def test_a_missing_counter_row_is_created_by_the_transition(db_engine):
 def test_a_rolled_back_transition_leaves_the_counters_alone(db_engine):
     repo = JobRepository(db_engine)
     repo.create({"user_id": LOCAL, "tool": "t"})
-    with pytest.raises(RuntimeError), db.write_transaction(db_engine) as conn:
+    with pytest.raises(RuntimeError), write_transaction(db_engine) as conn:
         apply_deltas(conn, {(LOCAL, "queued"): -1, (LOCAL, "cancelled"): 1})
         raise RuntimeError("the job's own write failed")
     assert repo.counts_by_status(LOCAL)["queued"] == 1
@@ -188,18 +191,18 @@ def test_recount_repairs_counters_after_a_direct_sql_edit(db_engine, owners):
     repo = JobRepository(db_engine)
     for owner in owners:
         repo.create({"user_id": owner, "tool": "t"})
-    with db.write_transaction(db_engine) as conn:  # as a bulk import or a bench fill does
-        conn.execute(sa.update(db.jobs).values(status="finished"))
+    with write_transaction(db_engine) as conn:  # as a bulk import or a bench fill does
+        conn.execute(sa.update(jobs).values(status="finished"))
     assert repo.counts_by_status()["queued"] == 3
-    with db.write_transaction(db_engine) as conn:
+    with write_transaction(db_engine) as conn:
         recount(conn)
     assert repo.counts_by_status()["finished"] == 3
     assert_counters_match(db_engine)
 
 
 def test_the_migration_counts_jobs_written_before_it(db_engine):
-    with db.write_transaction(db_engine) as conn:
-        command.downgrade(db.alembic_config(conn), "0001")
+    with write_transaction(db_engine) as conn:
+        command.downgrade(alembic_config(conn), "0001")
     assert "job_counts" not in sa.inspect(db_engine).get_table_names()
     ann = add_user(db_engine, "ann_old")
     # Rows as revision 0001 code wrote them, deleted ones included.
@@ -210,11 +213,11 @@ def test_the_migration_counts_jobs_written_before_it(db_engine):
         (ann, "processing", False),
         (ann, "cancelled", True),
     ]
-    now = db.utcnow()
-    with db.write_transaction(db_engine) as conn:
+    now = utcnow()
+    with write_transaction(db_engine) as conn:
         for user_id, status, deleted in layout:
             conn.execute(
-                sa.insert(db.jobs).values(
+                sa.insert(jobs).values(
                     id=str(uuid.uuid4()),
                     user_id=user_id,
                     tool="t",
@@ -229,8 +232,8 @@ def test_the_migration_counts_jobs_written_before_it(db_engine):
                     deleted_at=now if deleted else None,
                 )
             )
-    db.upgrade(db_engine)
-    assert db.is_up_to_date(db_engine)
+    upgrade(db_engine)
+    assert is_up_to_date(db_engine)
     repo = JobRepository(db_engine)
     assert repo.counts_by_status() == {
         "queued": 1,
@@ -241,5 +244,5 @@ def test_the_migration_counts_jobs_written_before_it(db_engine):
     }
     assert_counters_match(db_engine)
     with db_engine.connect() as conn:  # every user got a row per status, zeros included
-        rows = conn.execute(sa.select(sa.func.count()).select_from(db.job_counts)).scalar()
+        rows = conn.execute(sa.select(sa.func.count()).select_from(job_counts)).scalar()
     assert rows == 2 * len(JobStatus)

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from studio_core import db
+from studio_core.db.tables import LOCAL_USER_ID, jobs
 from studio_core.errors import Conflict, InvalidInput, JobNotFound
 from studio_core.jobs.states import JobStatus
 from tests.core.helpers import add_user
 
-LOCAL = db.LOCAL_USER_ID
+LOCAL = LOCAL_USER_ID
 
 
 def new_job(repo, user_id=LOCAL, **fields):
@@ -220,7 +220,7 @@ def test_soft_delete_hides_the_job_and_returns_its_files(repo, db_engine):
         repo.soft_delete(job["id"], LOCAL)
     assert repo.list(LOCAL)[0] == 0
     with db_engine.connect() as conn:  # the row stays, soft-deleted
-        assert conn.execute(sa.select(db.jobs.c.deleted_at)).scalar() is not None
+        assert conn.execute(sa.select(jobs.c.deleted_at)).scalar() is not None
 
 
 def test_active_jobs_and_counts(repo):

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from studio_core.db import uploads
+from studio_core.db.tables import uploads
 from studio_core.errors import StorageFull
 from studio_core.storage import MB, CheckedImage, Limits, StoragePaths
 from studio_core.uploads import save_upload

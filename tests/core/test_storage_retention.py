@@ -11,7 +11,9 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from studio_core import db
+from studio_core.db.migrate import upgrade
+from studio_core.db.tables import LOCAL_USER_ID, jobs, uploads
+from studio_core.db.utc import utcnow
 from studio_core.errors import InvalidImage, InvalidInput, NotFound
 from studio_core.retention import main as retention_main
 from studio_core.retention import retention_sweep
@@ -19,7 +21,7 @@ from studio_core.storage import Limits
 from studio_core.uploads import get_upload, save_upload
 from tests.core.helpers import add_user
 
-LOCAL = db.LOCAL_USER_ID
+LOCAL = LOCAL_USER_ID
 
 
 def png(color="red", size=(16, 16)) -> bytes:
@@ -31,7 +33,7 @@ def png(color="red", size=(16, 16)) -> bytes:
 def age(engine, table, row_id, when):
     """Move a row's timestamps back in time."""
     values = {"created_at": when}
-    if table is db.jobs:
+    if table is jobs:
         values["finished_at"] = when
     with engine.begin() as conn:
         conn.execute(sa.update(table).where(table.c.id == row_id).values(**values))
@@ -85,17 +87,17 @@ def test_deleting_a_job_keeps_inputs_a_remix_still_uses(db_engine, paths, repo):
 
 
 def test_retention_sweep(db_engine, paths, repo):
-    now = db.utcnow()
+    now = utcnow()
     old_upload = save_upload(db_engine, paths, LOCAL, png(), Limits())
     new_upload = save_upload(db_engine, paths, LOCAL, png("green"), Limits())
     used_upload = save_upload(db_engine, paths, LOCAL, png("blue"), Limits())
     for upload in (old_upload, used_upload):
-        age(db_engine, db.uploads, upload["id"], now - timedelta(hours=25))
+        age(db_engine, uploads, upload["id"], now - timedelta(hours=25))
     old_job = finished_job(repo, paths, {"image": used_upload["id"]})
     favourite = finished_job(repo, paths)
     recent = finished_job(repo, paths)
     for job in (old_job, favourite):
-        age(db_engine, db.jobs, job["id"], now - timedelta(days=31))
+        age(db_engine, jobs, job["id"], now - timedelta(days=31))
     repo.set_favorite(favourite["id"], LOCAL, True)
     deleted = finished_job(repo, paths)
     repo.soft_delete(deleted["id"], LOCAL)  # the caller "crashed" before removing its files
@@ -120,7 +122,7 @@ def test_retention_sweep(db_engine, paths, repo):
 
 def test_retention_cli_runs_against_the_configured_storage(tmp_path, monkeypatch, restore_logging):
     storage = tmp_path / "storage"
-    db.upgrade(f"sqlite:///{storage / 'studio.db'}")
+    upgrade(f"sqlite:///{storage / 'studio.db'}")
     monkeypatch.chdir(tmp_path)  # no developer .env; LOG_DIR and STORAGE_DIR from env
     monkeypatch.setenv("STORAGE_DIR", str(storage))
     monkeypatch.setenv("LOG_DIR", str(tmp_path / "logs"))

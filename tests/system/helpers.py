@@ -18,7 +18,8 @@ import requests
 import sqlalchemy as sa
 from PIL import Image
 
-from studio_core.db import job_events, job_outputs, jobs, make_engine
+from studio_core.db.engine import make_engine
+from studio_core.db.tables import job_events, job_outputs, jobs
 from studio_ops.live_stack import LiveStudio
 
 logger = logging.getLogger(__name__)

@@ -18,7 +18,9 @@ import requests
 from PIL import Image
 
 from studio_core.config import Settings, load_settings
-from studio_core.db import LOCAL_USER_ID, make_engine, upgrade
+from studio_core.db.engine import make_engine
+from studio_core.db.migrate import upgrade
+from studio_core.db.tables import LOCAL_USER_ID
 from studio_core.events import EventBus
 from studio_core.jobs.repo import JobRepository
 from studio_core.queue.job_queue import JobQueue
