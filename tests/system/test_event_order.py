@@ -44,7 +44,11 @@ def test_events_and_status_carry_increasing_seqs(studio):
 
     polled = [s["seq"] for s in snaps]
     assert polled == sorted(polled), f"/api/status went back in version: {polled}"
-    assert snaps[-1]["seq"] == events[-1]["seq"]
+    # The finished row commits a moment before the worker publishes its finished event: a poll
+    # in between shows the finished row under the previous version, never a newer one. Once
+    # the event is out, /api/status answers with exactly that version.
+    assert snaps[-1]["seq"] <= events[-1]["seq"]
+    assert studio.status(job_id)["seq"] == events[-1]["seq"]
     listed = get(studio, "/api/jobs", limit=5).json()["jobs"]
     assert next(j for j in listed if j["job_id"] == job_id)["seq"] == events[-1]["seq"]
 
