@@ -226,11 +226,11 @@ class Worker:
                 # poison after MAX_ATTEMPTS instead of looping.
                 logger.exception("job=%s crashed in worker; handing it back", slot.job_id)
                 outcome = "error"
-        self.outcomes[slot.job_id] = outcome
         if outcome in ("handed_back", "error"):
             self.claims.hand_back(slot)
         else:
             self.claims.ack(slot)
+        self.outcomes[slot.job_id] = outcome  # after the release: an outcome means "let go"
 
     def _shutdown(self) -> None:
         self.state = "stopping"
