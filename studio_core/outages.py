@@ -35,6 +35,8 @@ def outage_kind(exc: BaseException) -> str | None:
 
 def describe_outage(kind: str, exc: BaseException) -> str:
     """One readable line: "database unavailable (OperationalError: ...)"."""
+    if isinstance(exc, StorageFull):
+        return exc.message  # already says it: "storage is full: N MB free under <dir>"
     what = {"disk": "storage is full", "database": "database unavailable"}.get(
         kind, f"{kind} unavailable"
     )
