@@ -7,7 +7,6 @@ no row) until the free-space floor, the tool, the slots and every parameter have
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Mapping
@@ -16,6 +15,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from backend import json_input
 from backend.presenter import JobPresenter
 from backend.services import Studio
 from studio_core.catalog.params import resolve_seed
@@ -60,14 +60,12 @@ def check_idempotency_key(value: str | None) -> str | None:
     return value
 
 
-def _json_object(value: Any, name: str) -> dict:
-    if value is None or value == "":
+def _json_object(value: Any, name: str, from_form: bool) -> dict:
+    """A JSON object field: an object in a JSON body, a JSON string in a form; absent is {}."""
+    if from_form and value == "":
         return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise InvalidInput(f"'{name}' is not valid JSON", field=name) from None
+    if isinstance(value, str) and from_form:
+        value = json_input.loads(value, f"'{name}'")
     if not isinstance(value, dict):
         raise InvalidInput(f"'{name}' must be a JSON object", field=name)
     return value
@@ -80,15 +78,20 @@ def parse_body(body: Any, files: Mapping[str, bytes] | None = None, key: str | N
     unknown = sorted(set(body) - BODY_FIELDS)
     if unknown:
         raise InvalidInput(f"unknown field '{unknown[0]}'", field=unknown[0])
+    # As the OpenAPI document says: null is a value only for `model`; absent fields are absent.
+    nulls = sorted(name for name, value in body.items() if value is None and name != "model")
+    if nulls:
+        raise InvalidInput(f"'{nulls[0]}' must not be null", field=nulls[0])
+    from_form = files is not None
     tool_id = body.get("workflow") or body.get("tool") or DEFAULT_TOOL
     if not isinstance(tool_id, str):
         raise InvalidInput("'workflow' must be a tool id", field="workflow")
-    params = _json_object(body.get("params"), "params")
+    params = _json_object(body.get("params", {}), "params", from_form)
     merged = {name: body[name] for name in PARAM_COLUMNS if body.get(name) is not None}
     merged.update(params)  # explicit params win over the legacy top-level copies
-    refs = _json_object(body.get("images"), "images")
+    refs = _json_object(body.get("images", {}), "images", from_form)
     for slot, ref in refs.items():
-        if ref is not None and not isinstance(ref, str):
+        if not isinstance(ref, str):
             raise InvalidInput(
                 "an image must be an upload id or a data URL", field=f"images.{slot}"
             )

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import request
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import FileStorage, MultiDict
 
+from backend import json_input
 from studio_core.errors import InvalidInput, UnsupportedMediaType
+from studio_core.jobs.queries import MAX_PAGE
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+# ASCII digits only: int() also takes other scripts' digits ("٣"), "1_000" and " 5 ".
+_INTEGER = re.compile(r"-?[0-9]{1,18}", re.ASCII)
+MAX_OFFSET = 2**31 - 1  # far beyond any gallery, far inside SQL's BIGINT
 
 
 def json_object(required: bool = True) -> dict[str, Any]:
@@ -18,29 +24,51 @@ def json_object(required: bool = True) -> dict[str, Any]:
         return {}
     if not request.is_json:
         raise UnsupportedMediaType("send the body as application/json")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise InvalidInput("the request body is not valid JSON")
+    body = json_input.loads(request.get_data())
     if not isinstance(body, dict):
         raise InvalidInput("the request body must be a JSON object")
     return body
 
 
-def int_arg(args: MultiDict, name: str, default: int) -> int:
-    """An integer query parameter; 400 when it is not one."""
-    raw = args.get(name)
-    if raw is None or raw == "":
+def one_arg(args: MultiDict, name: str) -> str | None:
+    """A query parameter given at most once (or repeated with one value); None when absent.
+
+    Every occurrence is looked at: `?limit=5&limit=x` must not pass as 5.
+    """
+    values = set(args.getlist(name))
+    if len(values) > 1:
+        raise InvalidInput(f"'{name}' is given more than once with different values", field=name)
+    raw = values.pop() if values else None
+    return None if raw == "" else raw
+
+
+def one_file(files: MultiDict, name: str) -> FileStorage:
+    """The one file part called name; 400 when the form repeats it."""
+    parts = files.getlist(name)
+    if len(parts) != 1:
+        raise InvalidInput(f"one '{name}' part is expected, got {len(parts)}", field=name)
+    return parts[0]
+
+
+def int_arg(
+    args: MultiDict, name: str, default: int, minimum: int = 0, maximum: int = MAX_OFFSET
+) -> int:
+    """An integer query parameter in [minimum, maximum]; 400 when it is not one."""
+    raw = one_arg(args, name)
+    if raw is None:
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(f"'{name}' must be an integer", field=name) from None
+    if not _INTEGER.fullmatch(raw):
+        raise InvalidInput(f"'{name}' must be an integer", field=name)
+    number = int(raw)
+    if not minimum <= number <= maximum:
+        raise InvalidInput(f"'{name}' must be between {minimum} and {maximum}", field=name)
+    return number
 
 
 def bool_arg(args: MultiDict, name: str) -> bool | None:
     """A boolean query parameter (1/0/true/false); None when absent; 400 otherwise."""
-    raw = args.get(name)
-    if raw is None or raw == "":
+    raw = one_arg(args, name)
+    if raw is None:
         return None
     value = raw.strip().lower()
     if value in _TRUE:
@@ -51,16 +79,16 @@ def bool_arg(args: MultiDict, name: str) -> bool | None:
 
 
 def job_filters(args: MultiDict) -> dict[str, Any]:
-    """Validated filters of GET /api/jobs and /api/history (ranges checked by the repo)."""
-    q = args.get("q") or None
+    """Validated filters of GET /api/jobs and /api/history (status: checked by the repo)."""
+    q = one_arg(args, "q")
     if q is not None and len(q) > 200:
         raise InvalidInput("'q' is at most 200 characters", field="q")
     return {
-        "status": args.get("status") or None,
-        "tool": args.get("tool") or None,
+        "status": one_arg(args, "status"),
+        "tool": one_arg(args, "tool"),
         "q": q,
         "favorite": bool_arg(args, "favorite"),
         "active": bool_arg(args, "active"),
-        "limit": int_arg(args, "limit", 50),
+        "limit": int_arg(args, "limit", 50, minimum=1, maximum=MAX_PAGE),
         "offset": int_arg(args, "offset", 0),
     }

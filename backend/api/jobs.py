@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from backend.api.common import job_filters, json_object
+from backend.api.common import job_filters, json_object, one_arg, one_file
 from backend.auth import current_user_id
 from backend.job_actions import (
     cancel_job,
@@ -26,8 +26,8 @@ def generate():
     """Queue a job (JSON or multipart); 202 with the job."""
     key = check_idempotency_key(request.headers.get("Idempotency-Key"))
     if request.mimetype == "multipart/form-data":
-        form = request.form.to_dict()
-        files = {slot: part.read() for slot, part in request.files.items()}
+        form = {name: one_arg(request.form, name) or "" for name in request.form}
+        files = {slot: one_file(request.files, slot).read() for slot in request.files}
         submission = parse_body(form, files, key)
     elif request.is_json:
         submission = parse_body(json_object(), None, key)

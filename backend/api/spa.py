@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, request, send_from_directory
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from flask import Blueprint, send_from_directory
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.routing import PathConverter
 from werkzeug.security import safe_join
 
 from backend.errors import error_response
@@ -18,6 +19,16 @@ from backend.services import studio
 from studio_core.errors import NotFound
 
 bp = Blueprint("spa", __name__)
+
+
+class AppPath(PathConverter):
+    """A path outside /api/: the catch-all never matches an API URL, so Flask's automatic
+    OPTIONS and a 405's Allow list only the methods the API route itself serves."""
+
+    regex = r"(?!api(?:/|$))[^/].*?"
+
+
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("app_path", AppPath))
 
 DEFAULT_FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 
@@ -39,11 +50,9 @@ def index():
     return _index()
 
 
-@bp.get("/<path:path>")
+@bp.get("/<app_path:path>")
 def asset(path: str):
-    """A file of frontend/, or the app shell for an app route; 404 JSON for /api/*."""
-    if path == "api" or path.startswith("api/"):
-        raise NotFound(f"no API endpoint {request.method} /{path}")
+    """A file of frontend/, or the app shell for an app route (never /api/*: see AppPath)."""
     root = frontend_dir()
     target = safe_join(str(root), path)
     if target is not None and Path(target).is_file():
@@ -58,17 +67,7 @@ def asset(path: str):
 
 @bp.app_errorhandler(405)
 def method_not_allowed(exc: MethodNotAllowed):
-    """405 JSON, except that an unknown /api/ path is a 404 (only the SPA route matched it)."""
-    if request.path.startswith("/api/"):
-        adapter = current_app.url_map.bind("localhost")
-        try:
-            endpoint, _args = adapter.match(request.path, method="GET")
-        except HTTPException:  # no match, wrong method, or a redirect: not only the SPA
-            endpoint = None
-        if endpoint == "spa.asset":
-            return error_response(
-                404, "not_found", f"no API endpoint {request.method} {request.path}"
-            )
+    """405 JSON with the methods the URL serves in Allow."""
     response = error_response(405, "method_not_allowed", "method not allowed for this URL")
     if exc.valid_methods:
         response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
+from backend.api.common import one_arg
 from backend.services import studio
 from studio_core.engines import merged_models, merged_object_info
 from studio_core.errors import InvalidInput
@@ -18,7 +19,7 @@ CHECKPOINT_FOLDER, UNET_FOLDER = "checkpoints", "diffusion_models"
 @bp.get("/tools")
 def tools():
     """Every tool with its parameters and whether the engines can run it right now."""
-    lang = request.args.get("lang") or None
+    lang = one_arg(request.args, "lang")
     if lang is not None and lang not in LANGS:
         raise InvalidInput(f"lang must be one of {', '.join(LANGS)}", field="lang")
     s = studio()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -11,6 +12,9 @@ from studio_core.catalog.manifest import MAX_SEED, Param, ToolSpec
 from studio_core.errors import InvalidInput
 
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
+# A whole number as text: ASCII digits, one optional minus. str.isdigit() also says yes to
+# "²" and "٣", which int() then refuses or reads; a length cap keeps int() cheap.
+_INTEGER = re.compile(r"-?[0-9]{1,20}", re.ASCII)
 
 
 def validate_params(
@@ -117,7 +121,7 @@ def _as_int(param: Param, value: Any) -> int:
         number = value
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    elif isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
         number = int(value.strip())  # multipart form fields arrive as strings
     else:
         raise InvalidInput(f"'{param.id}' must be a whole number", field=param.id)
