@@ -15,9 +15,9 @@ from redis.exceptions import RedisError
 from backend.presenter import JobPresenter
 from backend.services import Studio
 from studio_core.errors import NotFound
+from studio_core.images import sniff_format
 from studio_core.jobs.public import to_public
 from studio_core.jobs.states import ACTIVE, JobStatus
-from studio_core.storage import sniff_format
 
 logger = logging.getLogger(__name__)
 

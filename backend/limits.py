@@ -1,6 +1,7 @@
 """Rate limits in Redis via Flask-Limiter, one bucket per user (per client IP before login).
 
-Reads get RATE_LIMIT_READS per route; `POST /api/generate` gets RATE_LIMIT_GENERATE instead.
+Reads get RATE_LIMIT_READS per route; the writes that cost work (`POST /api/generate` and
+`POST /api/uploads`: decoding and storing images) share one RATE_LIMIT_GENERATE bucket instead.
 Static files, images, health probes and CORS preflights are not counted: a gallery page loads
 dozens of thumbnails at once, and a monitor must never be locked out.
 
@@ -39,6 +40,8 @@ EXEMPT_ENDPOINTS = frozenset(
     }
 )
 GENERATE_ENDPOINT = "jobs.generate"
+# Writes that cost work, counted together: an upload decodes an image as a generate may.
+COSTLY_WRITE_ENDPOINTS = (GENERATE_ENDPOINT, "uploads.create")
 
 
 def _exempt() -> bool:
@@ -61,8 +64,9 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         key_prefix="studio:limits",
     )
     limiter.request_filter(_exempt)
-    generate = app.view_functions[GENERATE_ENDPOINT]
-    app.view_functions[GENERATE_ENDPOINT] = limiter.limit(settings.rate_limit_generate)(generate)
+    costly = limiter.shared_limit(settings.rate_limit_generate, scope="costly_writes")
+    for endpoint in COSTLY_WRITE_ENDPOINTS:
+        app.view_functions[endpoint] = costly(app.view_functions[endpoint])
     app.extensions["studio_limiter"] = limiter
     return limiter
 

@@ -1,6 +1,6 @@
-"""Files under STORAGE_DIR: paths, image checks and re-encoding, outputs and thumbnails.
+"""Files under STORAGE_DIR: paths, data URLs, uploads, outputs and thumbnails.
 
-storage/uploads/<random>.png          re-encoded user uploads (no metadata)
+storage/uploads/<random>.<png|jpg|webp> checked user uploads (studio_core.images)
 storage/outputs/<job_id>_<n>.png      every image of a batch
 storage/outputs/thumbs/<job_id>_<n>.webp
 """
@@ -19,11 +19,10 @@ import shutil
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from studio_core.errors import (
     InvalidImage,
@@ -32,42 +31,14 @@ from studio_core.errors import (
     StorageFull,
     UnsupportedMediaType,
 )
+from studio_core.images import EXTENSIONS, CheckedImage
 
 logger = logging.getLogger(__name__)
 
-# Detected from the first bytes, never from a name or a client-sent type.
-_SIGNATURES = {"PNG": b"\x89PNG\r\n\x1a\n", "JPEG": b"\xff\xd8\xff"}
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _DATA_URL = re.compile(r"^data:(image/[a-z0-9.+-]+)?((?:;[^;,]*)*?);base64,", re.IGNORECASE)
-_KEEP_MODES = {"RGB", "RGBA", "L", "LA"}
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})  # no room on the volume / over quota
 MB = 1024 * 1024
-
-
-class ImageLimits(Protocol):
-    """What check_and_reencode needs; `Settings` satisfies it."""
-
-    max_upload_mb: int
-    max_image_side: int
-    max_image_pixels: int
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Explicit image limits (defaults as in SPEC §5)."""
-
-    max_upload_mb: int = 20
-    max_image_side: int = 4096
-    max_image_pixels: int = 16_000_000
-
-
-class CheckedImage(NamedTuple):
-    """A re-encoded, metadata-free image."""
-
-    data: bytes
-    mime: str
-    width: int
-    height: int
 
 
 class StoredOutput(NamedTuple):
@@ -79,66 +50,6 @@ class StoredOutput(NamedTuple):
     width: int
     height: int
     size_bytes: int
-
-
-def sniff_format(data: bytes) -> str | None:
-    """'PNG', 'JPEG' or 'WEBP' from the magic bytes, else None."""
-    for name, magic in _SIGNATURES.items():
-        if data.startswith(magic):
-            return name
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WEBP"
-    return None
-
-
-def _open_checked(data: bytes, limits: ImageLimits) -> Image.Image:
-    """Decode within limits; the size check happens on the header, before any pixels load."""
-    fmt = sniff_format(data)
-    if fmt is None:
-        raise UnsupportedMediaType("only PNG, JPEG or WebP images are accepted")
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns (then errors) on huge images; both must become a clean rejection.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=[fmt])
-            width, height = image.size
-            if max(width, height) > limits.max_image_side:
-                raise InvalidImage(
-                    f"image is {width}x{height}; at most {limits.max_image_side} px a side"
-                )
-            if width * height > limits.max_image_pixels:
-                raise InvalidImage(
-                    f"image has {width * height} pixels; at most {limits.max_image_pixels} allowed"
-                )
-            image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InvalidImage("image is too large to decode safely (decompression bomb)") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise InvalidImage(f"the {fmt} image could not be decoded ({exc})") from None
-    return image
-
-
-def check_and_reencode(data: bytes, limits: ImageLimits) -> CheckedImage:
-    """Validate an uploaded image by decoding it and re-encode it as PNG without metadata.
-
-    EXIF orientation is applied first. Raises PayloadTooLarge, UnsupportedMediaType or
-    InvalidImage with a message a person can act on.
-    """
-    if len(data) > limits.max_upload_mb * 1024 * 1024:
-        raise PayloadTooLarge(f"image is larger than {limits.max_upload_mb} MB")
-    image = _open_checked(data, limits)
-    try:
-        image = ImageOps.exif_transpose(image) or image
-    except (OSError, ValueError, SyntaxError, KeyError) as exc:
-        raise InvalidImage(f"the image's EXIF data is corrupt ({exc})") from None
-    if image.mode not in _KEEP_MODES:
-        has_alpha = "A" in image.mode or "transparency" in image.info
-        image = image.convert("RGBA" if has_alpha else "RGB")
-    # Rebuilt from raw pixels: no EXIF, GPS, XMP, ICC or text chunks can survive.
-    clean = Image.frombytes(image.mode, image.size, image.tobytes())
-    out = io.BytesIO()
-    clean.save(out, format="PNG")
-    return CheckedImage(out.getvalue(), "image/png", clean.width, clean.height)
 
 
 def decode_data_url(value: str, max_bytes: int | None = None) -> bytes:
@@ -235,7 +146,7 @@ class StoragePaths:
 
     def write_upload(self, image: CheckedImage) -> str:
         """Store a checked image under a random name; returns its storage-relative path."""
-        relative = f"uploads/{secrets.token_hex(16)}.png"
+        relative = f"uploads/{secrets.token_hex(16)}.{EXTENSIONS[image.mime]}"
         with self._writing():
             self.uploads.mkdir(parents=True, exist_ok=True)
             _atomic_write(self.root / relative, image.data)

@@ -1,4 +1,4 @@
-"""User uploads: check and re-encode the image, store it under a random name, record it."""
+"""User uploads: check the image (studio_core.images), store it under a random name, record it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from studio_core.db.engine import write_transaction
 from studio_core.db.tables import uploads
 from studio_core.db.utc import utcnow
 from studio_core.errors import NotFound
-from studio_core.storage import ImageLimits, StoragePaths, check_and_reencode
+from studio_core.images import ImageLimits, check_image
+from studio_core.storage import StoragePaths
 
 logger = logging.getLogger(__name__)
 
@@ -26,16 +27,17 @@ def save_upload(
     limits: ImageLimits,
     min_free_bytes: int = 0,
 ) -> dict[str, Any]:
-    """Validate, re-encode and store an uploaded image; returns its `uploads` row as a dict.
+    """Validate and store an uploaded image (as sent when clean); returns its `uploads` row.
 
     Raises StorageFull (less than min_free_bytes free, or the disk filled up while writing),
     PayloadTooLarge, UnsupportedMediaType or InvalidImage before anything is kept.
     """
     paths.check_room(min_free_bytes)
-    image = check_and_reencode(data, limits)
+    image = check_image(data, limits)
+    del data  # the caller's copy may go; only the checked bytes are kept from here
     relative = paths.write_upload(image)
     row = {
-        "id": relative.rsplit("/", 1)[1].removesuffix(".png"),
+        "id": relative.rsplit("/", 1)[1].split(".", 1)[0],
         "user_id": user_id,
         "path": relative,
         "mime": image.mime,
@@ -53,11 +55,12 @@ def save_upload(
         paths.remove([relative])  # no row, no file: do not leave an orphan behind
         raise
     logger.info(
-        "upload stored upload=%s user=%s size=%sx%s bytes=%s",
+        "upload stored upload=%s user=%s size=%sx%s mime=%s bytes=%s",
         row["id"],
         user_id,
         image.width,
         image.height,
+        image.mime,
         row["size_bytes"],
     )
     return row

@@ -1,12 +1,13 @@
-"""Uploads: a checked, re-encoded image the user can reference from a job by id."""
+"""Uploads: a checked image (kept as sent when clean) a job can reference by id."""
 
 from __future__ import annotations
 
 from flask import Blueprint, request, send_file
 
+from backend.api.common import one_file
 from backend.auth import current_user_id
 from backend.services import studio
-from studio_core.errors import InvalidInput, NotFound, UnsupportedMediaType
+from studio_core.errors import NotFound, UnsupportedMediaType
 from studio_core.jobs.public import upload_url
 from studio_core.uploads import get_upload, save_upload
 
@@ -18,9 +19,7 @@ def create():
     """Store the multipart `file` part; 201 with its id and size."""
     if request.mimetype != "multipart/form-data":
         raise UnsupportedMediaType("send the image as multipart/form-data with a 'file' part")
-    part = request.files.get("file")
-    if part is None:
-        raise InvalidInput("the 'file' part is missing", field="file")
+    part = one_file(request.files, "file")
     s = studio()
     row = save_upload(
         s.db,

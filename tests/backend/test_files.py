@@ -19,14 +19,16 @@ def _upload(client, data: bytes, name: str = "x.png"):
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
-def test_upload_accepts_png_jpeg_webp_and_reencodes(client, fmt):
-    resp = _upload(client, png_bytes(40, 30, fmt=fmt))
+def test_upload_accepts_png_jpeg_webp_and_keeps_clean_files_as_sent(client, fmt):
+    sent = png_bytes(40, 30, fmt=fmt)
+    resp = _upload(client, sent)
     assert resp.status_code == 201
     body = resp.get_json()
-    assert body["width"] == 40 and body["height"] == 30 and body["mime"] == "image/png"
+    mime = f"image/{fmt.lower()}"
+    assert body["width"] == 40 and body["height"] == 30 and body["mime"] == mime
     assert body["url"] == f"/api/uploads/{body['upload_id']}"
     image = client.get(body["url"])
-    assert image.status_code == 200 and image.data.startswith(b"\x89PNG")
+    assert image.status_code == 200 and image.data == sent and image.mimetype == mime
     assert image.headers["Cache-Control"].startswith("private")
 
 
@@ -136,3 +138,14 @@ def test_output_path_tricks_are_404(client, app, path):
     resp = client.get(path)
     assert resp.status_code == 404 and resp.is_json
     assert b"SQLite" not in resp.data and b"root:" not in resp.data
+
+
+def test_uploads_share_the_generate_limit_not_the_read_limit(make_app):
+    """Decoding an image costs work: uploads and generates draw on one RATE_LIMIT_GENERATE."""
+    client = make_app(RATE_LIMIT_READS="100/minute", RATE_LIMIT_GENERATE="2/minute").test_client()
+    assert _upload(client, png_bytes()).status_code == 201
+    assert submit(client).status_code == 202
+    limited = _upload(client, png_bytes())
+    assert limited.status_code == 429 and limited.get_json()["error"]["code"] == "rate_limited"
+    assert submit(client).status_code == 429
+    assert client.get("/api/jobs").status_code == 200  # reads keep their own bucket

@@ -67,7 +67,7 @@ def test_multipart_generate_with_a_file_part_per_slot(client):
     assert job["seed"] == 7 and job["params"]["steps"] == 4
     upload_id = job["inputs"]["input"]["upload_id"]
     image = client.get(f"/api/uploads/{upload_id}")
-    assert image.status_code == 200 and image.mimetype == "image/png"
+    assert image.status_code == 200 and image.mimetype == "image/jpeg"  # a clean JPEG, as sent
 
 
 def test_upload_id_reference(client):

@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from studio_core.errors import InvalidImage, InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from studio_core.storage import Limits, StoragePaths, check_and_reencode, decode_data_url
+from studio_core.images import Limits, check_image
+from studio_core.storage import StoragePaths, decode_data_url
 
 ORIENTATION, GPS_IFD = 0x0112, 0x8825
 
@@ -36,17 +37,18 @@ def png_header_only(width: int, height: int) -> bytes:
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
-def test_png_jpeg_and_webp_are_accepted_and_become_png(fmt):
+def test_clean_png_jpeg_and_webp_are_kept_byte_for_byte(fmt):
     data = encode(Image.new("RGB", (40, 30), "red"), fmt)
-    checked = check_and_reencode(data, Limits())
-    assert (checked.mime, checked.width, checked.height) == ("image/png", 40, 30)
-    assert Image.open(io.BytesIO(checked.data)).format == "PNG"
+    checked = check_image(data, Limits())
+    assert (checked.mime, checked.width, checked.height) == (f"image/{fmt.lower()}", 40, 30)
+    assert checked.data == data
 
 
 def test_a_palette_png_with_transparency_keeps_its_alpha():
     image = Image.new("P", (4, 4))
     data = encode(image, "PNG", transparency=0)
-    assert Image.open(io.BytesIO(check_and_reencode(data, Limits()).data)).mode == "RGBA"
+    kept = Image.open(io.BytesIO(check_image(data, Limits()).data))
+    assert kept.mode == "P" and kept.info["transparency"] == 0
 
 
 @pytest.mark.parametrize(
@@ -61,26 +63,26 @@ def test_a_palette_png_with_transparency_keeps_its_alpha():
 )
 def test_other_content_is_rejected_whatever_its_name(data):
     with pytest.raises(UnsupportedMediaType):
-        check_and_reencode(data, Limits())
+        check_image(data, Limits())
 
 
 def test_truncated_image_is_invalid():
     data = encode(Image.effect_noise((64, 64), 50).convert("RGB"), "PNG")
     with pytest.raises(InvalidImage, match="could not be decoded"):
-        check_and_reencode(data[: len(data) // 2], Limits())
+        check_image(data[: len(data) // 2], Limits())
 
 
 def test_files_over_the_size_limit_are_refused_before_decoding():
     with pytest.raises(PayloadTooLarge, match="1 MB"):
-        check_and_reencode(b"\x89PNG\r\n\x1a\n" + b"\x00" * (1024 * 1024), Limits(max_upload_mb=1))
+        check_image(b"\x89PNG\r\n\x1a\n" + b"\x00" * (1024 * 1024), Limits(max_upload_mb=1))
 
 
 def test_too_many_pixels_or_too_long_a_side_is_refused():
     data = encode(Image.new("RGB", (300, 200)), "PNG")
     with pytest.raises(InvalidImage, match="at most 256 px a side"):
-        check_and_reencode(data, Limits(max_image_side=256))
+        check_image(data, Limits(max_image_side=256))
     with pytest.raises(InvalidImage, match="pixels"):
-        check_and_reencode(data, Limits(max_image_pixels=50_000))
+        check_image(data, Limits(max_image_pixels=50_000))
 
 
 @pytest.mark.parametrize("side", [10_000, 50_000], ids=["bomb-warning", "bomb-error"])
@@ -88,10 +90,10 @@ def test_decompression_bombs_are_refused_from_the_header(side):
     bomb = png_header_only(side, side)
     assert len(bomb) < 200
     with pytest.raises(InvalidImage):
-        check_and_reencode(bomb, Limits())
+        check_image(bomb, Limits())
     # Even with our own limits lifted, Pillow's bomb guard surfaces as a clean InvalidImage.
     with pytest.raises(InvalidImage, match="decompression bomb"):
-        check_and_reencode(bomb, Limits(max_image_side=10**6, max_image_pixels=10**12))
+        check_image(bomb, Limits(max_image_side=10**6, max_image_pixels=10**12))
 
 
 def test_exif_orientation_is_applied_and_gps_and_exif_are_dropped():
@@ -101,7 +103,7 @@ def test_exif_orientation_is_applied_and_gps_and_exif_are_dropped():
     exif.get_ifd(GPS_IFD)[2] = (25.0, 2.0, 0.0)  # latitude
     data = encode(image, "JPEG", exif=exif.tobytes())
     assert GPS_IFD in Image.open(io.BytesIO(data)).getexif()
-    checked = check_and_reencode(data, Limits())
+    checked = check_image(data, Limits())
     assert (checked.width, checked.height) == (20, 60)
     clean = Image.open(io.BytesIO(checked.data))
     assert len(clean.getexif()) == 0 and "exif" not in clean.info
@@ -113,7 +115,7 @@ def test_png_text_chunks_are_dropped():
 
     info = PngInfo()
     info.add_text("Comment", "secret location")
-    checked = check_and_reencode(encode(Image.new("RGB", (8, 8)), "PNG", pnginfo=info), Limits())
+    checked = check_image(encode(Image.new("RGB", (8, 8)), "PNG", pnginfo=info), Limits())
     assert b"secret location" not in checked.data
 
 

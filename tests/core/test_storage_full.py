@@ -13,7 +13,8 @@ from PIL import Image
 
 from studio_core.db.tables import uploads
 from studio_core.errors import StorageFull
-from studio_core.storage import MB, CheckedImage, Limits, StoragePaths
+from studio_core.images import CheckedImage, Limits
+from studio_core.storage import MB, StoragePaths
 from studio_core.uploads import save_upload
 from tests.core.helpers import add_user
 

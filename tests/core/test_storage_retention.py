@@ -15,9 +15,9 @@ from studio_core.db.migrate import upgrade
 from studio_core.db.tables import LOCAL_USER_ID, jobs, uploads
 from studio_core.db.utc import utcnow
 from studio_core.errors import InvalidImage, InvalidInput, NotFound
+from studio_core.images import Limits
 from studio_core.retention import main as retention_main
 from studio_core.retention import retention_sweep
-from studio_core.storage import Limits
 from studio_core.uploads import get_upload, save_upload
 from tests.core.helpers import add_user
 

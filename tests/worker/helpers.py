@@ -22,10 +22,11 @@ from studio_core.db.engine import make_engine
 from studio_core.db.migrate import upgrade
 from studio_core.db.tables import LOCAL_USER_ID
 from studio_core.events import EventBus
+from studio_core.images import Limits
 from studio_core.jobs.repo import JobRepository
 from studio_core.queue.job_queue import JobQueue
 from studio_core.redis_client import connect_redis
-from studio_core.storage import Limits, StoragePaths
+from studio_core.storage import StoragePaths
 from studio_core.uploads import save_upload
 from tests.graphs import empty_save, t2i
 from tests.helpers import wait_until

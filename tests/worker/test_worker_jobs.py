@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from studio_core.catalog.tools import Catalog
-from studio_core.storage import sniff_format
+from studio_core.images import sniff_format
 from tests.helpers import wait_until
 from tests.worker.helpers import (
     build_stack,
