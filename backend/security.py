@@ -1,11 +1,11 @@
-"""HTTP hardening: ProxyFix, CORS for configured origins only, and security headers."""
+"""HTTP hardening: trusted proxies only, CORS for configured origins only, security headers."""
 
 from __future__ import annotations
 
 from flask import Flask, Response, request
 from flask_cors import CORS
-from werkzeug.middleware.proxy_fix import ProxyFix
 
+from backend.client_address import ProxyTrust, TrustedProxyMiddleware, warn_if_exposed
 from studio_core.config import Settings
 
 # No inline scripts or styles anywhere in the SPA, so none are allowed; images may be data:
@@ -47,12 +47,12 @@ def _add_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    """Trust exactly TRUSTED_PROXY_COUNT proxies, allow CORS_ORIGINS, add the headers."""
+    """Trust TRUSTED_PROXY_COUNT proxies at TRUSTED_PROXY_IPS, allow CORS_ORIGINS, add headers."""
     if settings.trusted_proxy_count:
-        # Only the configured number of hops is believed, so a client cannot forge its IP
-        # (and dodge a rate limit) with its own X-Forwarded-For.
-        n = settings.trusted_proxy_count
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+        # Only the configured hops, and only from a trusted peer, are believed: a client
+        # cannot forge its IP (and pick its rate-limit bucket) with its own X-Forwarded-For.
+        app.wsgi_app = TrustedProxyMiddleware(app.wsgi_app, ProxyTrust.from_settings(settings))
+        warn_if_exposed(settings)
     if settings.cors_origins:
         CORS(
             app,

@@ -8,6 +8,7 @@ environment, and `.env.example` does not list them.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import socket
@@ -51,6 +52,8 @@ class Settings:
     secret_key: str | None = None
     studio_admin_password: str | None = None
     trusted_proxy_count: int = 0
+    # Direct peers whose X-Forwarded-* headers are believed (addresses or CIDRs).
+    trusted_proxy_ips: tuple[str, ...] = ("127.0.0.1", "::1")
     cors_origins: tuple[str, ...] = ()
     worker_id: str = ""
     max_prompt_chars: int = 2000
@@ -220,6 +223,17 @@ def _origins(name: str, value: Any) -> tuple[str, ...]:
     return origins
 
 
+def _networks(name: str, value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list | tuple) else str(value).split(",")
+    networks = tuple(str(item).strip() for item in items if str(item).strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ConfigError(f"{name} must be IP addresses or CIDRs, got {network!r}") from None
+    return networks
+
+
 def _rate(name: str, value: Any) -> str:
     text = str(value).strip()
     if not all(_RATE_RE.match(part.strip()) for part in text.split(";")):
@@ -239,6 +253,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "secret_key": _optional_text,
     "studio_admin_password": _optional_text,
     "trusted_proxy_count": _int(0, 10),
+    "trusted_proxy_ips": _networks,
     "cors_origins": _origins,
     "worker_id": _text,
     "max_prompt_chars": _int(1),
