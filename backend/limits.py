@@ -39,10 +39,15 @@ EXEMPT_ENDPOINTS = frozenset(
     }
 )
 GENERATE_ENDPOINT = "jobs.generate"
+LOGIN_ENDPOINT = "auth.login"
 
 
 def _exempt() -> bool:
     return request.method == "OPTIONS" or request.endpoint in EXEMPT_ENDPOINTS
+
+
+def _address_key() -> str:
+    return f"ip:{request.remote_addr or 'unknown'}"
 
 
 def init_app(app: Flask, settings: Settings) -> Limiter:
@@ -63,6 +68,11 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
     limiter.request_filter(_exempt)
     generate = app.view_functions[GENERATE_ENDPOINT]
     app.view_functions[GENERATE_ENDPOINT] = limiter.limit(settings.rate_limit_generate)(generate)
+    # Login is limited per client address, whoever is already logged in on it.
+    login = app.view_functions[LOGIN_ENDPOINT]
+    app.view_functions[LOGIN_ENDPOINT] = limiter.limit(
+        settings.rate_limit_login, key_func=_address_key
+    )(login)
     app.extensions["studio_limiter"] = limiter
     return limiter
 

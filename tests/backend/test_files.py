@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from studio_core.db.tables import jobs
-from tests.backend.helpers import finish_job, png_bytes, services, submit
+from tests.backend.helpers import finish_job, png_bytes, services, submit, token_client
 
 
 def _upload(client, data: bytes, name: str = "x.png"):
@@ -76,7 +76,7 @@ def test_upload_needs_multipart_and_a_file_part(client):
 
 
 def test_oversized_request_is_413_json(make_app):
-    client = make_app(MAX_UPLOAD_MB=1).test_client()
+    client = token_client(make_app(MAX_UPLOAD_MB=1))
     resp = _upload(client, b"\x89PNG\r\n\x1a\n" + b"0" * (3 * 1024 * 1024))
     assert resp.status_code == 413 and resp.get_json()["error"]["code"] == "payload_too_large"
 

@@ -10,7 +10,7 @@ import io
 
 import pytest
 
-from tests.backend.helpers import finish_job, png_bytes, publish_engine, submit
+from tests.backend.helpers import finish_job, png_bytes, publish_engine, submit, token_client
 from tests.openapi_contract import response_problems
 
 
@@ -82,7 +82,7 @@ def test_error_responses_match_the_document(client, method, path, body):
 def test_storage_full_and_not_ready_responses_match_the_document(make_app):
     app = make_app(STORAGE_MIN_FREE_MB=10**9)
     publish_engine(app)
-    client = app.test_client()
+    client = token_client(app)
     upload = client.post("/api/uploads", data={"file": (io.BytesIO(png_bytes()), "a.png")})
     created = submit(client)
     assert upload.status_code == created.status_code == 507
