@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flask import g, request
+from flask import request
 from werkzeug.http import parse_cookie
 
 from studio_core.accounts.credentials import from_session, from_token
@@ -81,18 +81,26 @@ def identify(studio, headers: Mapping[str, str], remote_addr: str | None = None)
     )
 
 
+_ENVIRON_KEY = "studio.identity"
+
+
 def current_identity() -> Identity | None:
-    """This request's identity (computed once per request)."""
-    if "studio_identity" not in g:
+    """This request's identity (computed once per request).
+
+    Kept in the WSGI environ, not `g`: `g` lives on the app context, which a request may
+    share with a still-open stream of another request (the test client does that).
+    """
+    environ = request.environ
+    if _ENVIRON_KEY not in environ:
         from backend.services import studio
 
-        g.studio_identity = identify(studio(), request.headers, request.remote_addr)
-    return g.studio_identity
+        environ[_ENVIRON_KEY] = identify(studio(), request.headers, request.remote_addr)
+    return environ[_ENVIRON_KEY]
 
 
 def forget_identity() -> None:
     """Drop this request's cached identity (after a login or logout changed it)."""
-    g.pop("studio_identity", None)
+    request.environ.pop(_ENVIRON_KEY, None)
 
 
 def require_identity() -> Identity:
