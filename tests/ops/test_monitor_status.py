@@ -79,7 +79,16 @@ def test_rate_limited_metrics_are_not_offline(limited_studio):
 
 def test_watch_refreshes_until_ctrl_c(live_studio):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "studio_ops.monitor_status", live_studio.url, "--watch", "0.5"],
+        [
+            sys.executable,
+            "-m",
+            "studio_ops.monitor_status",
+            live_studio.url,
+            "--token",
+            live_studio.token,
+            "--watch",
+            "0.5",
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
