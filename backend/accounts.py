@@ -86,6 +86,7 @@ def login(
         users.set_password_hash(studio.db, row.id, checked.new_hash)
         logger.info("password rehashed user=%s", row.id)
     new = sessions.create_session(studio.db, row.id, replaces=old_cookie)
+    sessions.purge_expired(studio.db)  # logins are rare: the table never needs a sweeper
     logger.info("login user=%s address=%s", row.id, address)
     return users.public_user(row), new
 

@@ -53,8 +53,15 @@ def update_user(user_id: int):
     password_hash = None
     if "password" in body:
         password_hash = accounts().passwords.hash(check_password(body["password"]))
+    me = require_identity()
     return users.update_user(
-        studio().db, user_id, role=role, disabled=disabled, password_hash=password_hash
+        studio().db,
+        user_id,
+        role=role,
+        disabled=disabled,
+        password_hash=password_hash,
+        # An admin resetting their own password stays logged in here.
+        keep_session=me.session_id if user_id == me.user_id else None,
     )
 
 

@@ -17,6 +17,7 @@ from tests.backend.helpers import (
     png_bytes,
     services,
     submit,
+    token_client,
 )
 
 
@@ -346,3 +347,24 @@ def test_deleting_a_user_deletes_their_jobs_and_files(app, client, users, user_c
             ).first()
             is None
         )
+
+
+@pytest.mark.usefixtures("db_engine")
+def test_accounts_over_http_on_each_database(db_app):
+    """Login, rotation, CSRF, tokens, disable and delete on SQLite and MariaDB."""
+    admin = token_client(db_app)
+    bob = admin.post("/api/users", json={"username": "bob", "password": USER_PASSWORD})
+    assert bob.status_code == 201
+    bob_id = bob.get_json()["id"]
+    session = login_client(db_app, "bob", USER_PASSWORD)
+    again = _login(session, "bob", USER_PASSWORD).get_json()["csrf_token"]
+    assert again != session.csrf and _session_rows(db_app) == 1
+    token = session.post("/api/auth/tokens", json={"name": "t"}, headers={"X-CSRF-Token": again})
+    assert token.status_code == 201
+    bearer = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    assert submit(session, headers={"X-CSRF-Token": again}).status_code == 202
+    assert admin.patch(f"/api/users/{bob_id}", json={"disabled": True}).status_code == 200
+    assert session.get("/api/auth/me").status_code == 401
+    assert db_app.test_client().get("/api/auth/me", headers=bearer).status_code == 401
+    assert admin.delete(f"/api/users/{bob_id}").status_code == 409  # bob's job is queued
+    assert admin.get("/api/jobs?all=1").get_json()["total"] == 1
