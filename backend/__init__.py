@@ -1,6 +1,7 @@
 """The Flask backend: `create_app()` builds one app; `python -m backend` serves it.
 
-create_app(test_config)   settings, migrations, Redis, services, security, limits,
+create_app(test_config)   settings, migrations, Redis, services, the first admin, the gate,
+                          security, limits,
                           metrics, blueprints (backend/api/), JSON errors
 """
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 
-from backend import errors, limits, observability, security, services
+from backend import accounts, errors, gate, limits, observability, security, services
 from backend.api import register
 from backend.status import SystemStatus
 from studio_core.config import load_settings
@@ -46,9 +47,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     system_status = SystemStatus(studio_services)
     app.extensions["studio_system"] = system_status
 
+    accounts.init_app(app, studio_services)
     errors.init_app(app)
     observability.init_app(app, system_status.snapshot, settings.metrics_multiprocess_dir)
     security.init_app(app, settings)
+    gate.init_app(app)  # before the limiter's hook: anonymous calls stop here
     register(app)
     limits.init_app(app, settings)
     logger.info(

@@ -42,10 +42,15 @@ EXEMPT_ENDPOINTS = frozenset(
 GENERATE_ENDPOINT = "jobs.generate"
 # Writes that cost work, counted together: an upload decodes an image as a generate may.
 COSTLY_WRITE_ENDPOINTS = (GENERATE_ENDPOINT, "uploads.create")
+LOGIN_ENDPOINT = "auth.login"
 
 
 def _exempt() -> bool:
     return request.method == "OPTIONS" or request.endpoint in EXEMPT_ENDPOINTS
+
+
+def _address_key() -> str:
+    return f"ip:{request.remote_addr or 'unknown'}"
 
 
 def init_app(app: Flask, settings: Settings) -> Limiter:
@@ -67,6 +72,11 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
     costly = limiter.shared_limit(settings.rate_limit_generate, scope="costly_writes")
     for endpoint in COSTLY_WRITE_ENDPOINTS:
         app.view_functions[endpoint] = costly(app.view_functions[endpoint])
+    # Login is limited per client address, whoever is already logged in on it.
+    login = app.view_functions[LOGIN_ENDPOINT]
+    app.view_functions[LOGIN_ENDPOINT] = limiter.limit(
+        settings.rate_limit_login, key_func=_address_key
+    )(login)
     app.extensions["studio_limiter"] = limiter
     return limiter
 

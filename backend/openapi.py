@@ -2,6 +2,9 @@
 
 The file ships as package data and is parsed once per process. A test compares it with
 `app.url_map`, so a route added without documentation fails CI; edit the JSON by hand.
+What the gate (backend.gate) adds to every route is added here, not repeated per route:
+an operation that is not public (`"security": []`) answers 401 without credentials, and a
+write may answer 403 (csrf_failed for a cookie without its X-CSRF-Token).
 """
 
 from __future__ import annotations
@@ -10,8 +13,23 @@ import json
 from functools import cache
 from importlib.resources import files
 
+WRITES = frozenset({"post", "put", "patch", "delete"})
+
+
+def _gate_responses(doc: dict) -> dict:
+    for operations in doc["paths"].values():
+        for method, operation in operations.items():
+            if operation.get("security", doc.get("security")) == []:
+                continue  # public
+            responses = operation["responses"]
+            responses.setdefault("401", {"$ref": "#/components/responses/E401"})
+            if method in WRITES:
+                responses.setdefault("403", {"$ref": "#/components/responses/E403"})
+    return doc
+
 
 @cache
 def openapi_document() -> dict:
     """The parsed document (shared: callers read it and never change it)."""
-    return json.loads(files("backend").joinpath("openapi.json").read_text(encoding="utf-8"))
+    text = files("backend").joinpath("openapi.json").read_text(encoding="utf-8")
+    return _gate_responses(json.loads(text))

@@ -32,7 +32,13 @@ STATIC_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
-CORS_HEADERS = ["Content-Type", "Idempotency-Key", "Authorization", "X-Requested-With"]
+CORS_HEADERS = [
+    "Content-Type",
+    "Idempotency-Key",
+    "Authorization",
+    "X-Requested-With",
+    "X-CSRF-Token",
+]
 
 
 def _add_headers(response: Response) -> Response:
@@ -58,7 +64,7 @@ def init_app(app: Flask, settings: Settings) -> None:
             app,
             resources={r"/api/*": {"origins": list(settings.cors_origins)}},
             allow_headers=CORS_HEADERS,
-            methods=["GET", "POST", "DELETE", "OPTIONS"],
+            methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
             supports_credentials=True,
             max_age=600,
         )

@@ -68,12 +68,16 @@ async def client_loop(
             samples[route].append(elapsed)
 
 
-async def load(url: str, clients: int, rounds: int, think_s: float) -> tuple[dict, float]:
+async def load(
+    url: str, clients: int, rounds: int, think_s: float, headers: dict[str, str] | None = None
+) -> tuple[dict, float]:
     """Run every client at once; returns ({route: [seconds]}, wall seconds)."""
     samples: dict[str, list[float]] = {route: [] for route in ROUTES}
     connector = aiohttp.TCPConnector(limit=clients)
     timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=timeout, headers=headers
+    ) as session:
         async with session.post(url + "/api/generate", json=job_body(8)) as resp:
             job_id = (await resp.json())["job_id"]
         started = time.perf_counter()
@@ -143,7 +147,7 @@ def measure(
         assert studio.backend is not None
         first_line = _line_count(log_path)
         cpu_before = process_cpu_s(studio.backend.pid)
-        samples, wall = asyncio.run(load(studio.url, clients, rounds, think_s))
+        samples, wall = asyncio.run(load(studio.url, clients, rounds, think_s, studio.headers))
         cpu_after = process_cpu_s(studio.backend.pid)
         logged = server_times(log_path, first_line)
     finally:

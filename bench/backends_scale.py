@@ -36,6 +36,7 @@ NAME = "backends_scale"
 def drive(studio: LiveStudio, jobs: int, steps: int, timeout: float, out: dict) -> None:
     """Submit a backlog and wait for it; stores ids and wall seconds in `out`."""
     session = requests.Session()
+    session.headers.update(studio.headers)
     started = time.monotonic()
     ids = submit_jobs(session, studio.url, [job_body(steps) for _ in range(jobs)])
     wait_jobs_done(session, studio.url, ids, timeout)

@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     args, root = begin(NAME, argv, jobs=50, side=1024)
     studio = start_live_studio(root, sim_args=("--node-ms", "0", "--step-ms", "5"))
     session = requests.Session()
+    session.headers.update(studio.headers)
     try:
         upload = session.post(
             studio.url + "/api/uploads",

@@ -58,6 +58,7 @@ def run_side_by_side(
             name="direct-driver",
         )
         session = requests.Session()
+        session.headers.update(studio.headers)
         started = time.monotonic()
         thread.start()
         ids = submit_jobs(session, studio.url, [job_body(args.steps) for _ in range(args.jobs)])

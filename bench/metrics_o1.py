@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             studios[label].kill_worker("w1")  # a worker would re-enqueue the queued rows
         aggregate = {label: fill(studios[label], n) for label, n in sizes.items()}
         sessions = {label: requests.Session() for label in sizes}
+        for label, session in sessions.items():
+            session.headers.update(studios[label].headers)
         for _ in range(args.requests):
             for label in random.sample(list(sizes), 2):
                 started = time.perf_counter()

@@ -35,7 +35,8 @@ POLL_S = 2.0  # the original studio's status polling interval
 class Observer:
     """Every job document each client saw: (time, job_id, step value; inf once finished)."""
 
-    def __init__(self) -> None:
+    def __init__(self, headers: dict[str, str] | None = None) -> None:
+        self.headers = headers or {}  # the studio's API token
         self.seen: dict[str, list[tuple[float, str, float]]] = {"sse": [], "poll": []}
         self.done = asyncio.Event()
         self.job_ids: list[str] = []
@@ -53,7 +54,7 @@ class Observer:
         """Read the event stream as the SPA does until told to stop."""
         timeout = aiohttp.ClientTimeout(total=None, sock_read=30)
         async with (
-            aiohttp.ClientSession(timeout=timeout) as session,
+            aiohttp.ClientSession(timeout=timeout, headers=self.headers) as session,
             session.get(url + "/api/events") as resp,
         ):
             resp.raise_for_status()
@@ -67,7 +68,8 @@ class Observer:
 
     async def poll(self, url: str) -> None:
         """GET /api/status of every job every POLL_S, as the original studio's page did."""
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(timeout=timeout, headers=self.headers) as session:
             while not self.done.is_set():
                 for job_id in list(self.job_ids):
                     async with session.get(f"{url}/api/status/{job_id}") as resp:
@@ -101,12 +103,13 @@ def observe(args: argparse.Namespace, root: Path) -> tuple[list[ProgressFrame], 
         studio.kill_worker("w1")
         studio.start_worker("w2", COMFYUI_URL=tap.url)
         studio.wait_workers_online(1)
-        observer = Observer()
+        observer = Observer(studio.headers)
         ready = asyncio.Event()
         sse = tap.spawn(lambda: observer.read_sse(studio.url, ready))
         tap.call(asyncio.wait_for(ready.wait(), 10))
         poller = tap.spawn(lambda: observer.poll(studio.url))
         session = requests.Session()
+        session.headers.update(studio.headers)
         bodies = [job_body(args.steps) for _ in range(args.jobs)]
         observer.job_ids[:] = submit_jobs(session, studio.url, bodies)
         wait_jobs_done(session, studio.url, observer.job_ids, 60 + args.jobs * args.steps)

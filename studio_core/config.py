@@ -51,6 +51,8 @@ class Settings:
     studio_env: str = "production"
     secret_key: str | None = None
     studio_admin_password: str | None = None
+    # A Bearer token that may read /metrics and /health (a Prometheus scraper, a monitor).
+    metrics_token: str | None = None
     trusted_proxy_count: int = 0
     # Direct peers whose X-Forwarded-* headers are believed (addresses or CIDRs).
     trusted_proxy_ips: tuple[str, ...] = ("127.0.0.1", "::1")
@@ -85,6 +87,10 @@ class Settings:
     engines_cache_s: float = field(default=2.0, metadata=_CODE_ONLY)
     # How long /metrics reuses its query of recent job durations.
     metrics_cache_s: float = field(default=5.0, metadata=_CODE_ONLY)
+    # argon2id cost of new password hashes (RFC 9106 option 2); tests make it cheap.
+    argon2_time_cost: int = field(default=3, metadata=_CODE_ONLY)
+    argon2_memory_kib: int = field(default=65536, metadata=_CODE_ONLY)
+    argon2_parallelism: int = field(default=4, metadata=_CODE_ONLY)
     # None: the shipped catalog (the worker always loads that one).
     catalog_dir: Path | None = field(default=None, metadata=_CODE_ONLY)
     # None: the repository's frontend/.
@@ -252,6 +258,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "studio_env": _choice("development", "production"),
     "secret_key": _optional_text,
     "studio_admin_password": _optional_text,
+    "metrics_token": _optional_text,
     "trusted_proxy_count": _int(0, 10),
     "trusted_proxy_ips": _networks,
     "cors_origins": _origins,
@@ -281,6 +288,9 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "sse_ping_s": _float(0.01),
     "engines_cache_s": _float(0),
     "metrics_cache_s": _float(0),
+    "argon2_time_cost": _int(1, 16),
+    "argon2_memory_kib": _int(8, 4 * 1024 * 1024),
+    "argon2_parallelism": _int(1, 16),
     "catalog_dir": _optional_path,
     "frontend_dir": _optional_path,
     "metrics_multiprocess_dir": _optional_path,

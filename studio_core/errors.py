@@ -12,6 +12,7 @@ AppError (500, "internal")
 ├── PayloadTooLarge (413, "payload_too_large")
 ├── UnsupportedMediaType (415, "unsupported_media_type")
 ├── Unprocessable (422, "unprocessable")
+├── TooManyRequests (429, "rate_limited")
 ├── ServiceUnavailable (503, "service_unavailable")
 │   └── EngineUnavailable (503, "engine_unavailable")
 └── StorageFull (507, "storage_full")
@@ -91,6 +92,10 @@ class UnsupportedMediaType(AppError):
 
 class Unprocessable(AppError):
     status, code = 422, "unprocessable"
+
+
+class TooManyRequests(AppError):
+    status, code = 429, "rate_limited"
 
 
 class ServiceUnavailable(AppError):

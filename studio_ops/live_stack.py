@@ -3,6 +3,8 @@
 Every part is a real process started the way a user starts it (`python -m backend`,
 `python -m worker`, `python -m comfyui_sim`), on free loopback ports, with private storage,
 a private SQLite file and a private redis-server. Tests can kill and restart workers.
+The admin's password is LIVE_ADMIN_PASSWORD; `headers` carry an API token of the admin
+(made through the API once the backend answers), for every call but the public probes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from studio_core.db.migrate import upgrade
 from studio_ops.embedded_redis import start_scratch_redis
 from studio_ops.processes import ROOT, Proc, free_port, start_simulator
 
+LIVE_ADMIN_PASSWORD = "live-admin-password-0123"
+
 
 @dataclass
 class LiveStudio:
@@ -33,7 +37,36 @@ class LiveStudio:
     url: str = ""
     backend: subprocess.Popen | None = None
     workers: dict[str, subprocess.Popen] = field(default_factory=dict)
+    token: str = ""  # an API token of the admin
     _logs: list = field(default_factory=list)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers that authenticate a call as the admin."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def login(self, username: str = "admin", password: str = LIVE_ADMIN_PASSWORD):
+        """A requests.Session logged in with a cookie; its CSRF token is `session.csrf`."""
+        session = requests.Session()
+        resp = session.post(
+            self.url + "/api/auth/login",
+            json={"username": username, "password": password},
+            timeout=10,
+        )
+        resp.raise_for_status()
+        session.csrf = resp.json()["csrf_token"]
+        return session
+
+    def _make_token(self) -> None:
+        with self.login() as session:
+            resp = session.post(
+                self.url + "/api/auth/tokens",
+                json={"name": "live stack"},
+                headers={"X-CSRF-Token": session.csrf},
+                timeout=10,
+            )
+            resp.raise_for_status()
+            self.token = resp.json()["token"]
 
     # -- processes ---------------------------------------------------------------------------
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
@@ -66,6 +99,8 @@ class LiveStudio:
                 raise RuntimeError(f"backend exited: see {self.root / 'backend.out'}")
             try:
                 if requests.get(self.url + "/livez", timeout=1).ok:
+                    if not self.token:
+                        self._make_token()
                     return
             except requests.RequestException:
                 pass
@@ -76,7 +111,9 @@ class LiveStudio:
         """Wait until the HUD shows `count` workers and an engine online."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            metrics = requests.get(self.url + "/api/metrics", timeout=5).json()
+            metrics = requests.get(
+                self.url + "/api/metrics", headers=self.headers, timeout=5
+            ).json()
             online = [w for w in metrics.get("workers", []) if w.get("online")]
             engines = [b for b in metrics.get("backends", []) if b.get("online")]
             if len(online) >= count and engines:
@@ -104,13 +141,15 @@ class LiveStudio:
     # -- API helpers -------------------------------------------------------------------------
     def generate(self, **body) -> dict:
         """POST /api/generate and return the 202 body."""
-        resp = requests.post(self.url + "/api/generate", json=body, timeout=10)
+        resp = requests.post(
+            self.url + "/api/generate", json=body, headers=self.headers, timeout=10
+        )
         assert resp.status_code == 202, resp.text
         return resp.json()
 
     def status(self, job_id: str) -> dict:
         """GET /api/status/<id>."""
-        resp = requests.get(f"{self.url}/api/status/{job_id}", timeout=10)
+        resp = requests.get(f"{self.url}/api/status/{job_id}", headers=self.headers, timeout=10)
         resp.raise_for_status()
         return resp.json()
 
@@ -154,6 +193,7 @@ def start_live_studio(
         "PYTHONUNBUFFERED": "1",
         "STUDIO_ENV": "development",
         "SECRET_KEY": "live-test-secret-key-0123456789",
+        "STUDIO_ADMIN_PASSWORD": LIVE_ADMIN_PASSWORD,
         "REDIS_URL": redis.url,
         "DATABASE_URL": database_url,
         "STORAGE_DIR": str(storage),

@@ -27,6 +27,7 @@ from studio_ops.studio_http import (
     command_parser,
     describe,
     retry_after,
+    session_for,
 )
 
 CLEAR_SCREEN = "\033[H\033[J"
@@ -168,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     base = base_url(args.url)
     code = EXIT_UNREACHABLE
-    with requests.Session() as session:
+    with session_for(args.token) as session:
         try:
             while True:
                 health, metrics = collect(session, base, args.timeout)

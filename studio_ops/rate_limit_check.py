@@ -33,6 +33,7 @@ from studio_ops.studio_http import (
     describe,
     is_loopback,
     retry_after,
+    session_for,
 )
 
 MAX_COUNT = 1000
@@ -83,7 +84,13 @@ def send(session: requests.Session, method: str, url: str, body: dict | None) ->
 
 
 def run(
-    base: str, path: str, count: int, seconds: float, concurrency: int, generate: bool
+    base: str,
+    path: str,
+    count: int,
+    seconds: float,
+    concurrency: int,
+    generate: bool,
+    token: str = "",
 ) -> Tally:
     """Send up to `count` requests within `seconds`, `concurrency` at a time; tally answers."""
     method, body = ("POST", GENERATE_PROBE_BODY) if generate else ("GET", None)
@@ -91,7 +98,7 @@ def run(
     tally = Tally()
     started = time.monotonic()
     deadline = started + seconds
-    with requests.Session() as session, ThreadPoolExecutor(concurrency) as pool:
+    with session_for(token) as session, ThreadPoolExecutor(concurrency) as pool:
         # one pooled connection per thread, so none is opened and dropped per request
         session.mount(base, HTTPAdapter(pool_maxsize=concurrency))
         sent = 0
@@ -189,7 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAIL
     target = "POST /api/generate (rejected body, no job)" if args.generate else f"GET {args.path}"
     print(f"rate_limit: {target} at {base}, {args.count} requests", flush=True)
-    tally = run(base, args.path, args.count, args.seconds, args.concurrency, args.generate)
+    tally = run(
+        base, args.path, args.count, args.seconds, args.concurrency, args.generate, args.token
+    )
     lines, code = report(tally, args.expect_limited)
     for line in lines:
         print(f"rate_limit: {line}", flush=True)

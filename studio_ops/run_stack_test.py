@@ -29,6 +29,7 @@ from studio_ops.studio_http import (
     command_parser,
     describe,
     retry_after,
+    session_for,
 )
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -167,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the check; print each step and the timings; return the exit code."""
     args = parse_args(argv)
     started = time.perf_counter()
-    with requests.Session() as session:
+    with session_for(args.token) as session:
         test = StackTest(base_url(args.url), session, args.timeout)
         try:
             test.check_health()

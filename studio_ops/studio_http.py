@@ -1,9 +1,15 @@
-"""How the operator commands talk to a running studio: URL argument, errors, loopback checks."""
+"""How the operator commands talk to a running studio: URL and token arguments, errors,
+loopback checks.
+
+Every route but the probes needs a login: a command sends an API token (made in the app, or
+`POST /api/auth/tokens`) from `--token` or the STUDIO_TOKEN variable as `Authorization: Bearer`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import socket
 from urllib.parse import urlsplit
 
@@ -24,7 +30,20 @@ def command_parser(prog: str, description: str) -> argparse.ArgumentParser:
     """A command line whose first argument is the studio's URL (optional, default local)."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("url", nargs="?", default=DEFAULT_URL, help=f"default {DEFAULT_URL}")
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("STUDIO_TOKEN", ""),
+        help="an API token of the studio (default: the STUDIO_TOKEN variable)",
+    )
     return parser
+
+
+def session_for(token: str) -> requests.Session:
+    """A requests session that sends the API token, if one is given."""
+    session = requests.Session()
+    if token:
+        session.headers["Authorization"] = f"Bearer {token}"
+    return session
 
 
 def base_url(url: str) -> str:

@@ -23,6 +23,7 @@ from studio_core.db.tables import (
     job_inputs,
     job_outputs,
     jobs,
+    sessions,
     uploads,
     users,
 )
@@ -43,11 +44,17 @@ def mysql_database():
 
 
 def _empty_tables(engine) -> None:
-    """Delete every row except the seeded local user (children first)."""
+    """Delete every row except the seeded user, who is the admin again with no password."""
     with engine.begin() as conn:
-        for table in (job_counts, job_events, job_outputs, job_inputs, uploads, jobs, api_tokens):
+        tables = (job_counts, job_events, job_outputs, job_inputs, uploads, jobs, api_tokens)
+        for table in (*tables, sessions):
             conn.execute(sa.delete(table))
         conn.execute(sa.delete(users).where(users.c.id != LOCAL_USER_ID))
+        conn.execute(
+            sa.update(users)
+            .where(users.c.id == LOCAL_USER_ID)
+            .values(username="admin", password_hash="!", role="admin", disabled=False)
+        )
 
 
 @pytest.fixture(params=BACKENDS)

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
-from backend.api import events, jobs, openapi, outputs, spa, system, tools, uploads
+from backend.api import auth, events, jobs, openapi, outputs, spa, system, tools, uploads, users
+
+
+class RowId(IntegerConverter):
+    """A table row's id in a URL: at most 9 digits, so every id that matches fits an SQL
+    INTEGER; a longer one is no route at all (404), never an overflow in the database.
+    (`int(max=...)` would fail validation instead, and werkzeug then answers 405.)"""
+
+    regex = r"\d{1,9}"
 
 
 def register(app: Flask) -> None:
     """Mount every blueprint (the SPA last: its catch-all must lose to real routes)."""
-    for module in (jobs, uploads, tools, system, events, outputs, openapi, spa):
+    app.url_map.converters["row_id"] = RowId
+    for module in (auth, users, jobs, uploads, tools, system, events, outputs, openapi, spa):
         app.register_blueprint(module.bp)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from backend.api.common import job_filters, json_object, one_arg, one_file
-from backend.auth import current_user_id
+from backend.api.common import bool_arg, job_filters, json_object, one_arg, one_file
+from backend.auth import current_user_id, is_admin, owner_scope
 from backend.job_actions import (
     cancel_job,
     delete_job,
@@ -39,38 +39,48 @@ def generate():
 
 @bp.get("/status/<job_id>")
 def status(job_id: str):
-    """The job with live progress and queue position (the original studio's endpoint)."""
-    return show_job(studio(), job_id, current_user_id())
+    """The job with live progress and queue position (the original studio's endpoint).
+    Another user's job is a 404 (an admin reaches every job) here and below."""
+    return show_job(studio(), job_id, owner_scope())
 
 
 @bp.post("/cancel/<job_id>")
 def cancel(job_id: str):
     """Cancel a queued or running job; idempotent."""
-    return cancel_job(studio(), job_id, current_user_id())
+    return cancel_job(studio(), job_id, owner_scope())
+
+
+def _list_owner() -> int | None:
+    # `?all=1`: an admin's "everyone" view; a plain user asking for it is told, not ignored.
+    if not bool_arg(request.args, "all"):
+        return current_user_id()
+    if not is_admin():
+        raise InvalidInput("'all' is for admins only", field="all")
+    return None
 
 
 @bp.get("/jobs")
 def jobs():
-    """My jobs, newest first, filtered, with the real total."""
-    return jobs_page(studio(), current_user_id(), job_filters(request.args))
+    """My jobs (an admin's `?all=1`: everyone's), newest first, filtered, with the real total."""
+    return jobs_page(studio(), _list_owner(), job_filters(request.args))
 
 
 @bp.get("/history")
 def history():
     """Same as /api/jobs (the original studio's endpoint)."""
-    return jobs_page(studio(), current_user_id(), job_filters(request.args))
+    return jobs_page(studio(), _list_owner(), job_filters(request.args))
 
 
 @bp.get("/jobs/<job_id>")
 def get_job(job_id: str):
     """One of my jobs."""
-    return show_job(studio(), job_id, current_user_id())
+    return show_job(studio(), job_id, owner_scope())
 
 
 @bp.delete("/jobs/<job_id>")
 def delete(job_id: str):
     """Remove a finished job from the gallery and delete its files; 409 while active."""
-    delete_job(studio(), job_id, current_user_id())
+    delete_job(studio(), job_id, owner_scope())
     return Response(status=204)
 
 
@@ -81,11 +91,11 @@ def favorite(job_id: str):
     value = body.get("favorite", True)
     if not isinstance(value, bool):
         raise InvalidInput("'favorite' must be true or false", field="favorite")
-    return favorite_job(studio(), job_id, current_user_id(), value)
+    return favorite_job(studio(), job_id, owner_scope(), value)
 
 
 @bp.get("/jobs/<job_id>/preview")
 def preview(job_id: str):
     """The latest live preview frame of my running job."""
-    frame, mime = preview_frame(studio(), job_id, current_user_id())
+    frame, mime = preview_frame(studio(), job_id, owner_scope())
     return Response(frame, mimetype=mime, headers={"Cache-Control": "no-store"})

@@ -1,4 +1,4 @@
-"""Output images and thumbnails, served only to the owner of their job.
+"""Output images and thumbnails, served only to the owner of their job (and admins).
 
 Names are matched against a strict pattern before any file system access, so no path
 (`..`, slashes, drive letters, encoded tricks) ever reaches the disk; the job must be the
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import Blueprint, send_file
 
-from backend.auth import current_user_id
+from backend.auth import owner_scope
 from backend.services import studio
 from studio_core.errors import JobNotFound, NotFound
 
@@ -28,7 +28,7 @@ def _owned_file(name: str, ext: str, thumb: bool) -> Path:
         raise NotFound("no such image")
     s = studio()
     try:
-        job = s.repo.get(match["job"], current_user_id())
+        job = s.repo.get(match["job"], owner_scope())
     except JobNotFound:
         raise NotFound("no such image") from None
     column = "thumb_filename" if thumb else "filename"

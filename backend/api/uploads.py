@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request, send_file
 
 from backend.api.common import one_file
-from backend.auth import current_user_id
+from backend.auth import current_user_id, owner_scope
 from backend.services import studio
 from studio_core.errors import NotFound, UnsupportedMediaType
 from studio_core.jobs.public import upload_url
@@ -41,9 +41,9 @@ def create():
 
 @bp.get("/<upload_id>")
 def fetch(upload_id: str):
-    """The re-encoded image, to its owner only."""
+    """The re-encoded image, to its owner (and admins) only."""
     s = studio()
-    row = get_upload(s.db, upload_id, current_user_id())
+    row = get_upload(s.db, upload_id, owner_scope())
     try:
         path = s.paths.resolve(row["path"])
     except ValueError:

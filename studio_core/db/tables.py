@@ -6,7 +6,10 @@ import sqlalchemy as sa
 
 from studio_core.db.utc import UTCDateTime, utcnow
 
-LOCAL_USER_ID = 1  # the seeded default user; jobs always have an owner
+LOCAL_USER_ID = (
+    1  # the seeded user, the first admin `admin` (migration 0005); jobs always have an owner
+)
+ADMIN_USERNAME = "admin"
 MYSQL_TABLE_ARGS = {
     "mysql_engine": "InnoDB",
     "mysql_charset": "utf8mb4",
@@ -47,6 +50,26 @@ api_tokens = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False, default=utcnow),
     sa.Column("last_used_at", UTCDateTime),
     sa.Column("revoked_at", UTCDateTime),
+    **MYSQL_TABLE_ARGS,
+)
+
+# Server-side login sessions: `id` is the sha256 of the cookie's random value, so a leaked
+# table does not hand out sessions; rows of a deleted user go with it.
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False, default=utcnow),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
     **MYSQL_TABLE_ARGS,
 )
 

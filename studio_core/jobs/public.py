@@ -93,6 +93,7 @@ def to_public(
     running = status == JobStatus.PROCESSING
     return {
         "job_id": job["id"],
+        "user_id": job.get("user_id"),  # the owner: an admin's "everyone" view shows it
         "tool": job["tool"],
         "status": status,
         "progress": progress,

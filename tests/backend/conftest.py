@@ -9,7 +9,14 @@ import pytest
 from waitress.server import create_server
 
 from backend import create_app
-from tests.backend.helpers import base_config
+from tests.backend.helpers import (
+    ADMIN_PASSWORD,
+    base_config,
+    bearer,
+    login_client,
+    make_user,
+    token_client,
+)
 
 
 @pytest.fixture
@@ -35,8 +42,39 @@ def app(make_app):
 
 @pytest.fixture
 def client(app):
-    """A test client of `app`."""
+    """A test client of `app` authenticated as the admin (user 1) with a Bearer token, so a
+    test about something else needs no login or CSRF token."""
+    return token_client(app)
+
+
+@pytest.fixture
+def admin_client(app):
+    """A test client logged in as the admin with a session cookie (`.csrf` holds its token)."""
+    return login_client(app, "admin", ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def users(app):
+    """Two plain users, A and B (public fields)."""
+    return {"a": make_user(app, "alice"), "b": make_user(app, "bob")}
+
+
+@pytest.fixture
+def user_client(app, users):
+    """Bearer-token clients of the plain users A and B: `user_client["a"]`, `["b"]`."""
+    return {key: token_client(app, user["id"]) for key, user in users.items()}
+
+
+@pytest.fixture
+def anon_client(app):
+    """A test client with no credentials."""
     return app.test_client()
+
+
+@pytest.fixture
+def auth_headers(app):
+    """Headers that authenticate `requests` calls to `live_server` (the admin's token)."""
+    return bearer(app, name="live")
 
 
 @pytest.fixture

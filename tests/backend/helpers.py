@@ -8,10 +8,22 @@ from pathlib import Path
 
 from PIL import Image
 
+from backend.accounts import accounts
 from backend.services import studio as _studio
+from studio_core.accounts.tokens import create_token
+from studio_core.accounts.users import create_user
+from studio_core.db.tables import LOCAL_USER_ID
 from studio_core.engines import EngineInfo
 
-FAST_LIMITS = {"RATE_LIMIT_READS": "1000/second", "RATE_LIMIT_GENERATE": "1000/minute"}
+FAST_LIMITS = {
+    "RATE_LIMIT_READS": "1000/second",
+    "RATE_LIMIT_GENERATE": "1000/minute",
+    "RATE_LIMIT_LOGIN": "1000/minute",
+}
+ADMIN_PASSWORD = "admin-password-for-tests"
+USER_PASSWORD = "user-password-for-tests"
+# argon2id at its smallest cost: every test app hashes the admin's password at start.
+CHEAP_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8, "ARGON2_PARALLELISM": 1}
 
 
 def png_bytes(width: int = 64, height: int = 48, fmt: str = "PNG", exif: bytes | None = None):
@@ -37,6 +49,8 @@ def base_config(tmp_path: Path, redis_url: str, **overrides) -> dict:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'studio.db'}",
         "SSE_PING_S": 0.2,
         "METRICS_CACHE_S": 0,
+        "STUDIO_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        **CHEAP_ARGON2,
         **FAST_LIMITS,
     }
     config.update(overrides)
@@ -90,3 +104,32 @@ def submit(client, body=None, **kwargs):
     return client.post(
         "/api/generate", json=body or {"workflow": "text_to_image", "prompt": "a cat"}, **kwargs
     )
+
+
+def bearer(app, user_id: int = LOCAL_USER_ID, name: str = "tests") -> dict[str, str]:
+    """An Authorization header with a new API token of the user (id 1: the admin)."""
+    token = create_token(services(app).db, user_id, name)["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def make_user(app, username: str, role: str = "user", password: str = USER_PASSWORD) -> dict:
+    """Create a user directly (public fields)."""
+    with app.app_context():
+        hashed = accounts().passwords.hash(password)
+    return create_user(services(app).db, username, hashed, role)
+
+
+def token_client(app, user_id: int = LOCAL_USER_ID):
+    """A test client that sends a Bearer token of the user on every request."""
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = bearer(app, user_id)["Authorization"]
+    return client
+
+
+def login_client(app, username: str, password: str):
+    """A test client logged in with a session cookie; its CSRF token is `client.csrf`."""
+    client = app.test_client()
+    resp = client.post("/api/auth/login", json={"username": username, "password": password})
+    assert resp.status_code == 200, resp.get_json()
+    client.csrf = resp.get_json()["csrf_token"]
+    return client

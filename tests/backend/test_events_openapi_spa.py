@@ -10,7 +10,7 @@ import requests
 
 from backend.openapi import openapi_document
 from studio_core.jobs.public import to_public
-from tests.backend.helpers import services
+from tests.backend.helpers import bearer, make_user, services
 
 
 def _frames(response):
@@ -26,7 +26,9 @@ def _frames(response):
 
 
 def test_sse_delivers_job_events_and_pings(live_server, app):
-    with requests.get(f"{live_server}/api/events", stream=True, timeout=5) as resp:
+    user = make_user(app, "alice")  # a plain user: an admin's stream carries everyone's jobs
+    headers = bearer(app, user["id"])
+    with requests.get(f"{live_server}/api/events", headers=headers, stream=True, timeout=5) as resp:
         assert resp.status_code == 200
         assert resp.headers["Content-Type"].startswith("text/event-stream")
         assert resp.headers["Cache-Control"] == "no-cache"
@@ -36,8 +38,8 @@ def test_sse_delivers_job_events_and_pings(live_server, app):
         # A worker publishes a change of one of my jobs (built by to_public, as workers do).
         row = {"id": "j1", "tool": "text_to_image", "status": "processing", "progress": 30}
         job = to_public({**row, "inputs": [{"slot": "input", "upload_id": "u1"}]})
-        services(app).events.publish_job(1, job)
-        services(app).events.publish_job(2, {**job, "job_id": "someone-else"})
+        services(app).events.publish_job(user["id"], job)
+        services(app).events.publish_job(1, {**job, "job_id": "someone-else"})
         pings, jobs = 0, []
         for frame in frames:
             if frame == [": ping"]:
@@ -52,13 +54,15 @@ def test_sse_delivers_job_events_and_pings(live_server, app):
         assert jobs[0]["inputs"] == {"input": {"upload_id": "u1", "url": "/api/uploads/u1"}}
 
 
-def test_sse_streams_submitted_jobs(live_server):
-    with requests.get(f"{live_server}/api/events", stream=True, timeout=5) as resp:
+def test_sse_streams_submitted_jobs(live_server, auth_headers):
+    url = f"{live_server}/api/events"
+    with requests.get(url, headers=auth_headers, stream=True, timeout=5) as resp:
         frames = _frames(resp)
         next(frames)
         posted = requests.post(
             f"{live_server}/api/generate",
             json={"workflow": "text_to_image", "prompt": "sse"},
+            headers=auth_headers,
             timeout=5,
         )
         assert posted.status_code == 202
@@ -123,8 +127,11 @@ def test_unknown_api_post_is_404_json(client):
     assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
 
 
-def test_generate_round_trip_over_http(live_server):
+def test_generate_round_trip_over_http(live_server, auth_headers):
     resp = requests.post(
-        f"{live_server}/api/generate", json={"prompt": "legacy default tool"}, timeout=5
+        f"{live_server}/api/generate",
+        json={"prompt": "legacy default tool"},
+        headers=auth_headers,
+        timeout=5,
     )
     assert resp.status_code == 202 and resp.json()["job"]["tool"] == "text_to_image"

@@ -16,7 +16,14 @@ import redis.connection
 import sqlalchemy as sa
 
 from backend import server
-from tests.backend.helpers import finish_job, png_bytes, publish_engine, services, submit
+from tests.backend.helpers import (
+    finish_job,
+    png_bytes,
+    publish_engine,
+    services,
+    submit,
+    token_client,
+)
 
 SKETCH_JOB = {
     "workflow": "sketch_to_image",
@@ -50,7 +57,7 @@ def counting(app, monkeypatch) -> Iterator[dict[str, int]]:
 @pytest.mark.usefixtures("db_engine")
 @pytest.mark.parametrize("body", [None, SKETCH_JOB], ids=["text", "with-input"])
 def test_the_202_job_is_the_stored_job(db_app, body):
-    client = db_app.test_client()
+    client = token_client(db_app)
     submit(client)  # a job ahead, so the queue position is not trivially 1
     resp = submit(client, body)
     assert resp.status_code == 202, resp.get_json()
@@ -66,8 +73,9 @@ def test_status_reads_the_job_in_two_queries_and_few_round_trips(client, app, mo
     with counting(app, monkeypatch) as counts:
         status = client.get(f"/api/status/{job_id}")
     assert status.status_code == 200 and status.get_json()["queue_position"] == 1
-    # SQLite's explicit BEGIN + the job row + its inputs and outputs; no liveness ping.
-    assert counts["sql"] == 3
+    # Twice SQLite's explicit BEGIN + the caller's token (one indexed read) + the job row +
+    # its inputs and outputs; no liveness ping, no write (the token's use was just recorded).
+    assert counts["sql"] == 5
     # The limiter's hit, the live state, the queue position.
     assert counts["redis"] == 3
 
@@ -86,7 +94,7 @@ def test_finished_job_lists_inputs_and_outputs_from_one_query(client, app):
 
 def test_rate_limit_costs_one_round_trip_and_429_says_when(make_app, monkeypatch):
     app = make_app(RATE_LIMIT_READS="2/minute")
-    client = app.test_client()
+    client = token_client(app)
     client.get("/api/jobs")  # connects and loads the limiter's script
     with counting(app, monkeypatch) as counts:
         resp = client.get("/api/jobs")
@@ -100,7 +108,7 @@ def test_rate_limit_costs_one_round_trip_and_429_says_when(make_app, monkeypatch
 
 def test_engine_registry_is_read_at_most_once_per_cache_period(make_app, monkeypatch):
     app = make_app(ENGINES_CACHE_S=60)
-    client = app.test_client()
+    client = token_client(app)
     reads = []
     registry = services(app).engines
     original = registry.online
@@ -113,7 +121,7 @@ def test_engine_registry_is_read_at_most_once_per_cache_period(make_app, monkeyp
 
 def test_fresh_engine_registry_when_caching_is_off(make_app):
     app = make_app(ENGINES_CACHE_S=0)
-    client = app.test_client()
+    client = token_client(app)
     body = {"workflow": "text_to_image", "prompt": "x", "model": "other.safetensors"}
     publish_engine(app)
     assert submit(client, body).status_code == 400  # not installed on any engine

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from studio_core.db.tables import jobs
-from tests.backend.helpers import finish_job, png_bytes, services, submit
+from tests.backend.helpers import finish_job, png_bytes, services, submit, token_client
 
 
 def _upload(client, data: bytes, name: str = "x.png"):
@@ -78,28 +78,32 @@ def test_upload_needs_multipart_and_a_file_part(client):
 
 
 def test_oversized_request_is_413_json(make_app):
-    client = make_app(MAX_UPLOAD_MB=1).test_client()
+    client = token_client(make_app(MAX_UPLOAD_MB=1))
     resp = _upload(client, b"\x89PNG\r\n\x1a\n" + b"0" * (3 * 1024 * 1024))
     assert resp.status_code == 413 and resp.get_json()["error"]["code"] == "payload_too_large"
 
 
-def test_upload_of_another_user_is_404(client, app):
+def test_upload_of_another_user_is_404(user_client, app):
+    client = user_client["a"]  # a plain user: the admin reaches everyone's uploads
     body = _upload(client, png_bytes()).get_json()
     with services(app).db.begin() as conn:
         conn.execute(
             sa.text(
                 "INSERT INTO users (username, password_hash, role, disabled, "
-                "created_at) VALUES ('bob', 'x', 'user', 0, '2026-01-01')"
+                "created_at) VALUES ('mallory', 'x', 'user', 0, '2026-01-01')"
             )
         )
         conn.execute(
-            sa.text("UPDATE uploads SET user_id = (SELECT id FROM users WHERE username = 'bob')")
+            sa.text(
+                "UPDATE uploads SET user_id = (SELECT id FROM users WHERE username = 'mallory')"
+            )
         )
     assert client.get(body["url"]).status_code == 404
     assert client.get("/api/uploads/../../studio.db").status_code == 404
 
 
-def test_outputs_are_served_to_the_owner(client, app):
+def test_outputs_are_served_to_the_owner(user_client, app):
+    client = user_client["a"]  # a plain user: the admin reaches everyone's outputs
     job_id = submit(client).get_json()["job_id"]
     finish_job(app, job_id)
     full = client.get(f"/outputs/{job_id}_0.png")

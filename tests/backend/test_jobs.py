@@ -10,7 +10,14 @@ import pytest
 import sqlalchemy as sa
 
 from studio_core.db.tables import jobs
-from tests.backend.helpers import finish_job, png_bytes, publish_engine, services, submit
+from tests.backend.helpers import (
+    finish_job,
+    png_bytes,
+    publish_engine,
+    services,
+    submit,
+    token_client,
+)
 
 
 def test_generate_records_enqueues_and_reports_queue_position(client, app):
@@ -267,7 +274,7 @@ def test_redis_down_before_recording_is_503_and_nothing_is_recorded(make_app, ap
     from studio_ops.processes import free_port
 
     down = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
-    resp = submit(down.test_client())
+    resp = submit(token_client(down))
     assert resp.status_code == 503 and resp.headers["Retry-After"]
     assert resp.get_json()["error"]["code"] == "redis_unavailable"
     assert _count_jobs(down) == 0
@@ -275,7 +282,7 @@ def test_redis_down_before_recording_is_503_and_nothing_is_recorded(make_app, ap
 
 @pytest.mark.usefixtures("db_engine")
 def test_submit_list_cancel_on_each_database(db_app):
-    client = db_app.test_client()
+    client = token_client(db_app)
     first = submit(client, {"workflow": "text_to_image", "prompt": "über 猫"}).get_json()
     second = submit(client, headers={"Idempotency-Key": "k1"}).get_json()
     assert (

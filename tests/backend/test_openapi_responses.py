@@ -10,7 +10,14 @@ import io
 
 import pytest
 
-from tests.backend.helpers import finish_job, png_bytes, publish_engine, submit
+from tests.backend.helpers import (
+    ADMIN_PASSWORD,
+    finish_job,
+    png_bytes,
+    publish_engine,
+    submit,
+    token_client,
+)
 from tests.openapi_contract import response_problems
 
 
@@ -82,7 +89,7 @@ def test_error_responses_match_the_document(client, method, path, body):
 def test_storage_full_and_not_ready_responses_match_the_document(make_app):
     app = make_app(STORAGE_MIN_FREE_MB=10**9)
     publish_engine(app)
-    client = app.test_client()
+    client = token_client(app)
     upload = client.post("/api/uploads", data={"file": (io.BytesIO(png_bytes()), "a.png")})
     created = submit(client)
     assert upload.status_code == created.status_code == 507
@@ -92,3 +99,46 @@ def test_storage_full_and_not_ready_responses_match_the_document(make_app):
         response = client.get(path)
         assert response.status_code == 503
         assert_conforms("GET", path, response)
+
+
+def test_account_responses_match_the_document(app, client, user_client, anon_client):
+    login = anon_client.post(
+        "/api/auth/login", json={"username": "admin", "password": "bad pw!!!!"}
+    )
+    assert_conforms("POST", "/api/auth/login", login)
+    login = anon_client.post(
+        "/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+    )
+    assert_conforms("POST", "/api/auth/login", login)
+    csrf = {"X-CSRF-Token": login.get_json()["csrf_token"]}
+    assert_conforms("GET", "/api/auth/me", anon_client.get("/api/auth/me"))
+    refused = anon_client.post("/api/auth/tokens", json={"name": "x"})  # no CSRF token
+    assert refused.status_code == 403
+    assert_conforms("POST", "/api/auth/tokens", refused)
+    token = anon_client.post("/api/auth/tokens", json={"name": "x"}, headers=csrf)
+    assert_conforms("POST", "/api/auth/tokens", token)
+    assert_conforms("GET", "/api/auth/tokens", anon_client.get("/api/auth/tokens"))
+    path = f"/api/auth/tokens/{token.get_json()['id']}"
+    assert_conforms("DELETE", path, anon_client.delete(path, headers=csrf))
+    body = {"current_password": ADMIN_PASSWORD, "new_password": "another admin pw"}
+    assert_conforms(
+        "POST",
+        "/api/auth/password",
+        anon_client.post("/api/auth/password", json=body, headers=csrf),
+    )
+    created = client.post("/api/users", json={"username": "erin", "password": "x" * 10})
+    assert_conforms("POST", "/api/users", created)
+    assert_conforms("GET", "/api/users", client.get("/api/users"))
+    path = f"/api/users/{created.get_json()['id']}"
+    assert_conforms("PATCH", path, client.patch(path, json={"disabled": True}))
+    assert_conforms("PATCH", "/api/users/1", client.patch("/api/users/1", json={"role": "user"}))
+    assert_conforms("DELETE", path, client.delete(path))
+    for method, route in (("GET", "/api/users"), ("GET", "/api/metrics"), ("GET", "/health")):
+        assert_conforms(method, route, user_client["a"].open(route, method=method))
+    stranger = app.test_client()
+    for method, route in (("GET", "/api/jobs"), ("POST", "/api/generate"), ("GET", "/metrics")):
+        resp = stranger.open(route, method=method, json={})
+        assert resp.status_code == 401
+        assert_conforms(method, route, resp)
+    resp = anon_client.post("/api/auth/logout", headers=csrf)
+    assert_conforms("POST", "/api/auth/logout", resp)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from studio_core.db.tables import jobs
 from studio_ops.processes import free_port, start_simulator
-from tests.backend.helpers import png_bytes, publish_engine, services, submit
+from tests.backend.helpers import png_bytes, publish_engine, services, submit, token_client
 from tests.helpers import fill_volume
 
 DEAD_ENGINE = f"http://127.0.0.1:{free_port()}"
@@ -41,7 +41,7 @@ def test_frozen_mariadb_makes_readyz_503_within_the_timeout_then_recovers(
     make_app, private_mariadb
 ):
     app = make_app(DATABASE_URL=private_mariadb.url, DB_TIMEOUT_S=2)
-    client = app.test_client()
+    client = token_client(app)
     assert client.get("/readyz").status_code == 200  # the pool now holds a connection
     private_mariadb.freeze()
     try:
@@ -62,7 +62,7 @@ def test_frozen_mariadb_makes_readyz_503_within_the_timeout_then_recovers(
 @pytest.mark.slow
 def test_mariadb_table_locked_against_writes_makes_readyz_503(make_app, private_mariadb):
     app = make_app(DATABASE_URL=private_mariadb.url, DB_TIMEOUT_S=2)
-    client = app.test_client()
+    client = token_client(app)
     blocker = private_mariadb.connect(timeout=10, database=private_mariadb.database)
     try:
         blocker.cursor().execute("LOCK TABLES users WRITE")
@@ -77,7 +77,7 @@ def test_mariadb_table_locked_against_writes_makes_readyz_503(make_app, private_
 @pytest.mark.slow
 def test_mariadb_killed_then_restarted_readyz_follows(make_app, private_mariadb):
     app = make_app(DATABASE_URL=private_mariadb.url, DB_TIMEOUT_S=2)
-    client = app.test_client()
+    client = token_client(app)
     assert client.get("/readyz").status_code == 200
     private_mariadb.stop(kill=True)
     response, took = _timed_get(client, "/readyz")
@@ -108,7 +108,7 @@ def test_sqlite_write_lock_held_makes_readyz_503_in_seconds(app, client, tmp_pat
 def test_below_the_free_space_floor_readyz_is_503_and_submissions_are_507(make_app, tmp_path):
     app = make_app(STORAGE_MIN_FREE_MB=10**9)
     publish_engine(app)
-    client = app.test_client()
+    client = token_client(app)
     ready = client.get("/readyz")
     assert ready.status_code == 503
     assert ready.get_json()["components"] == {"database": "ok", "redis": "ok", "storage": "full"}
@@ -132,7 +132,7 @@ def test_below_the_free_space_floor_readyz_is_503_and_submissions_are_507(make_a
 def test_upload_onto_a_disk_that_filled_up_is_507_json(make_app, small_tmpfs):
     app = make_app(STORAGE_DIR=str(small_tmpfs), STORAGE_MIN_FREE_MB=0)  # no floor: ENOSPC
     fill_volume(small_tmpfs)
-    client = app.test_client()
+    client = token_client(app)
     response = client.post("/api/uploads", data={"file": (io.BytesIO(png_bytes()), "a.png")})
     assert response.status_code == 507
     assert response.get_json()["error"]["code"] == "storage_full"
@@ -144,7 +144,7 @@ def test_health_probes_the_engine_itself_not_the_registry(make_app, tmp_path):
     sim = start_simulator(tmp_path / "sim", "--node-ms", "0", "--step-ms", "5")
     try:
         app = make_app(COMFYUI_URL=DEAD_ENGINE)
-        client = app.test_client()
+        client = token_client(app)
         services(app).queue.heartbeat("w1", {})
         publish_engine(app, url=sim.url, simulator=False)  # a worker saw it online
         health = client.get("/health")
@@ -163,6 +163,6 @@ def test_health_probes_the_engine_itself_not_the_registry(make_app, tmp_path):
 
 def test_health_probes_the_configured_engine_urls_too(make_app, sim_url):
     app = make_app(COMFYUI_URL=f"{DEAD_ENGINE},{sim_url}")  # no worker published anything
-    assert app.test_client().get("/health").get_json()["components"]["comfyui"] == "ok"
+    assert token_client(app).get("/health").get_json()["components"]["comfyui"] == "ok"
     dead = make_app(COMFYUI_URL=DEAD_ENGINE)
-    assert dead.test_client().get("/health").get_json()["components"]["comfyui"] == "down"
+    assert token_client(dead).get("/health").get_json()["components"]["comfyui"] == "down"

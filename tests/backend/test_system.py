@@ -7,7 +7,14 @@ import redis as redis_lib
 
 from studio_core.config import ConfigError
 from studio_ops.processes import free_port
-from tests.backend.helpers import finish_job, publish_engine, services, submit
+from tests.backend.helpers import (
+    finish_job,
+    make_user,
+    publish_engine,
+    services,
+    submit,
+    token_client,
+)
 
 
 def _availability(client) -> dict:
@@ -81,7 +88,7 @@ def test_metrics_document(client, app, redis_client):
 def test_health_and_probes(make_app, sim_url):
     # COMFYUI_URL names no engine here, so only what a worker publishes can answer.
     app = make_app(COMFYUI_URL=f"http://127.0.0.1:{free_port()}")
-    client = app.test_client()
+    client = token_client(app)
     resp = client.get("/health")
     assert resp.status_code == 503  # no worker, no engine yet
     assert resp.get_json()["components"] == {
@@ -112,7 +119,7 @@ def test_health_and_probes(make_app, sim_url):
 
 def test_redis_outage_is_503_json_never_a_traceback(make_app):
     app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
-    client = app.test_client()
+    client = token_client(app)
     health = client.get("/health")
     assert health.status_code == 503
     assert health.get_json()["components"]["redis"] == "down"
@@ -129,10 +136,11 @@ def test_redis_outage_is_503_json_never_a_traceback(make_app):
 
 def test_database_outage_is_503(make_app, tmp_path):
     app = make_app()
+    client = token_client(app)
     services(app).db.dispose()
     (tmp_path / "studio.db").unlink()
     (tmp_path / "studio.db").mkdir()  # the file is gone and cannot be recreated
-    resp = app.test_client().get("/api/jobs")
+    resp = client.get("/api/jobs")
     assert resp.status_code == 503 and resp.get_json()["error"]["code"] == "database_unavailable"
     assert resp.headers["Retry-After"]
 
@@ -157,7 +165,7 @@ def test_prometheus_text(client, app):
 
 
 def test_rate_limit_is_429_json_with_retry_after(make_app):
-    client = make_app(RATE_LIMIT_READS="2/minute", RATE_LIMIT_GENERATE="1/minute").test_client()
+    client = token_client(make_app(RATE_LIMIT_READS="2/minute", RATE_LIMIT_GENERATE="1/minute"))
     assert [client.get("/api/jobs").status_code for _ in range(3)] == [200, 200, 429]
     resp = client.get("/api/jobs")
     assert resp.is_json and resp.get_json()["error"]["code"] == "rate_limited"
@@ -169,19 +177,32 @@ def test_rate_limit_is_429_json_with_retry_after(make_app):
     assert all(client.get("/").status_code == 200 for _ in range(5))
 
 
+def _login(client, forwarded_for: str):
+    body = {"username": "admin", "password": "not the password"}
+    return client.post("/api/auth/login", json=body, headers={"X-Forwarded-For": forwarded_for})
+
+
 def test_rate_limit_key_uses_proxy_hops_only_when_trusted(make_app):
-    spoof = {"X-Forwarded-For": "203.0.113.9"}
-    plain = make_app(RATE_LIMIT_READS="1/minute").test_client()
-    assert plain.get("/api/jobs", headers=spoof).status_code == 200
+    # Before login the bucket is the client address: the login limit shows it.
+    plain = make_app(RATE_LIMIT_LOGIN="1/minute").test_client()
+    assert _login(plain, "203.0.113.9").status_code == 401
     # Without a trusted proxy the header is ignored: same bucket (the peer address).
-    assert plain.get("/api/jobs", headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 429
+    assert _login(plain, "198.51.100.1").status_code == 429
 
 
 def test_rate_limit_buckets_per_client_behind_a_trusted_proxy(make_app):
-    client = make_app(RATE_LIMIT_READS="1/minute", TRUSTED_PROXY_COUNT=1).test_client()
-    assert client.get("/api/jobs", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 200
-    assert client.get("/api/jobs", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
-    assert client.get("/api/jobs", headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 200
+    client = make_app(RATE_LIMIT_LOGIN="1/minute", TRUSTED_PROXY_COUNT=1).test_client()
+    assert _login(client, "203.0.113.9").status_code == 401
+    assert _login(client, "203.0.113.9").status_code == 429
+    assert _login(client, "198.51.100.1").status_code == 401
+
+
+def test_rate_limits_are_per_user_after_login(make_app):
+    app = make_app(RATE_LIMIT_READS="1/minute")
+    first, second = token_client(app), token_client(app, make_user(app, "second")["id"])
+    assert first.get("/api/jobs").status_code == 200
+    assert first.get("/api/jobs").status_code == 429
+    assert second.get("/api/jobs").status_code == 200  # same address, another user
 
 
 @pytest.mark.parametrize("path", ["/", "/api/jobs", "/api/nope", "/health", "/js/main.js"])
@@ -202,7 +223,7 @@ def test_cors_only_for_configured_origins(make_app, client):
         not in client.get("/api/jobs", headers={"Origin": "https://evil.example"}).headers
     )
     app = make_app(CORS_ORIGINS="https://studio.example")
-    cors = app.test_client()
+    cors = token_client(app)
     ok = cors.get("/api/jobs", headers={"Origin": "https://studio.example"})
     assert ok.headers["Access-Control-Allow-Origin"] == "https://studio.example"
     bad = cors.get("/api/jobs", headers={"Origin": "https://evil.example"})

@@ -17,6 +17,7 @@ from tests.core.helpers import add_user
 
 TABLES = {
     "users",
+    "sessions",
     "api_tokens",
     "uploads",
     "jobs",
@@ -33,7 +34,7 @@ def test_upgrade_on_a_fresh_sqlite_file_creates_the_schema_and_is_repeatable(tmp
     upgrade(url)  # second run: already at head
     engine = make_engine(url)
     try:
-        assert current_revision(engine) == head_revision() == "0004"
+        assert current_revision(engine) == head_revision() == "0005"
         assert set(sa.inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
     finally:
         engine.dispose()
@@ -45,10 +46,10 @@ def test_migration_matches_the_table_definitions(db_engine):
         assert compare_metadata(context, metadata) == []
 
 
-def test_the_local_user_is_seeded(db_engine):
+def test_the_seeded_user_is_the_admin(db_engine):
     with db_engine.connect() as conn:
         row = conn.execute(sa.select(users).where(users.c.id == LOCAL_USER_ID)).one()
-    assert (row.username, row.role, row.disabled) == ("local", "admin", False)
+    assert (row.username, row.role, row.disabled) == ("admin", "admin", False)
 
 
 def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path):
@@ -127,6 +128,6 @@ def test_is_up_to_date(tmp_path):
     try:
         assert current_revision(engine) is None and not is_up_to_date(engine)
         upgrade(engine)
-        assert is_up_to_date(engine) and head_revision() == "0004"
+        assert is_up_to_date(engine) and head_revision() == "0005"
     finally:
         engine.dispose()

@@ -49,13 +49,15 @@ def live(browser, tmp_path_factory):
     studio.stop()
 
 
-def _open_pages(browser, origin: str, install=None):
+def _open_pages(browser, origin: str, install=None, headers: dict | None = None):
     contexts: list = []
     watches: list[PageWatch] = []
 
     def _open(hash_: str = "#/dashboard", viewport: dict | None = None, lang: str = "en"):
         context = browser.new_context(viewport=viewport or DESKTOP, locale=lang)
         context.add_init_script(f"localStorage.setItem('studio.lang', '{lang}')")
+        if headers:
+            context.set_extra_http_headers(headers)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10000)
@@ -74,8 +76,12 @@ def _open_pages(browser, origin: str, install=None):
 
 @pytest.fixture
 def open_live(browser, live):
-    """open_live(hash, viewport=DESKTOP) -> a page on the live studio; fails on any JS error."""
-    _open, contexts, watches = _open_pages(browser, live.url)
+    """open_live(hash, viewport=DESKTOP) -> a page on the live studio; fails on any JS error.
+
+    The page is the admin's through the live stack's API token (a Bearer header on every
+    request), so the tests of other features need no login step; the login page has its own.
+    """
+    _open, contexts, watches = _open_pages(browser, live.url, headers=live.headers)
     yield _open
     for context in contexts:
         context.close()

@@ -21,7 +21,7 @@ def _upload(live) -> str:
     buf = io.BytesIO()
     Image.new("RGB", (120, 160), (30, 140, 200)).save(buf, "PNG")
     files = {"file": ("input.png", buf.getvalue(), "image/png")}
-    resp = requests.post(live.url + "/api/uploads", files=files, timeout=10)
+    resp = requests.post(live.url + "/api/uploads", files=files, timeout=10, headers=live.headers)
     assert resp.status_code == 201, resp.text
     return resp.json()["upload_id"]
 
@@ -140,9 +140,17 @@ def test_gallery_search_filters_remix_and_delete(open_live, live):
     page.wait_for_selector(_item(edit["job_id"]), state="detached")
     assert len(page.watch.dialogs) == 1 and page.watch.dialogs[0].startswith("confirm:")
     image = edit_job["outputs"][0]
-    assert requests.get(live.url + image["url"], timeout=5).status_code == 404
-    assert requests.get(live.url + image["thumb_url"], timeout=5).status_code == 404
-    assert requests.get(f"{live.url}/api/jobs/{edit['job_id']}", timeout=5).status_code == 404
+    assert requests.get(live.url + image["url"], timeout=5, headers=live.headers).status_code == 404
+    assert (
+        requests.get(live.url + image["thumb_url"], timeout=5, headers=live.headers).status_code
+        == 404
+    )
+    assert (
+        requests.get(
+            f"{live.url}/api/jobs/{edit['job_id']}", timeout=5, headers=live.headers
+        ).status_code
+        == 404
+    )
 
 
 def test_dashboard_hud_shows_workers_and_the_demo_engine(open_live, live):

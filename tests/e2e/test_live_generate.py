@@ -71,7 +71,9 @@ def test_image_tool_upload_by_file_chooser(open_live, live, tmp_path):
     job = live.status(job_id)
     assert job["tool"] == "single_image_edit"
     upload = job["inputs"]["input"]
-    assert requests.get(live.url + upload["url"], timeout=5).status_code == 200
+    assert (
+        requests.get(live.url + upload["url"], timeout=5, headers=live.headers).status_code == 200
+    )
 
 
 def test_cancel_a_running_job(open_live, live):

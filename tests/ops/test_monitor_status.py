@@ -15,7 +15,7 @@ from tests.ops.helpers import run_script
 
 
 def test_healthy_studio_exits_0_with_workers_engines_and_queue(live_studio):
-    ran = run_script("monitor_status", live_studio.url)
+    ran = run_script("monitor_status", live_studio.url, "--token", live_studio.token)
     assert ran.code == 0, ran.out
     lines = ran.out.splitlines()
     assert lines[0].startswith(f"ComfyUI Studio  {live_studio.url}")
@@ -53,6 +53,7 @@ def test_rate_limited_metrics_are_not_offline(limited_studio):
 
     def hammer() -> None:
         with requests.Session() as session:
+            session.headers.update(limited_studio.headers)  # limits are per user after login
             while not stop.is_set():
                 session.get(limited_studio.url + "/api/metrics", timeout=5)
 
@@ -63,7 +64,7 @@ def test_rate_limited_metrics_are_not_offline(limited_studio):
         # 5/second fixed windows: the hammer takes each window's 5 in a few ms, so a probe
         # almost always lands on a 429; three tries make a miss vanishingly unlikely.
         for _ in range(3):
-            ran = run_script("monitor_status", limited_studio.url)
+            ran = run_script("monitor_status", limited_studio.url, "--token", limited_studio.token)
             if "rate limited" in ran.out:
                 break
     finally:
@@ -78,7 +79,16 @@ def test_rate_limited_metrics_are_not_offline(limited_studio):
 
 def test_watch_refreshes_until_ctrl_c(live_studio):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "studio_ops.monitor_status", live_studio.url, "--watch", "0.5"],
+        [
+            sys.executable,
+            "-m",
+            "studio_ops.monitor_status",
+            live_studio.url,
+            "--token",
+            live_studio.token,
+            "--watch",
+            "0.5",
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -97,10 +107,10 @@ def test_lost_worker_is_degraded_exit_1(tmp_path):
     try:
         studio.kill_worker("w1")
         deadline = time.monotonic() + 20  # the heartbeat TTL is 3 s in live studios
-        ran = run_script("monitor_status", studio.url)
+        ran = run_script("monitor_status", studio.url, "--token", studio.token)
         while ran.code == 0 and time.monotonic() < deadline:
             time.sleep(0.5)
-            ran = run_script("monitor_status", studio.url)
+            ran = run_script("monitor_status", studio.url, "--token", studio.token)
     finally:
         studio.stop()
     assert ran.code == 1, ran.out

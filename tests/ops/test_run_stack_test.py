@@ -10,7 +10,16 @@ from tests.ops.helpers import run_script
 
 def test_passes_on_a_healthy_studio_and_saves_the_png(live_studio, tmp_path):
     saved = tmp_path / "out.png"
-    ran = run_script("run_stack_test", live_studio.url, "--timeout", "60", "--save", str(saved))
+    ran = run_script(
+        "run_stack_test",
+        live_studio.url,
+        "--token",
+        live_studio.token,
+        "--timeout",
+        "60",
+        "--save",
+        str(saved),
+    )
     assert ran.code == 0, ran.out
     assert "stack_test: health ok" in ran.out
     assert "stack_test: submitted job " in ran.out
@@ -25,7 +34,16 @@ def test_passes_on_a_healthy_studio_and_saves_the_png(live_studio, tmp_path):
 def test_failed_job_exits_1_with_the_job_error(live_studio):
     live_studio.sim_config(faults={"fail_at_node": "KSampler"})
     try:
-        ran = run_script("run_stack_test", live_studio.url, "--timeout", "60", "--seed", "7")
+        ran = run_script(
+            "run_stack_test",
+            live_studio.url,
+            "--token",
+            live_studio.token,
+            "--timeout",
+            "60",
+            "--seed",
+            "7",
+        )
     finally:
         live_studio.sim_config(faults={"fail_at_node": None})
     assert ran.code == 1, ran.out
@@ -33,7 +51,9 @@ def test_failed_job_exits_1_with_the_job_error(live_studio):
 
 
 def test_invalid_request_exits_1_with_the_api_message(live_studio):
-    ran = run_script("run_stack_test", live_studio.url, "--steps", "999")
+    ran = run_script(
+        "run_stack_test", live_studio.url, "--token", live_studio.token, "--steps", "999"
+    )
     assert ran.code == 1, ran.out
     assert "stack_test: FAIL: submit refused: HTTP 400 " in ran.out
     assert "(field steps)" in ran.out or "steps" in ran.out

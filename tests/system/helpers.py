@@ -43,7 +43,10 @@ def data_url(data: bytes) -> str:
 def upload(studio: LiveStudio, data: bytes) -> str:
     """POST /api/uploads and return the upload id."""
     resp = requests.post(
-        studio.url + "/api/uploads", files={"file": ("in.png", data, "image/png")}, timeout=10
+        studio.url + "/api/uploads",
+        files={"file": ("in.png", data, "image/png")},
+        timeout=10,
+        headers=studio.headers,
     )
     assert resp.status_code == 201, resp.text
     return resp.json()["upload_id"]
@@ -54,19 +57,21 @@ def generate_multipart(studio: LiveStudio, fields: dict, files: dict[str, bytes]
     # (None, value) parts keep the body multipart even for a tool without image slots.
     parts = {k: (None, json.dumps(v) if isinstance(v, dict) else str(v)) for k, v in fields.items()}
     parts.update({slot: (f"{slot}.png", data, "image/png") for slot, data in files.items()})
-    resp = requests.post(studio.url + "/api/generate", files=parts, timeout=10)
+    resp = requests.post(
+        studio.url + "/api/generate", files=parts, timeout=10, headers=studio.headers
+    )
     assert resp.status_code == 202, resp.text
     return resp.json()
 
 
 def get(studio: LiveStudio, path: str, **params) -> requests.Response:
     """GET a path of the studio (no status check)."""
-    return requests.get(studio.url + path, params=params, timeout=10)
+    return requests.get(studio.url + path, params=params, timeout=10, headers=studio.headers)
 
 
 def cancel(studio: LiveStudio, job_id: str) -> requests.Response:
     """POST /api/cancel/<id>."""
-    return requests.post(f"{studio.url}/api/cancel/{job_id}", timeout=10)
+    return requests.post(f"{studio.url}/api/cancel/{job_id}", timeout=10, headers=studio.headers)
 
 
 @dataclass
@@ -103,7 +108,9 @@ class SseReader:
     def _run(self) -> None:
         try:
             # The read timeout bounds every wait for a line; pings come every 15 s at most.
-            with requests.get(self.studio.url + "/api/events", stream=True, timeout=(5, 30)) as r:
+            url = self.studio.url + "/api/events"
+            headers = self.studio.headers
+            with requests.get(url, headers=headers, stream=True, timeout=(5, 30)) as r:
                 assert r.status_code == 200, r.text
                 assert r.headers["Content-Type"].startswith("text/event-stream")
                 self._ready.set()

@@ -38,6 +38,7 @@ def _refused(studio) -> int:
         studio.url + "/api/generate",
         json={"workflow": "text_to_image", "prompt": "while full"},
         timeout=10,
+        headers=studio.headers,
     )
     assert resp.status_code == 507, resp.text
     assert resp.json()["error"]["code"] == "storage_full"

@@ -64,7 +64,10 @@ def test_cancel_and_favorite_publish_newer_versions(studio):
     assert studio.status(job_id)["seq"] >= cancelled["seq"]
 
     resp = requests.post(
-        f"{studio.url}/api/jobs/{job_id}/favorite", json={"favorite": True}, timeout=10
+        f"{studio.url}/api/jobs/{job_id}/favorite",
+        json={"favorite": True},
+        timeout=10,
+        headers=studio.headers,
     )
     assert resp.status_code == 200 and resp.json()["favorite"] is True
     assert resp.json()["seq"] > cancelled["seq"]  # so a page that holds the job takes it

@@ -121,7 +121,10 @@ def test_history_has_real_total_filters_and_search(studio):
     assert [j["job_id"] for j in page["jobs"] + rest["jobs"]] == ids[::-1]
 
     fav = requests.post(
-        f"{studio.url}/api/jobs/{ids[0]}/favorite", json={"favorite": True}, timeout=10
+        f"{studio.url}/api/jobs/{ids[0]}/favorite",
+        json={"favorite": True},
+        timeout=10,
+        headers=studio.headers,
     )
     assert fav.status_code == 200 and fav.json()["favorite"] is True
     favs = get(studio, "/api/history", q=marker, favorite=1).json()
@@ -138,7 +141,10 @@ def test_idempotency_key_returns_the_same_job_and_runs_it_once(studio):
     body = {"workflow": "text_to_image", "prompt": "same key", "seed": 7}
     answers = [
         requests.post(
-            studio.url + "/api/generate", json=body, headers={"Idempotency-Key": key}, timeout=10
+            studio.url + "/api/generate",
+            json=body,
+            headers={**studio.headers, "Idempotency-Key": key},
+            timeout=10,
         )
         for _ in range(3)
     ]

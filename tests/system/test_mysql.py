@@ -28,13 +28,13 @@ def test_happy_path_on_mariadb(make_studio, mysql_url):
     first = requests.post(
         studio.url + "/api/generate",
         json={"prompt": f"{marker} 雪山 ☃", "batch_size": 2},
-        headers={"Idempotency-Key": key},
+        headers={**studio.headers, "Idempotency-Key": key},
         timeout=10,
     )
     again = requests.post(
         studio.url + "/api/generate",
         json={"prompt": f"{marker} 雪山 ☃", "batch_size": 2},
-        headers={"Idempotency-Key": key},
+        headers={**studio.headers, "Idempotency-Key": key},
         timeout=10,
     )
     assert (first.status_code, again.status_code) == (202, 202)

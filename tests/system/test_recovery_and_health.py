@@ -84,7 +84,12 @@ def test_health_and_metrics_follow_the_only_worker(make_studio):
 def test_generate_rate_limit_answers_429_json(make_studio):
     studio = make_studio("limits", RATE_LIMIT_GENERATE="3/minute")
     answers = [
-        requests.post(studio.url + "/api/generate", json={"prompt": f"limit {n}"}, timeout=10)
+        requests.post(
+            studio.url + "/api/generate",
+            json={"prompt": f"limit {n}"},
+            timeout=10,
+            headers=studio.headers,
+        )
         for n in range(4)
     ]
     assert [a.status_code for a in answers] == [202, 202, 202, 429]
