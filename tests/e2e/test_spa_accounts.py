@@ -1,0 +1,281 @@
+"""The SPA's accounts in a real Chromium against the fake API: sign-in, session end, CSRF,
+roles, tokens, users, the admin's "everyone" queue, and bidi controls kept off the page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.browser import PHONE, screenshot
+
+pytestmark = pytest.mark.e2e
+
+BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Everything the page shows or says: text, attribute values and form values.
+PAGE_TEXT = """() => {
+  const parts = [document.body.innerText, document.title];
+  for (const el of document.querySelectorAll('*')) {
+    for (const attr of el.attributes) parts.push(attr.value);
+    if ('value' in el && typeof el.value === 'string') parts.push(el.value);
+  }
+  return parts.join('\\n');
+}"""
+
+
+def _sign_in(page, username="admin", password="admin-password-1"):
+    page.fill("[data-testid=login-username]", username)
+    page.fill("[data-testid=login-password]", password)
+    page.click("[data-testid=login-submit]")
+
+
+def _open_account_menu(page):
+    if page.locator("[data-testid=drawer-button]").is_visible():
+        page.click("[data-testid=drawer-button]")
+    page.click("[data-testid=account-button]")
+
+
+def test_signed_out_page_shows_sign_in_and_a_wrong_password_inline(open_app, fake_api):
+    fake_api.session_user = None
+    page = open_app("#/gallery")
+    page.wait_for_selector("[data-testid=view-login]")
+    assert page.url.endswith("#/login")
+    assert page.locator("#sidebar").count() == 0
+    assert page.get_attribute("[data-testid=login-username]", "autocomplete") == "username"
+    assert page.get_attribute("[data-testid=login-password]", "autocomplete") == "current-password"
+    _sign_in(page, password="not-it")
+    error = page.locator("[data-testid=login-error]")
+    error.wait_for()
+    assert error.inner_text() == "Wrong user name or password."
+    assert page.input_value("[data-testid=login-password]") == ""
+    assert fake_api.session_user is None
+    assert not [r for r in fake_api.requests if r[1] == "/api/jobs"]  # nothing leaked before
+
+
+def test_throttled_sign_in_says_when_to_try_again(open_app, fake_api):
+    fake_api.session_user = None
+    fake_api.login_retry_after = 42
+    page = open_app("#/login")
+    _sign_in(page)
+    page.wait_for_selector("[data-testid=login-error]")
+    assert page.inner_text("[data-testid=login-error]") == "Too many attempts. Try again in 42 s."
+
+
+def test_sign_in_goes_back_to_where_the_user_was(open_app, fake_api):
+    fake_api.session_user = None
+    page = open_app("#/studio/sketch_to_image")
+    page.wait_for_selector("[data-testid=view-login]")
+    _sign_in(page)
+    page.wait_for_selector("[data-testid=view-studio][data-tool=sketch_to_image]")
+    assert page.url.endswith("#/studio/sketch_to_image")
+    assert page.inner_text("[data-testid=account-name]") == "admin"
+    assert fake_api.session_user == 1
+
+
+@pytest.mark.parametrize("everywhere", [False, True])
+def test_logout_goes_to_the_sign_in_page(open_app, fake_api, everywhere):
+    page = open_app("#/gallery")
+    page.wait_for_selector("[data-testid=view-gallery]")
+    _open_account_menu(page)
+    button = "logout-everywhere-button" if everywhere else "logout-button"
+    with page.expect_request("**/api/auth/logout") as sent:
+        page.click(f"[data-testid={button}]")
+    assert sent.value.post_data_json == ({"everywhere": True} if everywhere else {})
+    page.wait_for_selector("[data-testid=view-login]")
+    assert fake_api.session_user is None
+    assert page.locator("#sidebar").count() == 0
+    page.goto(page.url.replace("#/login", "#/queue"))
+    page.wait_for_selector("[data-testid=view-login]")
+    assert page.input_value("[data-testid=login-username]") == ""  # a logout is not an expiry
+
+
+def test_session_expiry_mid_form_signs_in_and_keeps_the_form(open_app, fake_api):
+    page = open_app("#/studio/text_to_image")
+    page.fill("[data-testid=prompt-input]", "a red kite over dunes")
+    page.fill("[data-testid=seed-input]", "77")
+    page.press("[data-testid=seed-input]", "Tab")
+    fake_api.sign_out()
+    page.click("[data-testid=generate-button]")
+    page.wait_for_selector("[data-testid=view-login]")
+    assert page.locator("[data-testid=login-expired]").is_visible()
+    assert page.input_value("[data-testid=login-username]") == "admin"
+    page.fill("[data-testid=login-password]", "admin-password-1")
+    page.click("[data-testid=login-submit]")
+    page.wait_for_selector("[data-testid=view-studio][data-tool=text_to_image]")
+    assert page.input_value("[data-testid=prompt-input]") == "a red kite over dunes"
+    assert page.input_value("[data-testid=seed-input]") == "77"
+    page.click("[data-testid=generate-button]")
+    page.wait_for_selector("[data-testid=job-card][data-status=queued]")
+    assert fake_api.generate_bodies[-1]["prompt"] == "a red kite over dunes"
+
+
+def test_a_refused_event_stream_goes_to_sign_in_without_spinning(open_app, fake_api):
+    page = open_app("#/queue")
+    page.wait_for_function("() => document.querySelector('[data-connection]').innerText !== ''")
+    fake_api.sign_out()  # the stream reconnects (retry: 2000) and is refused with a 401
+    page.wait_for_selector("[data-testid=view-login]", timeout=8000)
+    streams = len([r for r in fake_api.requests if r[1] == "/api/events"])
+    page.wait_for_timeout(2500)
+    assert len([r for r in fake_api.requests if r[1] == "/api/events"]) == streams
+
+
+def test_writes_carry_the_csrf_token_and_a_stale_one_is_refreshed_once(open_app, fake_api):
+    fake_api.add_job(7, status="queued", queue_position=1)
+    fake_api.add_job(8, status="queued", queue_position=2)
+    page = open_app("#/queue")
+    page.locator("[data-job-id=job0007] [data-testid=cancel-button]").click()
+    page.wait_for_selector("[data-job-id=job0007][data-status=cancelled]")
+    assert fake_api.writes == [("POST", "/api/cancel/job0007", fake_api.csrf_token)]
+    assert fake_api.csrf_refused == []
+    fake_api.rotate_csrf()  # the page's token is now stale: 403 csrf_failed, /me, one retry
+    page.locator("[data-job-id=job0008] [data-testid=cancel-button]").click()
+    page.wait_for_selector("[data-job-id=job0008][data-status=cancelled]")
+    assert fake_api.csrf_refused == ["POST /api/cancel/job0008"]
+    assert fake_api.writes[-1] == ("POST", "/api/cancel/job0008", fake_api.csrf_token)
+
+
+def test_a_plain_user_sees_no_admin_parts(open_app, fake_api):
+    fake_api.session_user = 2
+    fake_api.add_job(4, status="queued", queue_position=1, user_id=2)
+    page = open_app("#/dashboard")
+    page.wait_for_selector("[data-testid=recent-empty]")
+    assert page.inner_text("[data-testid=account-name]") == "alice"
+    assert page.locator("[data-testid=nav-users]").count() == 0
+    assert page.locator("[data-testid=hud-server]").count() == 0
+    page.goto(page.url.replace("#/dashboard", "#/queue"))
+    page.wait_for_selector("[data-testid=job-card][data-job-id=job0004]")
+    assert page.locator("[data-testid=queue-everyone]").count() == 0
+    page.goto(page.url.replace("#/queue", "#/users"))
+    page.wait_for_selector("[data-testid=view-dashboard]")
+    paths = {r[1] for r in fake_api.requests}
+    assert not paths & {"/api/metrics", "/health", "/api/users"}
+    assert not [r for r in fake_api.requests if r[2].get("all")]
+
+
+def test_admin_creates_a_user_and_a_token_shown_once(open_app, fake_api):
+    page = open_app("#/users")
+    page.wait_for_selector("[data-testid=user-row][data-username=alice]")
+    page.fill("[data-testid=new-username]", "bob")
+    page.fill("[data-testid=new-password]", "bob-password-1")
+    page.select_option("[data-testid=new-role]", "user")
+    page.click("[data-testid=user-create]")
+    page.wait_for_selector("[data-testid=user-row][data-username=bob]")
+    assert any(u["username"] == "bob" and u["role"] == "user" for u in fake_api.users.values())
+    page.locator("[data-username=alice] [data-testid=user-toggle]").click()
+    page.wait_for_selector("[data-testid=user-row][data-username=alice][data-disabled=true]")
+    page.locator("[data-username=bob] [data-testid=user-delete]").click()  # confirm accepted
+    page.wait_for_function("() => !document.querySelector('[data-username=bob]')")
+    assert not any(u["username"] == "bob" for u in fake_api.users.values())
+    screenshot(page, "accounts-users-1440", full_page=True)
+
+    page.goto(page.url.replace("#/users", "#/tokens"))
+    page.fill("[data-testid=token-name]", "laptop script")
+    page.click("[data-testid=token-create]")
+    page.wait_for_selector("[data-testid=token-secret-box]")
+    secret = next(iter(fake_api.tokens.values()))["secret"]
+    assert page.input_value("[data-testid=token-secret]") == secret
+    assert "won't see it again" in page.inner_text("[data-testid=token-secret-box]")
+    assert page.locator("[data-testid=token-copy]").is_visible()
+    page.wait_for_selector("[data-testid=token-row]")
+    assert "never used" in page.inner_text("[data-testid=token-row]")
+    screenshot(page, "accounts-token-created-1440")
+    page.goto(page.url.replace("#/tokens", "#/settings"))
+    page.goto(page.url.replace("#/settings", "#/tokens"))
+    page.wait_for_selector("[data-testid=token-row]")
+    assert secret not in page.evaluate(PAGE_TEXT)  # shown once, never again
+    page.locator("[data-testid=token-revoke]").click()
+    page.wait_for_selector("[data-testid=token-empty]")
+    assert fake_api.tokens == {}
+
+
+def test_admin_queue_shows_everyone_with_owner_names(open_app, fake_api):
+    fake_api.add_job(5, status="queued", queue_position=1)
+    fake_api.add_job(6, status="processing", progress=30, user_id=2)
+    page = open_app("#/queue")
+    page.wait_for_selector("[data-testid=job-card][data-job-id=job0005]")
+    assert page.locator("[data-testid=job-card]").count() == 1
+    page.click("[data-testid=queue-everyone]")
+    page.wait_for_selector("[data-testid=job-card][data-job-id=job0006]")
+    assert page.get_attribute("[data-testid=queue-everyone]", "aria-pressed") == "true"
+    assert page.inner_text("[data-job-id=job0006] [data-testid=job-owner]") == "alice"
+    assert page.inner_text("[data-job-id=job0005] [data-testid=job-owner]") == "admin"
+    page.click("[data-testid=queue-everyone]")
+    page.wait_for_function("() => !document.querySelector('[data-job-id=job0006]')")
+
+
+def test_bidi_controls_never_reach_the_page(open_app, fake_api):
+    evil = "safe \u202eexe.gnp\u202c \u2066x\u2069 \u202a\u202b\u202d\u2067\u2068"
+    fake_api.users[1]["username"] = "ad\u202emin"
+    fake_api.add_job(1, prompt=evil, error=None)
+    running = fake_api.add_job(2, status="processing", progress=10, prompt="p")
+    fake_api.sse_events = [{**running, "prompt": evil, "current_node": "K\u2067S"}]
+    fake_api.add_job(3, status="failed", prompt=evil, error="bad \u202efile\u202c")
+    page = open_app("#/gallery")
+    page.wait_for_selector("[data-testid=gallery-item]")
+    assert not BIDI.search(page.evaluate(PAGE_TEXT))
+    assert "safe exe.gnp x" in page.inner_text("[data-job-id=job0001]")
+    page.goto(page.url.replace("#/gallery", "#/studio/text_to_image"))
+    page.wait_for_selector("[data-testid=job-card][data-job-id=job0002]")
+    page.wait_for_function(
+        "() => document.querySelector('[data-job-id=job0002] .job-prompt').innerText.startsWith('safe')"
+    )
+    assert not BIDI.search(page.evaluate(PAGE_TEXT))
+    assert page.inner_text("[data-testid=account-name]") == "admin"
+
+
+def test_html_helpers_strip_bidi_controls(open_app):
+    page = open_app()
+    out = page.evaluate("""async () => {
+      const m = await import('/js/lib/html.js');
+      const api = await import('/js/lib/api.js');
+      const text = 'a\\u202Eb\\u202Ac\\u202Bd\\u202Ce\\u202Df\\u2066g\\u2067h\\u2068i\\u2069j\\u200Fk';
+      const node = document.createElement('p');
+      m.setText(node, text);
+      return [m.stripBidi(text), m.html`<p title="${text}">${text}</p>`.text, node.textContent,
+              api.parseJson(JSON.stringify({n: [text]})).n[0]];
+    }""")
+    # U+200F (a mark, not an override) stays: right-to-left text keeps working.
+    assert (
+        out
+        == ["abcdefghij\u200fk", '<p title="abcdefghij\u200fk">abcdefghij\u200fk</p>']
+        + ["abcdefghij\u200fk"] * 2
+    )
+
+
+def test_sign_in_page_in_traditional_chinese(open_app, fake_api):
+    fake_api.session_user = None
+    page = open_app("#/login", lang="zh-TW")
+    page.wait_for_selector("[data-testid=view-login]")
+    assert page.inner_text("h1") == "登入"
+    assert page.inner_text("label[for=login-username]") == "使用者名稱"
+    assert page.inner_text("label[for=login-password]") == "密碼"
+    _sign_in(page, password="wrong")
+    page.wait_for_selector("[data-testid=login-error]")
+    assert page.inner_text("[data-testid=login-error]") == "使用者名稱或密碼錯誤。"
+    page.select_option("[data-testid=login-language]", "en")
+    page.wait_for_function("() => document.querySelector('h1').innerText === 'Sign in'")
+
+
+@pytest.mark.parametrize("size", [PHONE, {"width": 1440, "height": 900}])
+def test_sign_in_page_fits_phone_and_desktop(open_app, fake_api, size):
+    fake_api.session_user = None
+    page = open_app("#/login", width=size["width"], height=size["height"])
+    page.wait_for_selector("[data-testid=view-login]")
+    widths = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1]
+    box = page.locator("[data-testid=login-form]").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= size["width"]
+    assert box["y"] + box["height"] <= size["height"]  # the whole form without scrolling
+    submit = page.locator("[data-testid=login-submit]").bounding_box()
+    assert submit["height"] >= 44
+    _sign_in(page, password="nope")
+    page.wait_for_selector("[data-testid=login-error]")
+    screenshot(page, f"accounts-login-{size['width']}")
+    _sign_in(page)
+    page.wait_for_selector("[data-testid=view-dashboard]")
+    if size is PHONE:
+        _open_account_menu(page)
+        page.wait_for_selector("[data-testid=logout-button]")
+    screenshot(page, f"accounts-dashboard-{size['width']}")
