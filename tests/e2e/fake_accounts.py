@@ -75,9 +75,10 @@ class AccountRoutes:
     def _password(self, params, query, body) -> Answer:
         me = self._me()
         if body["current_password"] != me["password"]:
-            return error(403, "invalid_credentials", "The current password is wrong")
+            wrong = {"code": "invalid_input", "message": "the current password is wrong"}
+            return Answer(400, {"error": {**wrong, "field": "current_password"}})
         me["password"] = body["new_password"]
-        return Answer(204)
+        return Answer(200, {"user": self._admin_view(me)})
 
     def _tokens(self, params, query, body) -> Answer:
         mine = [t for t in self.tokens.values() if t["owner"] == self.session_user]

@@ -177,8 +177,10 @@ class FakeApi(AccountRoutes):
             if sent != self.csrf_token:
                 self.csrf_refused.append(f"{method} {path}")
                 return error(403, "csrf_failed", "Missing or stale CSRF token; reload the page")
-        admin_only = path.startswith(ADMIN_ONLY) or query.get("all") in ("1", "true")
-        if admin_only and me["role"] != "admin":
+        if query.get("all") in ("1", "true") and me["role"] != "admin":
+            refused = {"code": "invalid_input", "message": "'all' is for admins only"}
+            return Answer(400, {"error": {**refused, "field": "all"}})
+        if path.startswith(ADMIN_ONLY) and me["role"] != "admin":
             return error(403)
         return None
 
@@ -253,8 +255,8 @@ class FakeApi(AccountRoutes):
 
     def _list(self, params, query, body) -> Answer:
         jobs = sorted(self.jobs.values(), key=lambda j: j["created_at"], reverse=True)
-        if query.get("all") == "1":  # the admin's "everyone" view: each job names its owner
-            jobs = [{**j, "username": self._owner_name(j)} for j in jobs]
+        if query.get("all") == "1":  # the admin's "everyone" view: each job has its owner's id
+            jobs = [{**j, "user_id": j.get("user_id", 1)} for j in jobs]
         else:
             jobs = [j for j in jobs if self._mine(j)]
         if query.get("active") == "1":
@@ -277,10 +279,6 @@ class FakeApi(AccountRoutes):
         if job is None or not (self._mine(job) or self._me()["role"] == "admin"):
             return None
         return job
-
-    def _owner_name(self, job: dict) -> str:
-        owner = self.users.get(job.setdefault("user_id", 1))
-        return owner["username"] if owner else "?"
 
     def _job(self, params, query, body) -> Answer:
         job = self._find(params)

@@ -92,7 +92,7 @@ PENDING_PATHS: dict[str, dict[str, dict]] = {
     "/api/auth/me": {"get": _op({"200": SESSION, "401": E})},
     "/api/auth/password": {
         "post": _op(
-            {"204": None, "400": E, "401": E, "403": E},
+            {"200": _obj(["user"], user=ADMIN_VIEW), "400": E, "401": E, "403": E, "429": E},
             _obj(
                 ["current_password", "new_password"],
                 current_password=PASSWORD,
@@ -123,7 +123,7 @@ PENDING_PATHS: dict[str, dict[str, dict]] = {
             {"200": ADMIN_VIEW, "400": E, "401": E, "403": E, "404": E},
             _obj([], role=ROLE, disabled={"type": "boolean"}, password=PASSWORD),
         ),
-        "delete": _op({"204": None, "401": E, "403": E, "404": E}),
+        "delete": _op({"204": None, "401": E, "403": E, "404": E, "409": E}),
     },
 }
 # Any protected route may now answer 401 (signed out) and 403 (CSRF failed, or admins only).

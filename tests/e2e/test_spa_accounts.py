@@ -119,6 +119,21 @@ def test_a_refused_event_stream_goes_to_sign_in_without_spinning(open_app, fake_
     assert len([r for r in fake_api.requests if r[1] == "/api/events"]) == streams
 
 
+def test_event_stream_back_off_grows_and_is_capped(open_app):
+    page = open_app("#/dashboard")
+    waits = page.evaluate("""async () => {
+      const events = await import('/js/lib/events.js');
+      return [1, 2, 3, 4, 5, 8, 20].map((runs) => events.backoff(runs));
+    }""")
+    for runs, (low, high) in zip(
+        [1, 2, 3, 4, 5, 8, 20],
+        [(1600, 2400), (3200, 4800), (6400, 9600), (12800, 19200), (25600, 38400)]
+        + [(48000, 72000)] * 2,
+        strict=True,
+    ):
+        assert low <= waits.pop(0) <= high, runs
+
+
 def test_writes_carry_the_csrf_token_and_a_stale_one_is_refreshed_once(open_app, fake_api):
     fake_api.add_job(7, status="queued", queue_position=1)
     fake_api.add_job(8, status="queued", queue_position=2)
@@ -132,6 +147,31 @@ def test_writes_carry_the_csrf_token_and_a_stale_one_is_refreshed_once(open_app,
     page.wait_for_selector("[data-job-id=job0008][data-status=cancelled]")
     assert fake_api.csrf_refused == ["POST /api/cancel/job0008"]
     assert fake_api.writes[-1] == ("POST", "/api/cancel/job0008", fake_api.csrf_token)
+
+
+def test_change_own_password_from_the_account_menu(open_app, fake_api):
+    fake_api.session_user = 2
+    page = open_app("#/dashboard")
+    _open_account_menu(page)
+    page.click("[data-testid=nav-account]")
+    page.wait_for_selector("[data-testid=view-account]")
+    assert page.get_attribute("[data-testid=pw-new]", "autocomplete") == "new-password"
+    page.fill("[data-testid=pw-current]", "not-my-password")
+    page.fill("[data-testid=pw-new]", "alice-password-2")
+    page.fill("[data-testid=pw-confirm]", "alice-password-3")
+    page.click("[data-testid=password-submit]")
+    assert page.inner_text("[data-testid=password-error]") == "The two new passwords differ."
+    page.fill("[data-testid=pw-confirm]", "alice-password-2")
+    page.click("[data-testid=password-submit]")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=password-error]').innerText"
+        " === 'The current password is wrong.'"
+    )
+    assert fake_api.session_user == 2  # a wrong current password does not end the session
+    page.fill("[data-testid=pw-current]", "alice-password-1")
+    page.click("[data-testid=password-submit]")
+    page.wait_for_function("() => document.querySelector('[data-testid=pw-new]').value === ''")
+    assert fake_api.users[2]["password"] == "alice-password-2"
 
 
 def test_a_plain_user_sees_no_admin_parts(open_app, fake_api):
@@ -186,6 +226,44 @@ def test_admin_creates_a_user_and_a_token_shown_once(open_app, fake_api):
     page.locator("[data-testid=token-revoke]").click()
     page.wait_for_selector("[data-testid=token-empty]")
     assert fake_api.tokens == {}
+
+
+def test_admin_resets_a_password_and_changes_a_role_on_a_phone(open_app, fake_api):
+    page = open_app("#/users", width=PHONE["width"], height=PHONE["height"])
+    row = page.locator("[data-testid=user-row][data-username=alice]")
+    row.locator("[data-testid=user-reset]").click()
+    field = row.locator("[data-testid=user-reset-password]")
+    assert field.get_attribute("type") == "password"
+    field.fill("short")
+    row.locator("[data-testid=user-reset-save]").click()
+    assert "at least 10" in row.locator("[data-testid=user-reset-error]").inner_text()
+    field.fill("alice-new-password")
+    row.locator("[data-testid=user-reset-save]").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=toast]')]"
+        ".some((n) => n.innerText.includes('Password of alice reset'))"
+    )
+    assert fake_api.users[2]["password"] == "alice-new-password"
+    page.locator("[data-username=alice] [data-testid=user-role]").select_option("admin")
+    page.wait_for_function(
+        "() => document.querySelector('[data-username=alice] [data-testid=user-role]')"
+        ".value === 'admin' && document.querySelectorAll('[data-testid=toast]').length >= 2"
+    )
+    assert fake_api.users[2]["role"] == "admin"
+    widths = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1]
+    screenshot(page, "accounts-users-390", full_page=True)
+    page.goto(page.url.replace("#/users", "#/tokens"))
+    page.fill("[data-testid=token-name]", "phone")
+    page.click("[data-testid=token-create]")
+    page.wait_for_selector("[data-testid=token-row]")
+    widths = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1]
+    screenshot(page, "accounts-tokens-390", full_page=True)
 
 
 def test_admin_queue_shows_everyone_with_owner_names(open_app, fake_api):

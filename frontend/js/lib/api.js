@@ -28,7 +28,7 @@ export function reportUnauthorized(path) {
 }
 
 // These answer 401 as a result (wrong password, not logged in yet): the caller handles it.
-const OWN_401 = new Set(["/api/auth/login", "/api/auth/me", "/api/auth/password"]);
+const OWN_401 = new Set(["/api/auth/login", "/api/auth/me", "/api/auth/password", "/api/auth/logout"]);
 
 /** Parse JSON from the server with every bidi control character removed from its strings. */
 export function parseJson(text) {

@@ -7,7 +7,7 @@ import { t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
 import { currentUser } from "../lib/session.js";
 
-export const MIN_PASSWORD = 8;
+export const MIN_PASSWORD = 10; // the server's rule (studio_core/accounts/passwords.py)
 
 /** Why a new password cannot be used, or "" (the server checks again). */
 export function passwordProblem(password, confirm) {
@@ -59,7 +59,8 @@ export function mountAccount(root) {
       form.reset();
       toast(t("account.password_changed"), "success");
     } catch (err) {
-      const wrong = err instanceof ApiError && (err.status === 401 || err.status === 403 || err.code === "invalid_credentials");
+      // The server answers a wrong current password as a 400 on that field.
+      const wrong = err instanceof ApiError && (err.field === "current_password" || err.status === 401);
       showError(wrong ? t("account.current_wrong") : formErrorText(err));
     }
   });

@@ -31,6 +31,7 @@ export function mountQueue(root) {
   const toolNames = {};
   let everyone = false;
   let others = new Map(); // everyone view: job id -> job from GET /api/jobs?all=1
+  let names = null; // user id -> user name (the jobs carry the owner's id)
   let timer = null;
   let alive = true;
 
@@ -51,21 +52,27 @@ export function mountQueue(root) {
     empty.hidden = cards.size > 0;
   }
 
+  const named = (job) => ({ ...job, username: job.username || names?.get(job.user_id) || String(job.user_id ?? "?") });
+
   async function pollEveryone() {
     timer = null;
     try {
+      if (!names) {
+        const { users = [] } = await api.get("/api/users");
+        names = new Map(users.map((user) => [user.id, user.username]));
+      }
       const data = await api.get("/api/jobs?all=1&active=1&limit=100");
       if (!alive || !everyone) return;
-      const listed = new Map((data.jobs || []).map((job) => [job.job_id, job]));
+      const listed = new Map((data.jobs || []).map((job) => [job.job_id, named(job)]));
       for (const [id, card] of cards) {
         // A job that left the active list ended: fetch its end state (admins may read any job).
         if (!listed.has(id) && !isTerminal(card.job())) {
-          api.get(`/api/status/${encodeURIComponent(id)}`).then((job) => alive && card.update(job), () => {});
+          api.get(`/api/status/${encodeURIComponent(id)}`).then((job) => alive && card.update(named(job)), () => {});
         }
       }
       others = listed;
       for (const job of listed.values()) {
-        if (getJob(job.job_id)) upsertJob(job); // my own jobs keep the store up to date too
+        if (getJob(job.job_id)) upsertJob(data.jobs.find((j) => j.job_id === job.job_id)); // mine: the store too
         cards.get(job.job_id)?.update(job);
       }
       sync();
@@ -82,6 +89,7 @@ export function mountQueue(root) {
     for (const card of cards.values()) card.el.remove();
     cards.clear();
     others = new Map();
+    names = null; // users come and go: ask again each time the view is switched on
     toggle?.setAttribute("aria-pressed", String(on));
     subtitle.textContent = on ? t("queue.everyone_subtitle") : t("queue.subtitle");
     if (on) pollEveryone();

@@ -29,6 +29,15 @@ function userRow(user, me) {
       <button type="button" class="btn small danger" data-delete data-testid="user-delete" ${self ? "disabled" : ""}>
         ${icon("trash", { size: 16 })}${t("common.delete")}</button>
     </div>
+    <form class="reset-form" data-reset-form data-testid="user-reset-form" hidden novalidate>
+      <input type="text" autocomplete="username" value="${user.username}" hidden readonly>
+      <label class="visually-hidden" for="reset-${user.id}">${t("users.reset_prompt", { name: user.username })}</label>
+      <input id="reset-${user.id}" type="password" autocomplete="new-password" data-testid="user-reset-password"
+        placeholder="${t("users.reset_prompt", { name: user.username })}">
+      <button type="submit" class="btn small primary" data-testid="user-reset-save">${t("users.reset_save")}</button>
+      <button type="button" class="btn small subtle" data-reset-cancel>${t("users.reset_cancel")}</button>
+      <p class="form-error" role="alert" data-testid="user-reset-error" hidden></p>
+    </form>
   </li>`;
 }
 
@@ -94,6 +103,16 @@ export function mountUsers(root) {
       showError(formErrorText(err));
     }
   });
+  list.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const row = event.target.closest("[data-user-id]");
+    const password = event.target.querySelector("[type=password]").value;
+    const problem = passwordProblem(password);
+    const error = event.target.querySelector("[data-testid=user-reset-error]");
+    error.hidden = !problem;
+    setText(error, problem);
+    if (!problem) change(row.dataset.userId, { password }, t("users.password_reset", { name: row.dataset.username }));
+  });
   list.addEventListener("change", (event) => {
     const row = event.target.closest("[data-user-id]");
     if (row && event.target.matches("[data-role]")) {
@@ -107,12 +126,10 @@ export function mountUsers(root) {
     if (event.target.closest("[data-toggle]")) {
       const disabled = row.dataset.disabled !== "true";
       change(id, { disabled }, disabled ? t("users.disabled_toast", { name }) : t("users.enabled_toast", { name }));
-    } else if (event.target.closest("[data-reset]")) {
-      const password = window.prompt(t("users.reset_prompt", { name }));
-      if (password === null) return;
-      const problem = passwordProblem(password);
-      if (problem) toast(problem, "error");
-      else change(id, { password }, t("users.password_reset", { name }));
+    } else if (event.target.closest("[data-reset], [data-reset-cancel]")) {
+      const resetForm = row.querySelector("[data-reset-form]");
+      resetForm.hidden = !resetForm.hidden;
+      if (!resetForm.hidden) resetForm.querySelector("[type=password]").focus();
     } else if (event.target.closest("[data-delete]")) {
       if (!window.confirm(t("users.confirm_delete", { name }))) return;
       try {
