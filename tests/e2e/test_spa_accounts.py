@@ -182,6 +182,7 @@ def test_a_plain_user_sees_no_admin_parts(open_app, fake_api):
     assert page.inner_text("[data-testid=account-name]") == "alice"
     assert page.locator("[data-testid=nav-users]").count() == 0
     assert page.locator("[data-testid=hud-server]").count() == 0
+    screenshot(page, "accounts-plain-dashboard-1280")
     page.goto(page.url.replace("#/dashboard", "#/queue"))
     page.wait_for_selector("[data-testid=job-card][data-job-id=job0004]")
     assert page.locator("[data-testid=queue-everyone]").count() == 0
@@ -277,6 +278,7 @@ def test_admin_queue_shows_everyone_with_owner_names(open_app, fake_api):
     assert page.get_attribute("[data-testid=queue-everyone]", "aria-pressed") == "true"
     assert page.inner_text("[data-job-id=job0006] [data-testid=job-owner]") == "alice"
     assert page.inner_text("[data-job-id=job0005] [data-testid=job-owner]") == "admin"
+    screenshot(page, "accounts-queue-everyone-1280")
     page.click("[data-testid=queue-everyone]")
     page.wait_for_function("() => !document.querySelector('[data-job-id=job0006]')")
 

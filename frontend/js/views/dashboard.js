@@ -39,7 +39,7 @@ export function mountDashboard(root) {
     <div data-banner></div>
     <header class="view-head">
       <h1>${t("dashboard.title")}</h1>
-      <p class="muted">${t("dashboard.subtitle")}</p>
+      <p class="muted">${isAdmin() ? t("dashboard.subtitle") : t("dashboard.subtitle_user")}</p>
     </header>
     <div data-hud></div>
     <div data-empty></div>
