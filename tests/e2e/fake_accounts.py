@@ -41,8 +41,33 @@ def error(status: int, code: str | None = None, message: str | None = None) -> A
     return Answer(status, body, headers)
 
 
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+PUBLIC = {"/api/auth/login", "/api/auth/me"}  # me answers its own 401
+ADMIN_ONLY = ("/api/users", "/api/metrics", "/health")
+
+
 class AccountRoutes:
     """Handlers for /api/auth/* and /api/users/*; the state lives in FakeApi's fields."""
+
+    def _guard(self, method: str, path: str, query: dict, headers: dict) -> Answer | None:
+        """401 signed out, 403 without the session's CSRF token on a write, 403 admins only."""
+        if path in PUBLIC:
+            return None
+        me = self._me()
+        if me is None:
+            return error(401)
+        if method in UNSAFE:
+            sent = headers.get("x-csrf-token", "")
+            self.writes.append((method, path, sent))
+            if sent != self.csrf_token:
+                self.csrf_refused.append(f"{method} {path}")
+                return error(403, "csrf_failed", "Missing or stale CSRF token; reload the page")
+        if query.get("all") in ("1", "true") and me["role"] != "admin":
+            refused = {"code": "invalid_input", "message": "'all' is for admins only"}
+            return Answer(400, {"error": {**refused, "field": "all"}})
+        if path.startswith(ADMIN_ONLY) and me["role"] != "admin":
+            return error(403)
+        return None
 
     def _session(self) -> dict:
         me = self._me()
@@ -142,3 +167,19 @@ class AccountRoutes:
             return error(404, "not_found", "No such user")
         del self.users[user["id"]]
         return Answer(204)
+
+
+# (method, OpenAPI path template) -> handler name, merged into fake_api.ROUTES.
+ACCOUNT_ROUTES = {
+    ("POST", "/api/auth/login"): "_login",
+    ("POST", "/api/auth/logout"): "_logout",
+    ("GET", "/api/auth/me"): "_auth_me",
+    ("POST", "/api/auth/password"): "_password",
+    ("GET", "/api/auth/tokens"): "_tokens",
+    ("POST", "/api/auth/tokens"): "_new_token",
+    ("DELETE", "/api/auth/tokens/{token_id}"): "_revoke_token",
+    ("GET", "/api/users"): "_users",
+    ("POST", "/api/users"): "_new_user",
+    ("PATCH", "/api/users/{user_id}"): "_patch_user",
+    ("DELETE", "/api/users/{user_id}"): "_delete_user",
+}

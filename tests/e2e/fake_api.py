@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 from studio_core.jobs.states import ACTIVE
-from tests.e2e.fake_accounts import AccountRoutes, Answer, error
+from tests.e2e.fake_accounts import ACCOUNT_ROUTES, AccountRoutes, Answer, error
 from tests.e2e.fake_data import (
     MODELS,
     default_tools,
@@ -38,9 +38,6 @@ from tests.e2e.pending_contract import match, request_problems, response_problem
 from tests.openapi_contract import schema_problems
 
 JOB_SCHEMA = {"$ref": "#/components/schemas/Job"}
-UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-PUBLIC = {"/api/auth/login", "/api/auth/me"}  # me answers its own 401
-ADMIN_ONLY = ("/api/users", "/api/metrics", "/health")
 
 
 @dataclass
@@ -163,26 +160,6 @@ class FakeApi(AccountRoutes):
         json_body = answer.body if isinstance(answer.body, dict) else None
         self.violations += response_problems(method, path, answer.status, answer.media, json_body)
         return answer
-
-    def _guard(self, method: str, path: str, query: dict, headers: dict) -> Answer | None:
-        """401 signed out, 403 without the session's CSRF token on a write, 403 admins only."""
-        if path in PUBLIC:
-            return None
-        me = self._me()
-        if me is None:
-            return error(401)
-        if method in UNSAFE:
-            sent = headers.get("x-csrf-token", "")
-            self.writes.append((method, path, sent))
-            if sent != self.csrf_token:
-                self.csrf_refused.append(f"{method} {path}")
-                return error(403, "csrf_failed", "Missing or stale CSRF token; reload the page")
-        if query.get("all") in ("1", "true") and me["role"] != "admin":
-            refused = {"code": "invalid_input", "message": "'all' is for admins only"}
-            return Answer(400, {"error": {**refused, "field": "all"}})
-        if path.startswith(ADMIN_ONLY) and me["role"] != "admin":
-            return error(403)
-        return None
 
     # ---- routes (arguments: path parameters, query, JSON body or raw bytes) ---------------
     def _output(self, params, query, body) -> Answer:
@@ -325,15 +302,5 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("DELETE", "/api/jobs/{job_id}"): FakeApi._delete,
     ("POST", "/api/jobs/{job_id}/favorite"): FakeApi._favorite,
     ("POST", "/api/cancel/{job_id}"): FakeApi._cancel,
-    ("POST", "/api/auth/login"): FakeApi._login,
-    ("POST", "/api/auth/logout"): FakeApi._logout,
-    ("GET", "/api/auth/me"): FakeApi._auth_me,
-    ("POST", "/api/auth/password"): FakeApi._password,
-    ("GET", "/api/auth/tokens"): FakeApi._tokens,
-    ("POST", "/api/auth/tokens"): FakeApi._new_token,
-    ("DELETE", "/api/auth/tokens/{token_id}"): FakeApi._revoke_token,
-    ("GET", "/api/users"): FakeApi._users,
-    ("POST", "/api/users"): FakeApi._new_user,
-    ("PATCH", "/api/users/{user_id}"): FakeApi._patch_user,
-    ("DELETE", "/api/users/{user_id}"): FakeApi._delete_user,
+    **{route: getattr(FakeApi, name) for route, name in ACCOUNT_ROUTES.items()},
 }
