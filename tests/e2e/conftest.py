@@ -24,7 +24,6 @@ from tests.e2e.browser import (
 from tests.e2e.fake_api import FakeApi
 
 STEP_MS = 200  # 8 steps of text_to_image take ~1.6 s; 30 steps ~6 s (for cancel / reload)
-LIVE_ADMIN_PASSWORD = "live-admin-password"  # the live studio's first admin (`admin`)
 
 
 @pytest.fixture(scope="session")
@@ -44,43 +43,18 @@ def live(browser, tmp_path_factory):
     from studio_ops.live_stack import start_live_studio
 
     studio = start_live_studio(
-        tmp_path_factory.mktemp("e2e-live"),
-        sim_args=("--node-ms", "20", "--step-ms", str(STEP_MS)),
-        STUDIO_ADMIN_PASSWORD=LIVE_ADMIN_PASSWORD,
-        RATE_LIMIT_LOGIN="1000/minute",  # every test signs in from 127.0.0.1 (default 5/minute)
+        tmp_path_factory.mktemp("e2e-live"), sim_args=("--node-ms", "20", "--step-ms", str(STEP_MS))
     )
     yield studio
     studio.stop()
 
 
-def signed_in_state(browser, origin: str, username: str = "admin", password=LIVE_ADMIN_PASSWORD):
-    """Cookies of a session logged in through the API, for new contexts' storage_state: their
-    pages boot signed in (no 401 from /api/auth/me in the console), and the login limit is
-    spent once, not per page."""
-    context = browser.new_context()
-    try:
-        answer = context.request.post(
-            f"{origin}/api/auth/login", data={"username": username, "password": password}
-        )
-        assert answer.ok, f"login as {username}: {answer.status} {answer.text()}"
-        return context.storage_state()
-    finally:
-        context.close()
-
-
-def _open_pages(browser, origin: str, install=None, state: dict | None = None):
+def _open_pages(browser, origin: str, install=None):
     contexts: list = []
     watches: list[PageWatch] = []
 
-    def _open(
-        hash_: str = "#/dashboard",
-        viewport: dict | None = None,
-        lang: str = "en",
-        signed_out: bool = False,
-    ):
-        context = browser.new_context(
-            viewport=viewport or DESKTOP, locale=lang, storage_state=None if signed_out else state
-        )
+    def _open(hash_: str = "#/dashboard", viewport: dict | None = None, lang: str = "en"):
+        context = browser.new_context(viewport=viewport or DESKTOP, locale=lang)
         context.add_init_script(f"localStorage.setItem('studio.lang', '{lang}')")
         contexts.append(context)
         page = context.new_page()
@@ -98,33 +72,10 @@ def _open_pages(browser, origin: str, install=None, state: dict | None = None):
     return _open, contexts, watches
 
 
-@pytest.fixture(scope="session")
-def live_admin_state(browser, live):
-    """The live studio's admin session (cookies), shared by the live browser tests."""
-    return signed_in_state(browser, live.url)
-
-
-@pytest.fixture(scope="session")
-def live_http(live, live_admin_state):
-    """A requests session as the live studio's admin (cookie + CSRF token), for checks that
-    go around the page (files gone after a delete, an upload made by the test)."""
-    import requests
-
-    http = requests.Session()
-    for cookie in live_admin_state["cookies"]:
-        http.cookies.set(cookie["name"], cookie["value"], path=cookie["path"])
-    me = http.get(f"{live.url}/api/auth/me", timeout=5)
-    assert me.ok, me.text
-    http.headers["X-CSRF-Token"] = me.json()["csrf_token"]
-    yield http
-    http.close()
-
-
 @pytest.fixture
-def open_live(browser, live, live_admin_state):
-    """open_live(hash, viewport=DESKTOP, signed_out=False) -> a page on the live studio, signed
-    in as the admin (or on the sign-in page); fails on any JS error."""
-    _open, contexts, watches = _open_pages(browser, live.url, state=live_admin_state)
+def open_live(browser, live):
+    """open_live(hash, viewport=DESKTOP) -> a page on the live studio; fails on any JS error."""
+    _open, contexts, watches = _open_pages(browser, live.url)
     yield _open
     for context in contexts:
         context.close()

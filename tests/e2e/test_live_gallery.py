@@ -6,6 +6,7 @@ import io
 import uuid
 
 import pytest
+import requests
 from PIL import Image
 
 from tests.e2e.browser import DESKTOP, PHONE, screenshot
@@ -16,11 +17,11 @@ pytestmark = pytest.mark.e2e
 OTHER_MODEL = "qwen_image_edit_2509_fp8_e4m3fn.safetensors"  # a second diffusion model
 
 
-def _upload(live, http) -> str:
+def _upload(live) -> str:
     buf = io.BytesIO()
     Image.new("RGB", (120, 160), (30, 140, 200)).save(buf, "PNG")
     files = {"file": ("input.png", buf.getvalue(), "image/png")}
-    resp = http.post(live.url + "/api/uploads", files=files, timeout=10)
+    resp = requests.post(live.url + "/api/uploads", files=files, timeout=10)
     assert resp.status_code == 201, resp.text
     return resp.json()["upload_id"]
 
@@ -43,7 +44,7 @@ def _wait_items(page, expected: set[str]) -> None:
     )
 
 
-def test_gallery_search_filters_remix_and_delete(open_live, live, live_http):
+def test_gallery_search_filters_remix_and_delete(open_live, live):
     tag = f"gal{uuid.uuid4().hex[:8]}"
     fox = live.generate(
         workflow="text_to_image",
@@ -54,7 +55,7 @@ def test_gallery_search_filters_remix_and_delete(open_live, live, live_http):
         batch_size=2,
         params={"negative_prompt": "blurry, text", "steps": 6, "cfg": 2.5},
     )
-    upload_id = _upload(live, live_http)
+    upload_id = _upload(live)
     edit = live.generate(
         workflow="single_image_edit",
         prompt=f"paint it gold {tag}",
@@ -139,9 +140,9 @@ def test_gallery_search_filters_remix_and_delete(open_live, live, live_http):
     page.wait_for_selector(_item(edit["job_id"]), state="detached")
     assert len(page.watch.dialogs) == 1 and page.watch.dialogs[0].startswith("confirm:")
     image = edit_job["outputs"][0]
-    assert live_http.get(live.url + image["url"], timeout=5).status_code == 404
-    assert live_http.get(live.url + image["thumb_url"], timeout=5).status_code == 404
-    assert live_http.get(f"{live.url}/api/jobs/{edit['job_id']}", timeout=5).status_code == 404
+    assert requests.get(live.url + image["url"], timeout=5).status_code == 404
+    assert requests.get(live.url + image["thumb_url"], timeout=5).status_code == 404
+    assert requests.get(f"{live.url}/api/jobs/{edit['job_id']}", timeout=5).status_code == 404
 
 
 def test_dashboard_hud_shows_workers_and_the_demo_engine(open_live, live):

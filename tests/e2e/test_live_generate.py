@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from tests.e2e.browser import PHONE, screenshot
 from tests.e2e.flows import (
@@ -56,7 +57,7 @@ def test_text_to_image_progress_arrives_over_sse_and_result_shows(open_live, liv
     assert live.status(job_id)["status"] == "finished"
 
 
-def test_image_tool_upload_by_file_chooser(open_live, live, live_http, tmp_path):
+def test_image_tool_upload_by_file_chooser(open_live, live, tmp_path):
     page = open_live("#/studio/single_image_edit")
     page.wait_for_selector("[data-testid=view-studio][data-tool=single_image_edit]")
     # The catalog's "keep" preset is the default, with its own label.
@@ -70,7 +71,7 @@ def test_image_tool_upload_by_file_chooser(open_live, live, live_http, tmp_path)
     job = live.status(job_id)
     assert job["tool"] == "single_image_edit"
     upload = job["inputs"]["input"]
-    assert live_http.get(live.url + upload["url"], timeout=5).status_code == 200
+    assert requests.get(live.url + upload["url"], timeout=5).status_code == 200
 
 
 def test_cancel_a_running_job(open_live, live):
