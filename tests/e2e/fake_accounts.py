@@ -46,6 +46,9 @@ PUBLIC = {"/api/auth/login", "/api/auth/me"}  # me answers its own 401
 ADMIN_ONLY = ("/api/users", "/api/metrics", "/health")
 
 
+TOKEN_FIELDS = ("id", "name", "created_at", "last_used_at")  # never the secret or the owner
+
+
 class AccountRoutes:
     """Handlers for /api/auth/* and /api/users/*; the state lives in FakeApi's fields."""
 
@@ -71,10 +74,7 @@ class AccountRoutes:
 
     def _session(self) -> dict:
         me = self._me()
-        return {
-            "user": {k: me[k] for k in ("id", "username", "role")},
-            "csrf_token": self.csrf_token,
-        }
+        return {"user": self._admin_view(me), "csrf_token": self.csrf_token}
 
     def _login(self, params, query, body) -> Answer:
         if self.login_retry_after is not None:
@@ -107,8 +107,7 @@ class AccountRoutes:
 
     def _tokens(self, params, query, body) -> Answer:
         mine = [t for t in self.tokens.values() if t["owner"] == self.session_user]
-        keys = ("id", "name", "created_at", "last_used_at")
-        return Answer(200, {"tokens": [{k: t[k] for k in keys} for t in mine]})
+        return Answer(200, {"tokens": [{k: t[k] for k in TOKEN_FIELDS} for t in mine]})
 
     def _new_token(self, params, query, body) -> Answer:
         tid = self._next_id()
@@ -121,7 +120,10 @@ class AccountRoutes:
             "owner": self.session_user,
             "secret": secret,
         }
-        return Answer(201, {"id": tid, "name": body["name"], "token": secret})
+        return Answer(
+            201,
+            {**{k: v for k, v in self.tokens[tid].items() if k in TOKEN_FIELDS}, "token": secret},
+        )
 
     def _revoke_token(self, params, query, body) -> Answer:
         token = self.tokens.get(int(params["token_id"]) if params["token_id"].isdigit() else -1)

@@ -19,20 +19,22 @@ from tests.openapi_contract import DOC, schema_problems
 ERROR = {"$ref": "#/components/schemas/Error"}
 ID = {"type": ["integer", "string"]}
 STAMP = {"type": ["string", "null"]}
-USER = {
+USER = {  # a user as every account answer shows them (never the password hash)
     "type": "object",
-    "required": ["id", "username", "role"],
-    "properties": {"id": ID, "username": {"type": "string"}, "role": {"enum": ["admin", "user"]}},
+    "required": ["id", "username", "role", "disabled", "created_at"],
+    "properties": {
+        "id": ID,
+        "username": {"type": "string"},
+        "role": {"enum": ["admin", "user"]},
+        "disabled": {"type": "boolean"},
+        "created_at": STAMP,
+    },
 }
-ADMIN_VIEW = {  # a user as GET /api/users lists them
-    **USER,
-    "required": [*USER["required"], "disabled", "created_at"],
-    "properties": {**USER["properties"], "disabled": {"type": "boolean"}, "created_at": STAMP},
-}
+ADMIN_VIEW = USER
 SESSION = {
     "type": "object",
     "required": ["user", "csrf_token"],
-    "properties": {"user": USER, "csrf_token": {"type": "string", "minLength": 16}},
+    "properties": {"user": USER, "csrf_token": {"type": ["string", "null"], "minLength": 16}},
 }
 TOKEN = {
     "type": "object",
@@ -45,13 +47,9 @@ TOKEN = {
     },
 }
 NEW_TOKEN = {
-    "type": "object",
-    "required": ["id", "name", "token"],
-    "properties": {
-        "id": ID,
-        "name": {"type": "string"},
-        "token": {"type": "string", "minLength": 20},
-    },
+    **TOKEN,
+    "required": [*TOKEN["required"], "token"],
+    "properties": {**TOKEN["properties"], "token": {"type": "string", "minLength": 20}},
 }
 
 
@@ -76,7 +74,10 @@ def _op(responses: dict[str, dict | None], body: dict | None = None) -> dict:
 
 
 PASSWORD = {"type": "string", "minLength": 1, "maxLength": 1024}
+NEW_PASSWORD = {"type": "string", "minLength": 10, "maxLength": 1024}
 NAME = {"type": "string", "minLength": 1, "maxLength": 64}
+USERNAME = {"type": "string", "pattern": "^[A-Za-z0-9_.-]{3,64}$"}
+TOKEN_NAME = {"type": "string", "minLength": 1, "maxLength": 100}
 ROLE = {"enum": ["admin", "user"]}
 E = ERROR
 PENDING_PATHS: dict[str, dict[str, dict]] = {
@@ -96,13 +97,15 @@ PENDING_PATHS: dict[str, dict[str, dict]] = {
             _obj(
                 ["current_password", "new_password"],
                 current_password=PASSWORD,
-                new_password=PASSWORD,
+                new_password=NEW_PASSWORD,
             ),
         )
     },
     "/api/auth/tokens": {
         "get": _op({"200": _obj(["tokens"], tokens={"type": "array", "items": TOKEN}), "401": E}),
-        "post": _op({"201": NEW_TOKEN, "400": E, "401": E, "403": E}, _obj(["name"], name=NAME)),
+        "post": _op(
+            {"201": NEW_TOKEN, "400": E, "401": E, "403": E}, _obj(["name"], name=TOKEN_NAME)
+        ),
     },
     "/api/auth/tokens/{token_id}": {"delete": _op({"204": None, "401": E, "403": E, "404": E})},
     "/api/users": {
@@ -115,13 +118,18 @@ PENDING_PATHS: dict[str, dict[str, dict]] = {
         ),
         "post": _op(
             {"201": ADMIN_VIEW, "400": E, "401": E, "403": E, "409": E},
-            _obj(["username", "password", "role"], username=NAME, password=PASSWORD, role=ROLE),
+            _obj(
+                ["username", "password", "role"],
+                username=USERNAME,
+                password=NEW_PASSWORD,
+                role=ROLE,
+            ),
         ),
     },
     "/api/users/{user_id}": {
         "patch": _op(
             {"200": ADMIN_VIEW, "400": E, "401": E, "403": E, "404": E},
-            _obj([], role=ROLE, disabled={"type": "boolean"}, password=PASSWORD),
+            _obj([], role=ROLE, disabled={"type": "boolean"}, password=NEW_PASSWORD),
         ),
         "delete": _op({"204": None, "401": E, "403": E, "404": E, "409": E}),
     },
