@@ -1,20 +1,38 @@
-// Boot: strings, shell (sidebar + outlet + toasts), routes, live job updates.
+// Boot: strings, session, shell (sidebar + outlet + toasts), routes, live job updates.
 
 import { mountSidebar, setActiveCount, setConnectionText } from "./components/sidebar.js";
-import { mountToasts } from "./components/toast.js";
-import { connectionMode, onModeChange, startEvents } from "./lib/events.js";
+import { mountToasts, toast } from "./components/toast.js";
+import { connectionMode, onModeChange, startEvents, stopEvents } from "./lib/events.js";
 import { initI18n, onLanguageChange, t } from "./lib/i18n.js";
 import { loadTools } from "./lib/catalog.js";
-import { refresh, route, startRouter } from "./lib/router.js";
-import { activeJobs, subscribe } from "./lib/store.js";
+import { refresh, route, setGuard, startRouter } from "./lib/router.js";
+import { currentUser, isAdmin, loadSession, onSessionChange, rememberReturn, takeReturn } from "./lib/session.js";
+import { activeJobs, clearAll, subscribe } from "./lib/store.js";
+import { mountAccount } from "./views/account.js";
 import { mountDashboard } from "./views/dashboard.js";
 import { mountGallery } from "./views/gallery.js";
+import { mountLogin } from "./views/login.js";
 import { mountQueue } from "./views/queue.js";
 import { mountSettings } from "./views/settings.js";
 import { mountStudio } from "./views/studio.js";
+import { mountTokens } from "./views/tokens.js";
+import { mountUsers } from "./views/users.js";
+
+const ADMIN_ROUTES = new Set(["users"]);
 
 function connectionText(mode) {
   return mode === "sse" ? t("conn.live") : mode === "polling" ? t("conn.polling") : "";
+}
+
+/** Where a route may go: signed out -> login; login while signed in -> back; admin pages. */
+function guard(name) {
+  if (!currentUser()) {
+    if (name !== "login") rememberReturn(location.hash);
+    return "login";
+  }
+  if (name === "login") return takeReturn(); // a hash: back to where the user was
+  if (ADMIN_ROUTES.has(name) && !isAdmin()) return "dashboard";
+  return null;
 }
 
 async function boot() {
@@ -28,31 +46,74 @@ async function boot() {
     event.preventDefault();
     outlet.focus();
   });
-  let removeSidebar = mountSidebar(shell);
+  let removeSidebar = () => {};
+  const showActive = () => setActiveCount(activeJobs().length);
 
+  function enterApp() {
+    removeSidebar();
+    removeSidebar = mountSidebar(shell);
+    document.body.classList.remove("signed-out");
+    showActive();
+    startEvents();
+  }
+  function leaveApp() {
+    stopEvents();
+    removeSidebar();
+    removeSidebar = () => {};
+    document.body.classList.add("signed-out");
+  }
+
+  route("login", (root) =>
+    mountLogin(root, {
+      onSignedIn: ({ sameUser }) => {
+        if (!sameUser) clearAll(); // someone else signed in: drop the last user's jobs and drafts
+        enterApp();
+        location.hash = takeReturn();
+      },
+    }),
+  );
   route("dashboard", mountDashboard);
   route("studio", mountStudio);
   route("gallery", mountGallery);
   route("queue", mountQueue);
   route("settings", mountSettings);
+  route("account", mountAccount);
+  route("tokens", mountTokens);
+  route("users", mountUsers);
+  setGuard(guard);
 
-  const showActive = () => setActiveCount(activeJobs().length);
   subscribe(showActive);
   onModeChange((mode) => setConnectionText(connectionText(mode)));
+  onSessionChange((user, reason) => {
+    if (reason === "login") return;
+    leaveApp();
+    if (reason === "logout") clearAll();
+    else toast(t("login.expired"), "error");
+    refresh(); // the guard sends the page to #/login
+  });
 
   onLanguageChange(() => {
     document.title = t("app.title");
-    removeSidebar();
-    removeSidebar = mountSidebar(shell);
-    loadTools(true).catch(() => {}); // names and reasons come localized from the server
+    if (currentUser()) {
+      removeSidebar();
+      removeSidebar = mountSidebar(shell);
+      loadTools(true).catch(() => {}); // names and reasons come localized from the server
+    }
     refresh();
     showActive();
     setConnectionText(connectionText(connectionMode()));
     outlet.focus();
   });
 
+  let user = null;
+  try {
+    user = await loadSession();
+  } catch {
+    toast(t("error.offline"), "error"); // the sign-in page says so again if it still is
+  }
+  if (user) enterApp();
+  else document.body.classList.add("signed-out");
   startRouter(outlet);
-  startEvents();
   document.body.classList.remove("booting");
 }
 

@@ -5,6 +5,13 @@ cannot drift from the contract the real backend is held to: it routes by the Ope
 document's path templates (ROUTES), and every request it gets and every answer it gives is
 checked against the document. Mismatches collect in `violations`, which the browser
 fixture fails on; tests/e2e/test_fake_api_contract.py drives every route without a browser.
+The accounts routes the document does not have yet are held to the issue's contract
+(tests/e2e/pending_contract.py).
+
+Accounts as the real API will have them: one browser session (the fake serves one page),
+signed in as `session_user` (the admin by default, so the older tests see the studio), a
+CSRF token every cookie-authenticated write must carry (403 csrf_failed otherwise), 401 on
+every protected route when signed out, and the admin-only routes refused to plain users.
 """
 
 from __future__ import annotations
@@ -17,42 +24,24 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 from studio_core.jobs.states import ACTIVE
-from tests.e2e.fake_data import MODELS, default_tools, fake_job, health, metrics, png_bytes
-from tests.openapi_contract import match_path, request_problems, response_problems, schema_problems
+from tests.e2e.fake_accounts import ACCOUNT_ROUTES, AccountRoutes, Answer, error
+from tests.e2e.fake_data import (
+    MODELS,
+    default_tools,
+    default_users,
+    fake_job,
+    health,
+    metrics,
+    png_bytes,
+)
+from tests.e2e.pending_contract import match, request_problems, response_problems
+from tests.openapi_contract import schema_problems
 
 JOB_SCHEMA = {"$ref": "#/components/schemas/Job"}
-ERRORS = {  # status -> the real API's error code, message and Retry-After
-    404: ("job_not_found", "No such job", None),
-    429: ("rate_limited", "slow down", 7),
-    503: ("redis_unavailable", "The queue service (Redis) is unavailable; retry shortly.", 5),
-}
 
 
 @dataclass
-class Answer:
-    """One response: a JSON body (dict), raw bytes with their Content-Type, or nothing."""
-
-    status: int
-    body: dict | bytes | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def media(self) -> str | None:
-        """The media type the body is served as."""
-        if isinstance(self.body, bytes):
-            return self.headers["Content-Type"]
-        return None if self.body is None else "application/json"
-
-
-def error(status: int) -> Answer:
-    """The real API's error answer for `status`."""
-    code, message, retry_after = ERRORS[status]
-    headers = {"Retry-After": str(retry_after)} if retry_after else {}
-    return Answer(status, {"error": {"code": code, "message": message}}, headers)
-
-
-@dataclass
-class FakeApi:
+class FakeApi(AccountRoutes):
     """State + request handler; install with `fake.install(page)`."""
 
     tools: list[dict] = field(default_factory=default_tools)
@@ -66,6 +55,14 @@ class FakeApi:
     upload_bodies: list[bytes] = field(default_factory=list)
     generate_bodies: list[dict] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)  # where the fake left the document
+    users: dict[int, dict] = field(default_factory=default_users)  # id -> user + "password"
+    session_user: int | None = 1  # who the browser is signed in as (None: signed out)
+    csrf_token: str = "csrf-0000000000000001"
+    login_retry_after: int | None = None  # set: the next logins answer 429 with this Retry-After
+    tokens: dict[int, dict] = field(default_factory=dict)  # id -> token + "owner"
+    csrf_refused: list[str] = field(default_factory=list)  # "METHOD path" refused for the token
+    writes: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, X-CSRF-Token
+    _ids: int = 100
     _uploads: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _versions: dict[str, tuple[str, int]] = field(default_factory=dict)
@@ -77,6 +74,25 @@ class FakeApi:
         job = fake_job(n, status, tool, **extra)
         self.jobs[job["job_id"]] = job
         return job
+
+    def sign_out(self) -> None:
+        """End the browser's session on the server side, as an expiry or a revocation does."""
+        self.session_user = None
+
+    def rotate_csrf(self) -> None:
+        """Give the session a new CSRF token (the page's copy is stale until it asks /me)."""
+        self.csrf_token = f"csrf-{int(self.csrf_token[5:]) + 1:016d}"
+
+    def _next_id(self) -> int:
+        self._ids += 1
+        return self._ids
+
+    def _me(self) -> dict | None:
+        user = self.users.get(self.session_user) if self.session_user else None
+        return None if user is None or user["disabled"] else user
+
+    def _mine(self, job: dict) -> bool:
+        return job.get("user_id", 1) == self.session_user
 
     def _served(self, job: dict) -> dict:
         """The job with a `seq` that grows whenever a test changed it, as the real API's does."""
@@ -108,6 +124,7 @@ class FakeApi:
                 query,
                 req.post_data_buffer or b"",
                 req.headers.get("content-type", ""),
+                req.headers,
             )
         if isinstance(answer.body, dict):
             route.fulfill(
@@ -126,17 +143,20 @@ class FakeApi:
         query: dict[str, str],
         body: bytes = b"",
         content_type: str = "",
+        headers: dict[str, str] | None = None,
     ) -> Answer:
         """Answer one request; record where the request or the answer leaves the document."""
         sent = json.loads(body) if body and content_type.startswith("application/json") else None
         self.violations += request_problems(method, path, query, sent)
-        matched = match_path(path)
+        matched = match(method, path)
         handler = ROUTES.get((method, matched[0])) if matched else None
         if handler is None:
             self.violations.append(f"the fake does not implement {method} {path}")
             answer = Answer(404, {"error": {"code": "not_found", "message": f"{method} {path}"}})
         else:
-            answer = handler(self, matched[1], query, sent if sent is not None else body)
+            answer = self._guard(method, path, query, headers or {}) or handler(
+                self, matched[1], query, sent if sent is not None else body
+            )
         json_body = answer.body if isinstance(answer.body, dict) else None
         self.violations += response_problems(method, path, answer.status, answer.media, json_body)
         return answer
@@ -212,6 +232,10 @@ class FakeApi:
 
     def _list(self, params, query, body) -> Answer:
         jobs = sorted(self.jobs.values(), key=lambda j: j["created_at"], reverse=True)
+        if query.get("all") == "1":  # the admin's "everyone" view: each job has its owner's id
+            jobs = [{**j, "user_id": j.get("user_id", 1)} for j in jobs]
+        else:
+            jobs = [j for j in jobs if self._mine(j)]
         if query.get("active") == "1":
             jobs = [j for j in jobs if j["status"] in ACTIVE]
         if query.get("status"):
@@ -226,24 +250,32 @@ class FakeApi:
         page = [self._served(j) for j in jobs[offset : offset + limit]]
         return Answer(200, {"total": len(jobs), "limit": limit, "offset": offset, "jobs": page})
 
-    def _job(self, params, query, body) -> Answer:
+    def _find(self, params) -> dict | None:
+        """The job if this user may see it: their own, or any for an admin (else 404)."""
         job = self.jobs.get(params["job_id"])
+        if job is None or not (self._mine(job) or self._me()["role"] == "admin"):
+            return None
+        return job
+
+    def _job(self, params, query, body) -> Answer:
+        job = self._find(params)
         return Answer(200, self._served(job)) if job else error(404)
 
     def _delete(self, params, query, body) -> Answer:
-        if self.jobs.pop(params["job_id"], None) is None:
+        if self._find(params) is None:
             return error(404)
+        del self.jobs[params["job_id"]]
         return Answer(204)
 
     def _favorite(self, params, query, body) -> Answer:
-        job = self.jobs.get(params["job_id"])
+        job = self._find(params)
         if job is None:
             return error(404)
         job["favorite"] = bool(body["favorite"])
         return Answer(200, self._served(job))
 
     def _cancel(self, params, query, body) -> Answer:
-        job = self.jobs.get(params["job_id"])
+        job = self._find(params)
         if job is None:
             return error(404)
         job["status"] = "cancelled"
@@ -270,4 +302,5 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("DELETE", "/api/jobs/{job_id}"): FakeApi._delete,
     ("POST", "/api/jobs/{job_id}/favorite"): FakeApi._favorite,
     ("POST", "/api/cancel/{job_id}"): FakeApi._cancel,
+    **{route: getattr(FakeApi, name) for route, name in ACCOUNT_ROUTES.items()},
 }

@@ -221,3 +221,22 @@ MODELS = {
     "unet_models": UNET_MODELS,
     "by_folder": {"checkpoints": ["sdxl/juggernaut.safetensors"], "diffusion_models": UNET_MODELS},
 }
+
+
+def default_users() -> dict[int, dict]:
+    """The first admin (id 1, owner of the jobs a test adds) and a plain user, with passwords."""
+    users = [
+        (1, "admin", "admin", "admin-password-1"),
+        (2, "alice", "user", "alice-password-1"),
+    ]
+    return {
+        uid: {
+            "id": uid,
+            "username": name,
+            "role": role,
+            "disabled": False,
+            "created_at": T0.isoformat(),
+            "password": password,
+        }
+        for uid, name, role, password in users
+    }

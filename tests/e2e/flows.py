@@ -95,3 +95,28 @@ def upload_by_chooser(page, slot: str, path: Path) -> None:
     chooser.value.set_files(str(path))
     page.wait_for_selector(f"[data-testid=slot-preview-{slot}]")
     page.wait_for_selector(f"[data-testid=slot-{slot}] .slot-zone.ready")
+
+
+# Everything a page shows or says: its text, title, attribute values and form values.
+PAGE_TEXT = """() => {
+  const parts = [document.body.innerText, document.title];
+  for (const el of document.querySelectorAll('*')) {
+    for (const attr of el.attributes) parts.push(attr.value);
+    if ('value' in el && typeof el.value === 'string') parts.push(el.value);
+  }
+  return parts.join('\\n');
+}"""
+
+
+def fill_sign_in(page, username: str, password: str) -> None:
+    """Type a user name and password on the sign-in page and submit."""
+    page.fill("[data-testid=login-username]", username)
+    page.fill("[data-testid=login-password]", password)
+    page.click("[data-testid=login-submit]")
+
+
+def open_account_menu(page) -> None:
+    """Open the sidebar's account menu (through the drawer on a phone)."""
+    if page.locator("[data-testid=drawer-button]").is_visible():
+        page.click("[data-testid=drawer-button]")
+    page.click("[data-testid=account-button]")

@@ -2,6 +2,8 @@
 
 Every route the fake implements must be documented, and every answer it can give (success
 and error alike) must fit the document; the browser tests also fail on any violation.
+The accounts routes of issue 9 that backend/openapi.json does not have yet are listed in
+AWAITING_DOCUMENT and held to the issue's contract (tests/e2e/pending_contract.py) instead.
 """
 
 from __future__ import annotations
@@ -11,7 +13,24 @@ import json
 import pytest
 
 from tests.e2e.fake_api import ROUTES, FakeApi
-from tests.openapi_contract import DOC, match_path
+from tests.e2e.pending_contract import awaiting_document, match
+from tests.openapi_contract import DOC
+
+# Served by the fake, required by issue 9, not in backend/openapi.json yet. When the accounts
+# work documents one of these, the fake is checked against the document and the entry goes.
+AWAITING_DOCUMENT = {
+    ("POST", "/api/auth/login"),
+    ("POST", "/api/auth/logout"),
+    ("GET", "/api/auth/me"),
+    ("POST", "/api/auth/password"),
+    ("GET", "/api/auth/tokens"),
+    ("POST", "/api/auth/tokens"),
+    ("DELETE", "/api/auth/tokens/{token_id}"),
+    ("GET", "/api/users"),
+    ("POST", "/api/users"),
+    ("PATCH", "/api/users/{user_id}"),
+    ("DELETE", "/api/users/{user_id}"),
+}
 
 MULTIPART = (
     b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\nx\r\n--b--'
@@ -26,6 +45,9 @@ GENERATE = {
     "params": {"steps": 12},
     "images": {"input": "up1"},
 }
+LOGIN = {"username": "admin", "password": "admin-password-1"}
+PASSWORD = {"current_password": "admin-password-1", "new_password": "a-new-password"}
+NEW_USER = {"username": "bob", "password": "bob-password-1", "role": "user"}
 # (method, path, query, JSON body, fake settings, expected status)
 CASES = {
     "output": ("GET", "/outputs/job0001_0.png", {}, None, {}, 200),
@@ -61,22 +83,60 @@ CASES = {
     "favorite-404": ("POST", "/api/jobs/nope/favorite", {}, {"favorite": True}, {}, 404),
     "cancel": ("POST", "/api/cancel/job0003", {}, None, {}, 200),
     "cancel-404": ("POST", "/api/cancel/nope", {}, None, {}, 404),
+    "everyone": ("GET", "/api/jobs", {"all": "1", "active": "1"}, None, {}, 200),
+    "signed-out": ("GET", "/api/jobs", {}, None, {"session_user": None}, 401),
+    "csrf-stale": ("POST", "/api/cancel/job0003", {}, None, {"csrf_token": "csrf-stale"}, 403),
+    "metrics-plain": ("GET", "/api/metrics", {}, None, {"session_user": 2}, 403),
+    "everyone-plain": ("GET", "/api/jobs", {"all": "1"}, None, {"session_user": 2}, 400),
+    "login": ("POST", "/api/auth/login", {}, LOGIN, {"session_user": None}, 200),
+    "login-wrong": ("POST", "/api/auth/login", {}, {**LOGIN, "password": "x"}, {}, 401),
+    "login-throttled": ("POST", "/api/auth/login", {}, LOGIN, {"login_retry_after": 30}, 429),
+    "logout": ("POST", "/api/auth/logout", {}, {"everywhere": True}, {}, 204),
+    "me": ("GET", "/api/auth/me", {}, None, {}, 200),
+    "me-signed-out": ("GET", "/api/auth/me", {}, None, {"session_user": None}, 401),
+    "password": ("POST", "/api/auth/password", {}, PASSWORD, {}, 200),
+    "password-wrong": (
+        "POST",
+        "/api/auth/password",
+        {},
+        {**PASSWORD, "current_password": "nope"},
+        {},
+        400,
+    ),
+    "tokens": ("GET", "/api/auth/tokens", {}, None, {}, 200),
+    "token-new": ("POST", "/api/auth/tokens", {}, {"name": "laptop"}, {}, 201),
+    "token-revoke-404": ("DELETE", "/api/auth/tokens/77", {}, None, {}, 404),
+    "users": ("GET", "/api/users", {}, None, {}, 200),
+    "users-plain": ("GET", "/api/users", {}, None, {"session_user": 2}, 403),
+    "user-new": ("POST", "/api/users", {}, NEW_USER, {}, 201),
+    "user-taken": ("POST", "/api/users", {}, {**NEW_USER, "username": "alice"}, {}, 409),
+    "user-patch": ("PATCH", "/api/users/2", {}, {"disabled": True, "role": "admin"}, {}, 200),
+    "user-patch-404": ("PATCH", "/api/users/99", {}, {"password": "new-password-9"}, {}, 404),
+    "user-delete": ("DELETE", "/api/users/2", {}, None, {}, 204),
+    "user-delete-404": ("DELETE", "/api/users/99", {}, None, {}, 404),
 }
 
 
 def _serve(api: FakeApi, method, path, query=None, body=None, raw=b""):
     data = json.dumps(body).encode() if body is not None else raw
     content_type = "application/json" if body is not None else "multipart/form-data; boundary=b"
-    return api.serve(method, path, query or {}, data, content_type if data else "")
+    headers = {"x-csrf-token": "csrf-0000000000000001"}  # the page's copy of the token
+    return api.serve(method, path, query or {}, data, content_type if data else "", headers)
 
 
-def test_the_fake_implements_only_documented_routes():
+def test_the_fake_implements_only_documented_or_awaited_routes():
     for method, template in ROUTES:
-        assert method.lower() in DOC["paths"].get(template, {}), f"{method} {template}"
+        documented = method.lower() in DOC["paths"].get(template, {})
+        assert documented or (method, template) in AWAITING_DOCUMENT, f"{method} {template}"
+
+
+def test_the_awaited_routes_are_exactly_the_undocumented_ones():
+    """Fails once the document gains an accounts route: then drop it from AWAITING_DOCUMENT."""
+    assert awaiting_document() == AWAITING_DOCUMENT
 
 
 def test_every_route_of_the_fake_is_exercised_here():
-    exercised = {(method, match_path(path)[0]) for method, path, *_ in CASES.values()}
+    exercised = {(method, match(method, path)[0]) for method, path, *_ in CASES.values()}
     assert exercised == set(ROUTES)
 
 
@@ -99,6 +159,11 @@ def test_every_answer_of_the_fake_fits_the_document(fake, case):
         ("POST", "/api/generate", {}, {**GENERATE, "steps": 9}, "body []: Additional properties"),
         ("GET", "/api/unknown", {}, None, "GET /api/unknown is not documented"),
         ("PUT", "/api/jobs/job0001", {}, None, "the fake does not implement PUT /api/jobs/job0001"),
+        ("GET", "/api/jobs", {"all": "yes"}, None, "?all=yes []: 'yes' is not one of"),
+        ("POST", "/api/auth/login", {}, {"username": "a"}, "'password' is a required property"),
+        ("POST", "/api/users", {}, {**NEW_USER, "role": "root"}, "'root' is not one of"),
+        ("POST", "/api/auth/tokens", {}, {"name": ""}, "body ['name']: ''"),
+        ("PATCH", "/api/users/2", {}, {"password": "short"}, "body ['password']: 'short'"),
     ],
 )
 def test_leaving_the_document_is_recorded(fake, method, path, query, body, problem):

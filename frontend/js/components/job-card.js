@@ -3,7 +3,7 @@
 import { openLightbox } from "./lightbox.js";
 import { createResultsGrid } from "./results-grid.js";
 import { toastError } from "./toast.js";
-import { element, html, render, safeUrl } from "../lib/html.js";
+import { element, html, render, safeUrl, setText } from "../lib/html.js";
 import { formatDate, t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
 import { cancelJob } from "../lib/job-actions.js";
@@ -28,15 +28,16 @@ function statusLine(job) {
 }
 
 /**
- * Create a card for a job. options: {toolName, lightboxOptions}. Returns {el, update(job)}.
+ * Create a card for a job. options: {toolName, lightboxOptions, showOwner}. Returns {el, update(job)}.
  */
-export function createJobCard(job, { toolName = job.tool, lightboxOptions = {} } = {}) {
+export function createJobCard(job, { toolName = job.tool, lightboxOptions = {}, showOwner = false } = {}) {
   let latest = job;
   let resultsShown = false;
   const el = element(html`<article class="job-card glass" data-testid="job-card" data-job-id="${job.job_id}">
     <header class="job-head">
       <span class="badge" data-status-badge></span>
       <span class="job-tool">${toolName}</span>
+      ${showOwner ? html`<span class="chip static job-owner" data-testid="job-owner">${icon("user", { size: 14 })}${job.username || job.user_id || "?"}</span>` : ""}
       <time class="muted small" datetime="${job.created_at || ""}">${formatDate(job.created_at)}</time>
       <button type="button" class="btn small danger" data-cancel data-testid="cancel-button">${icon("stop", { size: 16 })}${t("job.cancel")}</button>
     </header>
@@ -75,7 +76,7 @@ export function createJobCard(job, { toolName = job.tool, lightboxOptions = {} }
     bar.setAttribute("aria-valuetext", `${progress}%`);
     bar.hidden = isTerminal(next) && next.status !== "finished";
     fill.style.width = `${progress}%`; // CSSOM, allowed by a CSP without 'unsafe-inline'
-    status.textContent = next.status === "processing" ? `${progress}% · ${statusLine(next)}` : statusLine(next);
+    setText(status, next.status === "processing" ? `${progress}% · ${statusLine(next)}` : statusLine(next));
     status.classList.toggle("field-error", next.status === "failed");
     cancel.hidden = isTerminal(next);
     const showPreview = next.status === "processing" && next.preview_url;

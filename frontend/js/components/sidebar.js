@@ -1,9 +1,11 @@
-// Sidebar navigation; below 900 px it is a drawer opened by the hamburger button.
+// Sidebar navigation and the account menu; below 900 px it is a drawer opened by the hamburger.
 
+import { toastError } from "./toast.js";
 import { element, html } from "../lib/html.js";
 import { t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
 import { onRouteChange } from "../lib/router.js";
+import { currentUser, isAdmin, logout } from "../lib/session.js";
 
 const NAV = [
   { id: "dashboard", icon: "dashboard", href: "#/dashboard" },
@@ -11,7 +13,23 @@ const NAV = [
   { id: "gallery", icon: "gallery", href: "#/gallery" },
   { id: "queue", icon: "queue", href: "#/queue" },
   { id: "settings", icon: "settings", href: "#/settings" },
+  { id: "users", icon: "user", href: "#/users", admin: true },
 ];
+
+function accountMenu(user) {
+  return html`<details class="account-menu" data-testid="account-menu">
+    <summary class="account-summary" data-testid="account-button">
+      ${icon("user", { size: 18 })}<span class="account-name" data-testid="account-name">${user.username}</span>
+      ${user.role === "admin" ? html`<span class="chip static">${t("role.admin")}</span>` : ""}
+    </summary>
+    <div class="account-items">
+      <a class="nav-link" href="#/account" data-route="account" data-testid="nav-account">${icon("lock", { size: 18 })}<span>${t("account.password_title")}</span></a>
+      <a class="nav-link" href="#/tokens" data-route="tokens" data-testid="nav-tokens">${icon("unlock", { size: 18 })}<span>${t("tokens.title")}</span></a>
+      <button type="button" class="nav-link" data-testid="logout-button">${icon("close", { size: 18 })}<span>${t("account.logout")}</span></button>
+      <button type="button" class="nav-link" data-testid="logout-everywhere-button">${icon("close", { size: 18 })}<span>${t("account.logout_everywhere")}</span></button>
+    </div>
+  </details>`;
+}
 
 /** Render the sidebar, mobile top bar and overlay into the shell; returns a cleanup function. */
 export function mountSidebar(shell) {
@@ -29,7 +47,7 @@ export function mountSidebar(shell) {
     </div>
     <nav>
       <ul class="nav-list">
-        ${NAV.map(
+        ${NAV.filter((item) => !item.admin || isAdmin()).map(
           (item) => html`<li><a class="nav-link" href="${item.href}" data-route="${item.id}" data-testid="nav-${item.id}">
             ${icon(item.icon)}<span>${t(`nav.${item.id}`)}</span>
             ${item.id === "queue" ? html`<span class="nav-count" data-active-count hidden></span>` : ""}
@@ -38,8 +56,7 @@ export function mountSidebar(shell) {
       </ul>
     </nav>
     <div class="sidebar-foot">
-      <!-- Accounts arrive in a later issue: the signed-in user and logout will render here. -->
-      <div class="account-slot" data-testid="account-slot"></div>
+      <div class="account-slot" data-testid="account-slot">${currentUser() ? accountMenu(currentUser()) : ""}</div>
       <p class="muted small" data-connection></p>
     </div>
   </aside>`);
@@ -65,6 +82,11 @@ export function mountSidebar(shell) {
   aside.querySelector("[data-testid=drawer-close]").addEventListener("click", () => close());
   aside.addEventListener("click", (event) => {
     if (event.target.closest(".nav-link, .brand")) close(false);
+    const out = event.target.closest("[data-testid=logout-button], [data-testid=logout-everywhere-button]");
+    if (out) {
+      const everywhere = out.dataset.testid === "logout-everywhere-button";
+      logout({ everywhere }).catch((err) => toastError(err, t));
+    }
   });
   const onKey = (event) => {
     if (event.key === "Escape" && isOpen()) close();
@@ -76,7 +98,7 @@ export function mountSidebar(shell) {
 
   const stopRoute = onRouteChange(({ name }) => {
     close(false); // back button, remix or a typed URL must not leave the drawer over the new view
-    for (const link of aside.querySelectorAll(".nav-link")) {
+    for (const link of aside.querySelectorAll("a.nav-link")) {
       const active = link.dataset.route === name;
       link.classList.toggle("active", active);
       if (active) link.setAttribute("aria-current", "page");

@@ -1,4 +1,39 @@
-// One fetch wrapper for the whole app: JSON in and out, the API's error shape as exceptions.
+// One fetch wrapper for the whole app: JSON in and out, the API's error shape as exceptions,
+// the session's CSRF token on every write, and one hook for "the session has ended" (401).
+
+import { stripBidi } from "./html.js";
+
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+let csrfToken = null;
+let onUnauthorized = () => {};
+let refreshCsrf = async () => null;
+
+/** The token cookie-authenticated writes carry as X-CSRF-Token (from login or /api/auth/me). */
+export function setCsrfToken(token) {
+  csrfToken = token || null;
+}
+
+/**
+ * Session hooks: unauthorized(path) runs on a 401 from any call except the auth calls that
+ * answer 401 as their result; refresh() re-fetches the CSRF token after a 403 csrf_failed.
+ */
+export function setSessionHooks({ unauthorized, refresh }) {
+  onUnauthorized = unauthorized;
+  refreshCsrf = refresh;
+}
+
+/** Tell the session a request was refused for want of one (e.g. the event stream's probe). */
+export function reportUnauthorized(path) {
+  onUnauthorized(path);
+}
+
+// These answer 401 as a result (wrong password, not logged in yet): the caller handles it.
+const OWN_401 = new Set(["/api/auth/login", "/api/auth/me", "/api/auth/password", "/api/auth/logout"]);
+
+/** Parse JSON from the server with every bidi control character removed from its strings. */
+export function parseJson(text) {
+  return JSON.parse(text, (_key, value) => (typeof value === "string" ? stripBidi(value) : value));
+}
 
 /** An error response from the API: {"error": {"code", "message", "field"?}}. */
 export class ApiError extends Error {
@@ -46,7 +81,7 @@ function retryAfterSeconds(response) {
 async function errorFrom(response) {
   let body = null;
   try {
-    body = await response.json();
+    body = parseJson(await response.text());
   } catch {
     body = null; // an HTML error page from a proxy: keep the status, invent a generic message
   }
@@ -57,36 +92,48 @@ async function errorFrom(response) {
   return new ApiError(response.status, code, message, err.field || null);
 }
 
-/**
- * Call the API. `body` may be a plain object (sent as JSON) or FormData.
- * Resolves to the parsed JSON (or null for 204); rejects with ApiError/RateLimited/NetworkError.
- */
-export async function request(method, path, { body, headers = {}, signal, acceptStatus = [] } = {}) {
+async function send(method, path, { body, headers = {}, signal }) {
   const init = { method, headers: { Accept: "application/json", ...headers }, signal };
   init.credentials = "same-origin";
+  if (UNSAFE.has(method) && csrfToken) init.headers["X-CSRF-Token"] = csrfToken;
   if (body instanceof FormData) {
     init.body = body;
   } else if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  let response;
   try {
-    response = await fetch(path, init);
+    return await fetch(path, init);
   } catch (cause) {
     if (cause && cause.name === "AbortError") throw cause;
     throw new NetworkError(cause);
   }
+}
+
+/**
+ * Call the API. `body` may be a plain object (sent as JSON) or FormData.
+ * Resolves to the parsed JSON (or null for 204); rejects with ApiError/RateLimited/NetworkError.
+ * A write refused for its CSRF token is retried once with a fresh token.
+ */
+export async function request(method, path, options = {}) {
+  const { acceptStatus = [] } = options;
+  let response = await send(method, path, options);
+  if (response.status === 403 && UNSAFE.has(method)) {
+    const err = await errorFrom(response.clone());
+    if (err.code === "csrf_failed" && (await refreshCsrf())) response = await send(method, path, options);
+  }
+  if (response.status === 401 && !OWN_401.has(path.split("?")[0])) onUnauthorized(path);
   if (!response.ok && !acceptStatus.includes(response.status)) throw await errorFrom(response);
   if (response.status === 204) return null;
   const type = response.headers.get("Content-Type") || "";
   if (!type.includes("json")) throw new ApiError(response.status, "bad_response", "Unexpected response");
-  return response.json();
+  return parseJson(await response.text());
 }
 
 export const api = {
   get: (path, opts) => request("GET", path, opts),
   post: (path, body, opts = {}) => request("POST", path, { ...opts, body }),
+  patch: (path, body, opts = {}) => request("PATCH", path, { ...opts, body }),
   delete: (path, opts) => request("DELETE", path, opts),
 };
 

@@ -1,20 +1,26 @@
 // Live job updates: Server-Sent Events from /api/events, resync on every (re)connect, and a
 // 2-second polling fallback for browsers or proxies where SSE does not work. The three arrive
 // in any order; the store keeps the newest snapshot of each job by its `seq` (store.js).
+// The stream is cookie-authenticated: when it is refused (401, 429, 503) EventSource cannot
+// tell us the status, so the page asks /api/auth/me (a 401 there ends the session, see
+// session.js) and retries with a growing delay instead of reconnecting in a tight loop.
 
-import { api, isOffline } from "./api.js";
+import { api, isOffline, parseJson, reportUnauthorized } from "./api.js";
 import { activeJobs, getJob, upsertJob } from "./store.js";
 
 const POLL_MS = 2000;
 const DISCOVER_MS = 10000; // in polling mode, how often to look for jobs started elsewhere
 const SSE_RETRY_MS = 30000; // in polling mode, how often to try SSE again
 const MAX_SSE_FAILURES = 3;
+const MAX_BACKOFF_MS = 60000;
 
 let source = null;
 let failures = 0;
 let pollTimer = null;
 let discoverTimer = null;
 let retryTimer = null;
+let running = false;
+let closedRuns = 0; // streams refused in a row: the back-off grows with it
 let mode = "idle"; // idle | sse | polling
 const modeListeners = new Set();
 
@@ -63,6 +69,7 @@ function safeResync() {
 
 function openSse() {
   clearTimeout(retryTimer);
+  retryTimer = null;
   if (typeof EventSource === "undefined") {
     startPolling();
     return;
@@ -70,13 +77,14 @@ function openSse() {
   source = new EventSource("/api/events");
   source.addEventListener("open", () => {
     failures = 0;
+    closedRuns = 0;
     stopPolling();
     setMode("sse");
     safeResync();
   });
   source.addEventListener("job", (event) => {
     try {
-      upsertJob(JSON.parse(event.data));
+      upsertJob(parseJson(event.data));
     } catch {
       // a malformed frame is skipped; the next resync repairs state
     }
@@ -88,10 +96,26 @@ function openSse() {
     if (source.readyState === EventSource.CLOSED || failures >= MAX_SSE_FAILURES) {
       source.close();
       source = null;
-      startPolling();
-      retryTimer = setTimeout(openSse, failures >= MAX_SSE_FAILURES ? SSE_RETRY_MS : POLL_MS);
+      closedRuns += 1;
+      // Signed out? The probe's 401 ends the session (and stopEvents runs); else back off.
+      const retry = () => {
+        if (!running) return; // stopped meanwhile (logout)
+        startPolling();
+        retryTimer = setTimeout(openSse, backoff());
+      };
+      api.get("/api/auth/me").then(retry, (err) => {
+        if (err.status !== 401) return retry();
+        stopEvents();
+        reportUnauthorized("/api/events");
+      });
     }
   });
+}
+
+/** The wait before the next stream: doubles per refusal, capped, with jitter (no herd). */
+export function backoff(runs = closedRuns) {
+  const base = failures >= MAX_SSE_FAILURES ? SSE_RETRY_MS : POLL_MS * 2 ** Math.max(0, runs - 1);
+  return Math.min(MAX_BACKOFF_MS, base) * (0.8 + Math.random() * 0.4);
 }
 
 async function pollOnce() {
@@ -115,13 +139,18 @@ function stopPolling() {
 
 /** Start following my jobs (idempotent). */
 export function startEvents() {
-  if (source || pollTimer) return;
+  if (source || pollTimer || retryTimer) return;
+  running = true;
   openSse();
 }
 
-/** Stop everything (used by tests and on logout later). */
+/** Stop everything (on logout or when the session has expired). */
 export function stopEvents() {
+  running = false;
+  closedRuns = 0;
+  failures = 0;
   clearTimeout(retryTimer);
+  retryTimer = null;
   stopPolling();
   if (source) source.close();
   source = null;

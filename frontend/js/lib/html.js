@@ -1,5 +1,6 @@
 // Escaping templates: every interpolated value is escaped unless it is already SafeHtml.
-// This is the only place markup is produced from strings, so user text can never become markup.
+// This is the only place markup is produced from strings, so user text can never become markup,
+// and the place bidi control characters are removed, so user text cannot reorder what is shown.
 
 export class SafeHtml {
   constructor(text) {
@@ -12,9 +13,24 @@ export class SafeHtml {
 
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "`": "&#96;" };
 
-/** Escape text for HTML element content and quoted attribute values. */
+// Embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): a prompt or file name
+// with them can display reversed or reordered text ("Trojan Source"). Natural RTL text keeps
+// working without them; the marks U+200E/U+200F cannot override and are kept.
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
+/** Remove bidi embedding/override/isolate controls from text that came from users or the server. */
+export function stripBidi(value) {
+  return String(value).replace(BIDI_CONTROLS, "");
+}
+
+/** Escape text for HTML element content and quoted attribute values (bidi controls removed). */
 export function escapeHtml(value) {
-  return String(value).replace(/[&<>"'`]/g, (ch) => ESCAPES[ch]);
+  return stripBidi(value).replace(/[&<>"'`]/g, (ch) => ESCAPES[ch]);
+}
+
+/** Set an element's text from user or server text (the textContent twin of escapeHtml). */
+export function setText(node, value) {
+  node.textContent = stripBidi(value ?? "");
 }
 
 /** Allow only same-origin paths, http(s), blob: and raster data: URLs in src/href. */

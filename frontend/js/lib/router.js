@@ -1,4 +1,5 @@
-// Hash router: #/dashboard, #/studio/<tool>, #/gallery, #/queue, #/settings.
+// Hash router: #/login, #/dashboard, #/studio/<tool>, #/gallery, #/queue, #/settings, #/account,
+// #/tokens, #/users. A guard decides whether a route may show (signed in, admin) or where to go.
 
 const routes = new Map();
 let current = null; // {name, cleanup}
@@ -6,6 +7,12 @@ let outlet = null;
 let fallback = "dashboard";
 const changeListeners = new Set();
 let pendingState = null;
+let guard = () => null;
+
+/** guard(name) returns null to show the route, or a route name or "#/..." hash to go to instead. */
+export function setGuard(fn) {
+  guard = fn;
+}
 
 /** Register a view: mount(root, {param, state}) returns an optional cleanup function. */
 export function route(name, mount) {
@@ -39,6 +46,15 @@ function show() {
     navigate(fallback);
     return;
   }
+  const redirect = guard(name);
+  if (redirect && redirect.startsWith("#")) {
+    location.hash = redirect;
+    return;
+  }
+  if (redirect && redirect !== name) {
+    navigate(redirect);
+    return;
+  }
   if (current && typeof current.cleanup === "function") current.cleanup();
   const state = pendingState;
   pendingState = null;
@@ -47,7 +63,7 @@ function show() {
   for (const fn of changeListeners) fn({ name, param });
 }
 
-/** Re-render the current route (after a language change). */
+/** Re-render the current route (after a language change or a sign-in/out). */
 export function refresh() {
   show();
 }

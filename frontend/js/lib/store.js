@@ -1,8 +1,10 @@
-// Client-side job state: jobs by id, with subscribers notified on every change.
+// Client-side state: jobs by id (subscribers notified on every change) and the studio's form
+// drafts by tool, which outlive a view and an expired session (not a logout).
 
 const TERMINAL = new Set(["finished", "failed", "cancelled"]);
 const jobs = new Map();
 const listeners = new Set();
+const drafts = new Map(); // tool id -> form state
 
 /** True when a job will not change any more. */
 export function isTerminal(job) {
@@ -61,4 +63,22 @@ export function activeJobs() {
 export function subscribe(fn) {
   listeners.add(fn);
   return () => listeners.delete(fn);
+}
+
+/** Keep the studio form of a tool (prompt, settings, inputs) until it is shown again. */
+export function saveDraft(toolId, draft) {
+  drafts.set(toolId, draft);
+}
+
+/** The saved form of a tool, or undefined. */
+export function draftFor(toolId) {
+  return drafts.get(toolId);
+}
+
+/** Forget every job and draft (another user signed in, or this one logged out). */
+export function clearAll() {
+  const gone = [...jobs.values()];
+  jobs.clear();
+  drafts.clear();
+  for (const job of gone) notify({ ...job, deleted: true });
 }

@@ -1,4 +1,5 @@
-// Dashboard: System HUD, demo banner, "no engine" help, tool shortcuts, recent results.
+// Dashboard: System HUD, demo banner, "no engine" help (admins: the system details are theirs),
+// tool shortcuts, recent results.
 
 import { mountHud } from "../components/hud.js";
 import { openLightbox } from "../components/lightbox.js";
@@ -10,6 +11,7 @@ import { element, html, render } from "../lib/html.js";
 import { t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
 import { navigate } from "../lib/router.js";
+import { isAdmin } from "../lib/session.js";
 
 function demoBanner() {
   return html`<div class="banner banner-demo" role="note" data-testid="demo-banner">
@@ -37,7 +39,7 @@ export function mountDashboard(root) {
     <div data-banner></div>
     <header class="view-head">
       <h1>${t("dashboard.title")}</h1>
-      <p class="muted">${t("dashboard.subtitle")}</p>
+      <p class="muted">${isAdmin() ? t("dashboard.subtitle") : t("dashboard.subtitle_user")}</p>
     </header>
     <div data-hud></div>
     <div data-empty></div>
@@ -57,7 +59,9 @@ export function mountDashboard(root) {
   const empty = root.querySelector("[data-empty]");
   const drawBanner = () => render(banner, healthDemo || metricsDemo ? demoBanner() : html``);
 
-  const stopHud = mountHud(root.querySelector("[data-hud]"), (metrics) => {
+  const admin = isAdmin();
+  root.querySelector("[data-hud]").hidden = !admin;
+  const stopHud = !admin ? () => {} : mountHud(root.querySelector("[data-hud]"), (metrics) => {
     if (!metrics) return; // offline/rate limited: the HUD says so; keep the last known help
     const backends = metrics.backends || [];
     // Demo mode, or an engine that says it is the simulator: either way the images are not real.
@@ -66,10 +70,12 @@ export function mountDashboard(root) {
     render(empty, backends.some((b) => b.online) ? html`` : noEngineHelp());
   });
 
-  api.get("/health", { acceptStatus: [503] }).then((health) => {
-    healthDemo = Boolean(health && health.demo_mode);
-    if (alive) drawBanner();
-  }, () => {});
+  if (admin) {
+    api.get("/health", { acceptStatus: [503] }).then((health) => {
+      healthDemo = Boolean(health && health.demo_mode);
+      if (alive) drawBanner();
+    }, () => {});
+  }
 
   const toolsBox = root.querySelector("[data-tools]");
   loadTools().then((tools) => {

@@ -13,11 +13,10 @@ import { localized, t } from "../lib/i18n.js";
 import { icon, toolIcon } from "../lib/icons.js";
 import { uploadFromUrl } from "../lib/images.js";
 import { navigate } from "../lib/router.js";
-import { allJobs, getJob, subscribe, upsertJob } from "../lib/store.js";
+import { allJobs, draftFor, getJob, saveDraft, subscribe, upsertJob } from "../lib/store.js";
 
 const DEFAULT_PROMPT_LIMIT = 2000;
 const MAX_CARDS = 12;
-const drafts = new Map(); // tool id -> form state, kept while the page lives
 
 function layout(tool, promptParam) {
   const limit = promptParam?.max_length || DEFAULT_PROMPT_LIMIT;
@@ -82,7 +81,7 @@ export function mountStudio(root, { param, state }) {
       choose(tools);
       return;
     }
-    cleanups.push(setupTool(root, tool, tools, state?.draft || drafts.get(tool.id), () => choose(tools)));
+    cleanups.push(setupTool(root, tool, tools, state?.draft || draftFor(tool.id), () => choose(tools)));
   }, (err) => {
     if (!alive) return;
     toastError(err, t);
@@ -214,7 +213,7 @@ function setupTool(root, tool, tools, draft, openPicker) {
   });
 
   return () => {
-    drafts.set(tool.id, {
+    saveDraft(tool.id, {
       prompt: prompt ? prompt.value : "",
       ...settings.values(),
       ...settings.values().params,

@@ -1,0 +1,92 @@
+"""Accounts on a live studio in a real Chromium: sign in through the page, generate, log out;
+a second user's gallery is empty; the admin's "everyone" queue shows the other user's job.
+
+The admin's page is open_live's (the live stack's admin token on every request); the users'
+pages start signed out, as a person's browser does, and sign in through the sign-in page.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import requests
+
+from tests.e2e.conftest import _open_pages
+from tests.e2e.flows import card, generate, wait_status
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def open_signed_out(browser, live):
+    """A page on the live studio with no credentials at all; fails on any JS error except
+    the 401s a signed-out page is answered with."""
+    _open, contexts, watches = _open_pages(browser, live.url)
+    yield _open
+    for context in contexts:
+        context.close()
+    for watch in watches:
+        # /api/auth/me before signing in, and a wrong password, are 401s by design; Chromium
+        # logs each as a console error.
+        watch.errors[:] = [e for e in watch.errors if "status of 401" not in e]
+        watch.check()
+
+
+def _new_user(live) -> tuple[str, str]:
+    name, password = f"u{uuid.uuid4().hex[:10]}", "a-user-password-9"
+    made = requests.post(
+        f"{live.url}/api/users",
+        json={"username": name, "password": password, "role": "user"},
+        headers=live.headers,
+        timeout=10,
+    )
+    assert made.status_code == 201, made.text
+    return name, password
+
+
+def _sign_in(page, name: str, password: str, ok: bool = True) -> None:
+    page.wait_for_selector("[data-testid=view-login]")
+    page.fill("[data-testid=login-username]", name)
+    page.fill("[data-testid=login-password]", password)
+    page.click("[data-testid=login-submit]")
+    if ok:
+        page.wait_for_selector("[data-testid=view-login]", state="detached")
+    else:
+        page.wait_for_selector("[data-testid=login-error]")
+
+
+def test_sign_in_generate_log_out_and_isolation(open_live, open_signed_out, live):
+    first, first_password = _new_user(live)
+    second, second_password = _new_user(live)
+
+    page = open_signed_out("#/studio/text_to_image")
+    _sign_in(page, "admin", "wrong password!", ok=False)  # stays on the page, says why
+    assert page.inner_text("[data-testid=login-error]") == "Wrong user name or password."
+    _sign_in(page, first, first_password)
+    page.wait_for_selector("[data-testid=view-studio][data-tool=text_to_image]")
+    assert page.inner_text("[data-testid=account-name]") == first
+    assert page.locator("[data-testid=nav-users]").count() == 0
+    job_id = generate(page, "a paper boat, accounts e2e", steps=30)  # ~6 s: still running below
+
+    admin = open_live("#/queue")
+    admin.click("[data-testid=queue-everyone]")
+    admin.wait_for_selector(f"{card(job_id)} [data-testid=job-owner]")
+    assert admin.inner_text(f"{card(job_id)} [data-testid=job-owner]") == first
+
+    wait_status(page, job_id, "finished")
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    assert requests.get(f"{live.url}/api/auth/me", cookies=cookies, timeout=5).ok
+    page.click("[data-testid=account-button]")
+    page.click("[data-testid=logout-button]")
+    page.wait_for_selector("[data-testid=view-login]")
+    gone = requests.get(f"{live.url}/api/auth/me", cookies=cookies, timeout=5)
+    assert gone.status_code == 401  # the session ended on the server, not just in the page
+
+    page.goto(page.url.replace("#/login", "#/gallery"))
+    _sign_in(page, second, second_password)
+    page.wait_for_selector("[data-testid=view-gallery]")
+    page.wait_for_function(
+        "() => document.querySelector('.gallery-state').innerText.includes('Nothing here yet')"
+    )
+    assert page.locator("[data-testid=gallery-item]").count() == 0
