@@ -1,14 +1,45 @@
-"""Who is asking. Until accounts exist (a later issue) every request is the local user.
+"""Who is asking. Until accounts exist (issue 9) every request is the local user.
 
 Everything that needs the caller's identity goes through these functions, so the accounts
-work replaces this module and nothing else.
+work replaces their bodies and nothing else. `identify` needs no Flask request context: the
+event-stream server (outside Flask) authenticates a stream with it too.
 """
 
 from __future__ import annotations
 
-from flask import request
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flask import g, request
 
 from studio_core.db.tables import LOCAL_USER_ID
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An authenticated caller: whose data it may touch, and how it proved it."""
+
+    user_id: int
+    role: str  # "admin" | "user"
+    via: str  # "session" | "token" | "local"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def identify(studio, headers: Mapping[str, str], remote_addr: str | None = None) -> Identity | None:
+    """The identity proved by a request's headers (Cookie, Authorization), or None."""
+    return Identity(LOCAL_USER_ID, "user", "local")
+
+
+def current_identity() -> Identity | None:
+    """This request's identity (computed once per request)."""
+    if "studio_identity" not in g:
+        from backend.services import studio
+
+        g.studio_identity = identify(studio(), request.headers, request.remote_addr)
+    return g.studio_identity
 
 
 def current_user_id() -> int:
