@@ -35,6 +35,33 @@ STATIC_HEADERS = {
 CORS_HEADERS = ["Content-Type", "Idempotency-Key", "Authorization", "X-Requested-With"]
 
 
+def client_address(
+    peer: str | None, forwarded_for: str | None, trusted_proxy_count: int
+) -> str | None:
+    """The caller's address: the peer's, or with N trusted proxies the N-th X-Forwarded-For
+    entry from the right (the one the outermost trusted proxy saw); the Flask app and the
+    native event stream (backend.sse) both ask this function."""
+    if trusted_proxy_count and forwarded_for:
+        hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+        if len(hops) >= trusted_proxy_count:
+            return hops[-trusted_proxy_count]
+    return peer
+
+
+class _ClientAddress:
+    """WSGI middleware: REMOTE_ADDR becomes `client_address(...)`."""
+
+    def __init__(self, wsgi_app, trusted_proxy_count: int):
+        self.wsgi_app = wsgi_app
+        self.trusted = trusted_proxy_count
+
+    def __call__(self, environ, start_response):
+        environ["REMOTE_ADDR"] = client_address(
+            environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"), self.trusted
+        )
+        return self.wsgi_app(environ, start_response)
+
+
 def _add_headers(response: Response) -> Response:
     for name, value in STATIC_HEADERS.items():
         response.headers.setdefault(name, value)
@@ -52,7 +79,8 @@ def init_app(app: Flask, settings: Settings) -> None:
         # Only the configured number of hops is believed, so a client cannot forge its IP
         # (and dodge a rate limit) with its own X-Forwarded-For.
         n = settings.trusted_proxy_count
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=n, x_host=n, x_port=n)
+        app.wsgi_app = _ClientAddress(app.wsgi_app, n)
     if settings.cors_origins:
         CORS(
             app,

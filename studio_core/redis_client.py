@@ -28,3 +28,26 @@ def connect_redis(
         socket_connect_timeout=connect_timeout,
         health_check_interval=HEALTH_CHECK_S,
     )
+
+
+def connect_redis_async(
+    url: str,
+    *,
+    socket_timeout: float = SOCKET_TIMEOUT_S,
+    connect_timeout: float = CONNECT_TIMEOUT_S,
+):
+    """The same client for asyncio code (the backend's event streams), without retries: a
+    lost pub/sub connection must be seen (its streams end and their clients re-read state),
+    not silently re-made with the events of the gap missing."""
+    from redis.asyncio import Redis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
+    return Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_timeout=socket_timeout,
+        socket_connect_timeout=connect_timeout,
+        health_check_interval=HEALTH_CHECK_S,
+        retry=Retry(NoBackoff(), 0),
+    )

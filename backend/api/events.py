@@ -25,7 +25,8 @@ bp = Blueprint("events", __name__, url_prefix="/api")
 RETRY_MS = 2000
 
 
-def _frame(event: dict) -> str | None:
+def job_frame(event: dict) -> str | None:
+    """The SSE text of an event (`event: job` + its JSON), None for events not streamed."""
     # Publishers send the job complete (`studio_core.jobs.public.to_public`): it goes as is.
     if event.get("type") != "job" or not isinstance(event.get("job"), dict):
         return None
@@ -40,7 +41,7 @@ def event_stream(subscription: Subscription, user: int) -> Iterator[str]:
             if event is None:
                 yield ": ping\n\n"
                 continue
-            frame = _frame(event)
+            frame = job_frame(event)
             if frame:
                 yield frame
     except RedisError as exc:
