@@ -15,6 +15,7 @@ import contextlib
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 from werkzeug.datastructures import Headers
@@ -32,7 +33,6 @@ logger = logging.getLogger("backend.api.events")
 
 PATH = "/api/events"
 ENDPOINT = "events.events"  # the Flask endpoint's name, so metrics and logs read the same
-SEND_TIMEOUT_S = 30.0  # a client that takes no bytes for this long is cut off
 PING = b": ping\n\n"
 _HEADERS = [(b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no")]
 
@@ -45,6 +45,18 @@ class Refusal(Exception):
         self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
 
 
+@dataclass
+class OpenStream:
+    """One open stream, as the process's ping ticker sees it."""
+
+    user: int
+    stream_id: str
+    listener: Listener
+    task: asyncio.Task
+    closed_ticks: int = 0  # ticks seen since its listener closed (it should end at once)
+    cut: bool = False  # cancelled by the ticker: its client stopped reading
+
+
 class NativeEvents:
     """The ASGI handler of `/api/events` for one process; `start()` it in the serving loop."""
 
@@ -55,6 +67,8 @@ class NativeEvents:
         self.hub: EventHub | None = None
         self.leases: StreamLeases | None = None
         self._redis = None
+        self._streams: dict[str, OpenStream] = {}
+        self._ticker: asyncio.Task | None = None
 
     async def start(self) -> None:
         """Connect (lazily: nothing is sent to Redis before the first stream)."""
@@ -64,6 +78,7 @@ class NativeEvents:
         self.leases = StreamLeases(
             self._redis, self.settings.streams_per_user, lease_s, self.studio.events.prefix
         )
+        self._ticker = asyncio.create_task(self._tick())
 
     def close_all(self) -> None:
         """End every open stream now (the server is shutting down)."""
@@ -72,6 +87,9 @@ class NativeEvents:
 
     async def stop(self) -> None:
         """End the streams and close the Redis connections."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            await asyncio.gather(self._ticker, return_exceptions=True)
         if self.hub is not None:
             await self.hub.aclose()
         if self._redis is not None:
@@ -93,9 +111,17 @@ class NativeEvents:
             return
         self.observe(ENDPOINT, "GET", 200, time.perf_counter() - started, PATH, ip)
         logger.info("sse opened user=%s", user)
+        stream = OpenStream(user, stream_id, listener, asyncio.current_task())
+        self._streams[stream_id] = stream
         try:
-            await self._stream(user, stream_id, listener, receive, send)
+            await self._stream(user, listener, receive, send)
+        except asyncio.CancelledError:
+            if not stream.cut:
+                raise
+            # Ending here closes the connection: its client took no bytes for a whole ping.
+            logger.warning("sse client stopped reading, cut off user=%s", user)
         finally:
+            del self._streams[stream_id]
             self.hub.leave(listener)
             try:
                 await self.leases.release(user, stream_id)
@@ -135,44 +161,50 @@ class NativeEvents:
                 OUTAGE_RETRY_AFTER,
             ) from exc
 
-    async def _stream(self, user: int, stream_id: str, listener: Listener, receive, send) -> None:
-        """Frames until the listener closes; a ping (and a lease refresh) every SSE_PING_S."""
+    async def _stream(self, user: int, listener: Listener, receive, send) -> None:
+        """Frames (pings included, from the ticker) until the listener closes."""
         watcher = asyncio.create_task(_close_on_disconnect(receive, listener))
-        loop = asyncio.get_running_loop()
-        ping_s = self.settings.sse_ping_s
         try:
             headers = response_headers(b"text/event-stream; charset=utf-8", _HEADERS)
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             await _write(send, f"retry: {RETRY_MS}\n\n".encode())
-            next_ping = loop.time() + ping_s
-            while True:
-                try:
-                    frame = await asyncio.wait_for(
-                        listener.queue.get(), max(0.0, next_ping - loop.time())
-                    )
-                except TimeoutError:
-                    next_ping = loop.time() + ping_s
-                    await self.leases.refresh(user, stream_id)
-                    frame = PING
-                if frame is CLOSED:
-                    break
+            while (frame := await listener.queue.get()) is not CLOSED:
                 await _write(send, frame)
             if listener.overflowed:
                 logger.warning("sse client too slow, stream closed user=%s", user)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except (RedisError, OSError) as exc:
-            # The client reconnects after `retry` and re-reads state over HTTP.
-            logger.warning("sse stream lost redis user=%s error=%s", user, exc)
-        except TimeoutError:
-            logger.warning("sse client stopped reading, cut off user=%s", user)
         finally:
             watcher.cancel()
 
+    async def _tick(self) -> None:
+        """Every SSE_PING_S: a ping to every stream, one lease refresh for all of them, and
+        the end of streams stuck on a client that takes no bytes."""
+        while True:
+            await asyncio.sleep(self.settings.sse_ping_s)
+            streams = list(self._streams.values())
+            for stream in streams:
+                if not stream.listener.closed:
+                    stream.listener.offer(PING)
+                    continue
+                stream.closed_ticks += 1
+                if stream.closed_ticks >= 2 and not stream.cut:
+                    stream.cut = True
+                    stream.task.cancel()
+            if not streams:
+                continue
+            try:
+                await self.leases.refresh([(s.user, s.stream_id) for s in streams])
+            except (RedisError, OSError) as exc:
+                # The clients reconnect after `retry` and re-read state over HTTP.
+                logger.warning(
+                    "sse lease refresh lost redis streams=%s error=%s", len(streams), exc
+                )
+                for stream in streams:
+                    stream.listener.close()
+
 
 async def _write(send, data: bytes) -> None:
-    await asyncio.wait_for(
-        send({"type": "http.response.body", "body": data, "more_body": True}), SEND_TIMEOUT_S
-    )
+    await send({"type": "http.response.body", "body": data, "more_body": True})
 
 
 async def _close_on_disconnect(receive, listener: Listener) -> None:

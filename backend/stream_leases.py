@@ -1,7 +1,7 @@
 """The per-user cap on open event streams, shared by every backend process through Redis.
 
 One sorted set per user (`streams:user:<id>`): a member per open stream, scored by the time
-its lease runs out. A stream refreshes its lease with every ping; a process that dies without
+its lease runs out. A process refreshes the leases of all its streams with every ping; a process that dies without
 releasing leaves members that stop counting once their lease has run out, so a crash cannot
 leak a user's slots for longer than one lease. The scripts read Redis's own clock, so
 processes on machines whose clocks disagree still agree on expiry.
@@ -22,15 +22,16 @@ redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
 return 1
 """
-# KEYS[1] the user's set; ARGV: lease ms, stream id. Extends this stream's lease.
+# KEYS: each stream's user set; ARGV: lease ms, then each stream's id. Extends their leases.
 _REFRESH = """
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
+local lease = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now + lease, ARGV[i + 1])
+  if redis.call('PTTL', key) < lease then redis.call('PEXPIRE', key, lease) end
 end
-return 1
+return #KEYS
 """
 
 
@@ -53,9 +54,11 @@ class StreamLeases:
         """1 (truthy) when the stream got a slot, 0 when the user already has `cap` open."""
         return self._acquire(keys=[self.key(user_id)], args=[self.cap, self.lease_ms, stream_id])
 
-    def refresh(self, user_id: int | str, stream_id: str):
-        """Extend the stream's lease by another `lease_s` from now."""
-        return self._refresh(keys=[self.key(user_id)], args=[self.lease_ms, stream_id])
+    def refresh(self, streams: list[tuple[int | str, str]]):
+        """Extend the leases of (user id, stream id) pairs by another `lease_s` from now, in
+        one round trip (a process refreshes all of its streams at once)."""
+        keys = [self.key(user_id) for user_id, _ in streams]
+        return self._refresh(keys=keys, args=[self.lease_ms, *(sid for _, sid in streams)])
 
     def release(self, user_id: int | str, stream_id: str):
         """Give the slot back (the stream ended)."""

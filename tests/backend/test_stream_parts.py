@@ -39,10 +39,11 @@ def test_leases_cap_refresh_release_and_expire(redis_client):
     leases.release(7, "a")
     assert leases.acquire(7, "c")
     time.sleep(0.2)
-    leases.refresh(7, "c")  # "b" is not refreshed: it runs out first
+    leases.refresh([(7, "c"), (8, "x")])  # "b" is not refreshed: it runs out first
     time.sleep(0.2)
     assert leases.acquire(7, "d")  # b expired, c is alive
     assert not leases.acquire(7, "e")
+    assert redis_client.zscore(leases.key(8), "x")  # refreshed with c, in the same call
     assert redis_client.pttl(leases.key(7)) > 0  # the set itself expires when all do
 
 

@@ -197,3 +197,20 @@ def test_a_stopped_process_ends_its_streams_and_releases_them(tmp_path, redis_ur
     redis = connect_redis(redis_url)
     assert redis.zcard("studio:streams:user:1") == 0
     redis.close()
+
+
+def test_a_client_that_stops_reading_is_cut_off_and_frees_its_slot(app, redis_client):
+    with serve_in_thread(app) as url:
+        host, port = url.removeprefix("http://").split(":")
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # fills at once
+        sock.connect((host, int(port)))
+        sock.sendall(f"GET /api/events HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        wait_until(lambda: redis_client.zcard("studio:streams:user:1"), 5, "stream open")
+        # Never read: frames pile up in the server's buffers, then in the stream's queue.
+        job = {"job_id": "big", "prompt": "x" * 8000}
+        for _ in range(1000):
+            services(app).events.publish_job(1, job)
+        wait_until(lambda: not redis_client.zcard("studio:streams:user:1"), 10, "slot freed")
+        assert requests.get(url + "/livez", timeout=5).status_code == 200
+        sock.close()
