@@ -58,6 +58,7 @@ class EventHub:
         self.frame = frame  # event dict -> SSE text, or None to skip it
         self._pubsub = None
         self._reader: asyncio.Task | None = None
+        self._reader_for = None  # the pub/sub connection `_reader` reads
         self._listeners: dict[str, set[Listener]] = {}
         self._confirmed: dict[str, asyncio.Future] = {}
         self._lock = asyncio.Lock()
@@ -88,11 +89,19 @@ class EventHub:
                     self._drop(listener)
                     await self._reset()
                     raise
-            if self._reader is None or self._reader.done():
+            if self._reader_for is not self._pubsub:  # a new connection: a reader of its own
+                self._reader_for = self._pubsub
                 self._reader = asyncio.create_task(self._read(self._pubsub))
-            confirmed = self._confirmed[channel]
+            confirmed, pubsub = self._confirmed[channel], self._pubsub
         try:
             await asyncio.wait_for(asyncio.shield(confirmed), timeout)
+        except TimeoutError:
+            # Redis took the command but never answered: the connection is presumed dead.
+            self.leave(listener)
+            async with self._lock:
+                if self._pubsub is pubsub:
+                    await self._reset()
+            raise
         except BaseException:
             self.leave(listener)
             raise

@@ -3,6 +3,10 @@
 The subscription is made before the response starts, so a Redis outage is a 503 JSON, not
 a broken stream. Idle streams get a `: ping` comment (SSE_PING_S) so proxies keep them open and
 a closed client is noticed; `retry: 2000` tells EventSource how soon to reconnect.
+
+Under `python -m backend` the server answers `GET /api/events` itself, on its event loop
+(backend.sse, same frames, plus the per-user stream cap); this thread-per-stream route is
+what a plain WSGI server or Flask's test client reaches, and keeps the route in the URL map.
 """
 
 from __future__ import annotations

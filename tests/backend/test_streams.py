@@ -214,3 +214,18 @@ def test_a_client_that_stops_reading_is_cut_off_and_frees_its_slot(app, redis_cl
         wait_until(lambda: not redis_client.zcard("studio:streams:user:1"), 10, "slot freed")
         assert requests.get(url + "/livez", timeout=5).status_code == 200
         sock.close()
+
+
+def test_lost_pubsub_connection_ends_streams_and_the_next_one_reconnects(app, redis_client):
+    with serve_in_thread(app) as url:
+        resp = requests.get(url + "/api/events", stream=True, timeout=5)
+        lines = resp.iter_lines(decode_unicode=True)
+        assert next(lines) == "retry: 2000"
+        assert redis_client.client_kill_filter(_type="pubsub") == 1
+        list(lines)  # the stream ends: its client will reconnect and re-read state
+        resp.close()
+        with requests.get(url + "/api/events", stream=True, timeout=5) as again:
+            frames = again.iter_lines(decode_unicode=True)
+            assert next(frames) == "retry: 2000"
+            services(app).events.publish_job(1, {"job_id": "after", "status": "queued"})
+            assert any(line.startswith('data: {"job_id": "after"') for line in frames)
