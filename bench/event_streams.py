@@ -26,6 +26,7 @@ from pathlib import Path
 import aiohttp
 
 from backend.server import raise_open_file_limit
+from bench.api_latency import process_cpu_s
 from bench.common import Check, begin, cleanup, finish, latency_summary, print_table, ratio
 from bench.drivers import job_body
 from studio_core.events import EventBus
@@ -152,7 +153,9 @@ def measure(root: Path, args) -> dict:
         job_id = studio.generate(**job_body(8))["job_id"]
         pid = studio.backend.pid
         rss_before = rss_mb(pid)
+        cpu = [process_cpu_s(pid)]
         idle, _ = asyncio.run(probe_while_publishing(studio, job_id, args))
+        cpu.append(process_cpu_s(pid))
         ctx = multiprocessing.get_context("spawn")
         opened, stop, result = ctx.Event(), ctx.Event(), ctx.Queue()
         holder = ctx.Process(
@@ -164,7 +167,9 @@ def measure(root: Path, args) -> dict:
             raise RuntimeError("the streams did not all open")
         open_s = time.perf_counter() - started
         rss_streams = rss_mb(pid)
+        cpu.append(process_cpu_s(pid))
         loaded, sent = asyncio.run(probe_while_publishing(studio, job_id, args))
+        cpu.append(process_cpu_s(pid))
         stop.set()
         frames, ended = result.get(timeout=60)
         holder.join(timeout=30)
@@ -174,10 +179,18 @@ def measure(root: Path, args) -> dict:
         "samples": {"0 streams": idle, f"{args.streams} streams": loaded},
         "open_s": open_s,
         "rss_mb": {"0 streams": rss_before, f"{args.streams} streams": rss_streams},
+        "cpu_s": {
+            "0 streams": _minus(cpu[1], cpu[0]),
+            f"{args.streams} streams": _minus(cpu[3], cpu[2]),
+        },
         "events_sent": sent,
         "frames_received": frames,
         "streams_ended_early": ended,
     }
+
+
+def _minus(after: float | None, before: float | None) -> float:
+    return after - before if after is not None and before is not None else float("nan")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,13 +220,17 @@ def main(argv: list[str] | None = None) -> int:
                 ratio(b["p99"], a["p99"]),
             ]
         )
-    rss = raw["rss_mb"]
+    rss, cpu = raw["rss_mb"], raw["cpu_s"]
+    n = {phase: sum(len(v) for v in routes.values()) for phase, routes in raw["samples"].items()}
+    cpu_ms = {phase: cpu[phase] * 1000 / n[phase] if n[phase] else float("nan") for phase in cpu}
     title = (
         f"event_streams: {args.clients} clients x {args.rounds} rounds of status -> livez "
         f"(think U(0, {2 * args.think_ms}) ms); {args.streams} streams opened in "
         f"{raw['open_s']:.1f} s; {args.events_per_s} events/s -> "
         f"{raw['frames_received']} frames read ({raw['events_sent']} events x streams); "
-        f"backend RSS {rss[idle_key]:.0f} -> {rss[loaded_key]:.0f} MB"
+        f"backend RSS {rss[idle_key]:.0f} -> {rss[loaded_key]:.0f} MB, "
+        f"CPU per probe request {cpu_ms[idle_key]:.2f} -> {cpu_ms[loaded_key]:.2f} ms "
+        "(every route and stream counted)"
     )
     headers = ["route", "n", "p50 ms 0", "p99 ms 0", f"p50 ms {args.streams}"]
     headers += [f"p99 ms {args.streams}", "p50 ratio", "p99 ratio"]
@@ -225,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         "events_per_s": args.events_per_s,
         "open_s": raw["open_s"],
         "rss_mb": rss,
+        "server_cpu_ms_per_probe_request": cpu_ms,
         "events_sent": raw["events_sent"],
         "frames_received": raw["frames_received"],
         "streams_ended_early": raw["streams_ended_early"],
