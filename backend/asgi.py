@@ -2,7 +2,7 @@
 
     GET /api/events    backend.sse (native asyncio; one coroutine per open stream)
     everything else    body read on the loop (backend.asgi_body), then the Flask app in a
-                       pool of THREADS threads (a2wsgi)
+                       pool of THREADS threads (backend.asgi_wsgi)
 
 Lifespan: startup connects the streams' Redis client; a shutdown signal ends every open
 stream at once (so the server's graceful wait is not spent on endless responses); shutdown
@@ -17,18 +17,11 @@ import signal
 import threading
 import time
 
-from a2wsgi import WSGIMiddleware
 from flask import Flask
 
-from backend.asgi_body import (
-    BODY_KEY,
-    BodyRefused,
-    ClientGone,
-    buffered_input,
-    declared_length,
-    read_body,
-)
+from backend.asgi_body import BodyRefused, ClientGone, declared_length, has_body, read_body
 from backend.asgi_http import header, send_json_error
+from backend.asgi_wsgi import WSGIBridge
 from backend.security import client_address
 from backend.sse import PATH, NativeEvents
 
@@ -48,7 +41,7 @@ class StudioASGI:
         self.settings = flask_app.extensions["studio"].settings
         self.observe = flask_app.extensions["studio_observe"]
         self.events = NativeEvents(flask_app)
-        self.wsgi = WSGIMiddleware(buffered_input(flask_app), workers=threads)
+        self.wsgi = WSGIBridge(flask_app, threads)
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def __call__(self, scope: dict, receive, send) -> None:
@@ -63,6 +56,9 @@ class StudioASGI:
 
     async def _to_flask(self, scope: dict, receive, send) -> None:
         started = time.perf_counter()
+        if not has_body(scope):
+            await self.wsgi(scope, None, send)
+            return
         try:
             body = await read_body(
                 receive,
@@ -80,10 +76,12 @@ class StudioASGI:
                 peer, header(scope, b"x-forwarded-for"), self.settings.trusted_proxy_count
             )
             elapsed = time.perf_counter() - started
-            self.observe("request_body", scope["method"], refused.status, elapsed, scope["path"], ip)
+            self.observe(
+                "request_body", scope["method"], refused.status, elapsed, scope["path"], ip
+            )
             return
         try:
-            await self.wsgi({**scope, BODY_KEY: body}, receive, send)
+            await self.wsgi(scope, body, send)
         finally:
             if body is not None:
                 body.close()
@@ -98,7 +96,7 @@ class StudioASGI:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.events.stop()
-                self.wsgi.executor.shutdown(wait=False)
+                self.wsgi.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

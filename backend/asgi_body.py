@@ -10,12 +10,10 @@ do not hold 100 x 20 MB of RAM.
 from __future__ import annotations
 
 import asyncio
-import io
 import tempfile
 import time
 
 SPILL_BYTES = 1024 * 1024  # bodies above this go to a temporary file
-BODY_KEY = "studio.body"  # the ASGI scope key carrying the buffered body to the WSGI side
 
 
 class BodyRefused(Exception):
@@ -28,6 +26,11 @@ class BodyRefused(Exception):
 
 class ClientGone(Exception):
     """The client disconnected before sending its whole body."""
+
+
+def has_body(scope: dict) -> bool:
+    """Whether the request says a body follows (HTTP/1.1: Content-Length or chunked)."""
+    return any(name in (b"content-length", b"transfer-encoding") for name, _ in scope["headers"])
 
 
 def declared_length(scope: dict) -> int | None:
@@ -83,24 +86,3 @@ async def read_body(
     if body is not None:
         body.seek(0)
     return body
-
-
-def buffered_input(wsgi_app):
-    """WSGI middleware: `wsgi.input` is the body read by `read_body` (exact length, no
-    chunked encoding left for the app to undo)."""
-
-    def app(environ, start_response):
-        body = environ.get("asgi.scope", {}).get(BODY_KEY)
-        if body is None:
-            environ["wsgi.input"] = io.BytesIO()
-            environ["CONTENT_LENGTH"] = "0"
-        else:
-            body.seek(0, io.SEEK_END)
-            environ["CONTENT_LENGTH"] = str(body.tell())
-            body.seek(0)
-            environ["wsgi.input"] = body
-        environ["wsgi.input_terminated"] = True
-        environ.pop("HTTP_TRANSFER_ENCODING", None)
-        return wsgi_app(environ, start_response)
-
-    return app
