@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 QUEUE_FRAMES = 256  # frames a stream may fall behind before it is closed
 CLOSED = None  # the queue item that ends a stream
+FAN_OUT_SLICE = 64  # streams woken per loop iteration when one message reaches many
 
 
 class Listener:
@@ -144,7 +145,7 @@ class EventHub:
             while True:
                 message = await pubsub.get_message(timeout=None)
                 if message is not None:
-                    self._dispatch(message)
+                    await self._dispatch(message)
         except asyncio.CancelledError:
             raise
         except (RedisError, OSError, RuntimeError) as exc:
@@ -154,7 +155,7 @@ class EventHub:
                 if self._pubsub is pubsub:
                     await self._reset()
 
-    def _dispatch(self, message: dict) -> None:
+    async def _dispatch(self, message: dict) -> None:
         kind, channel = message.get("type"), message.get("channel")
         if kind == "subscribe":
             confirmed = self._confirmed.get(channel)
@@ -168,9 +169,16 @@ class EventHub:
         except ValueError:
             logger.warning("events bad payload channel=%s", channel)
             return
-        if frame:
-            data = frame.encode("utf-8")
-            for listener in list(self._listeners[channel]):
+        if not frame:
+            return
+        data = frame.encode("utf-8")
+        listeners = list(self._listeners[channel])
+        for start in range(0, len(listeners), FAN_OUT_SLICE):
+            if start:
+                # Let the loop serve other requests between slices: waking 500 streams at
+                # once would hold every request that arrives meanwhile for tens of ms.
+                await asyncio.sleep(0)
+            for listener in listeners[start : start + FAN_OUT_SLICE]:
                 listener.offer(data)
                 if listener.overflowed:
                     logger.warning("sse stream too slow, closed channel=%s", channel)

@@ -10,7 +10,7 @@ The probe is `--clients` aiohttp clients, each looping status -> livez with a ra
 time, the same in both phases. Target: p99 of both under 50 ms with the streams open (exit 1
 when over). Backend RSS (Linux /proc) is printed beside: what 1,000 streams cost in memory.
 
-    python -m bench.event_streams [--streams 1000] [--clients 20] [--rounds 25]
+    python -m bench.event_streams [--streams 1000] [--clients 20] [--rounds 50]
                                   [--think-ms 100] [--events-per-s 2]
 """
 
@@ -153,6 +153,8 @@ def measure(root: Path, args) -> dict:
         job_id = studio.generate(**job_body(8))["job_id"]
         pid = studio.backend.pid
         rss_before = rss_mb(pid)
+        # Warm-up (not counted): both server processes' first requests, SQL and Redis pools.
+        asyncio.run(probe(studio.url, job_id, args.clients, 3, args.think_ms / 1000))
         cpu = [process_cpu_s(pid)]
         idle, _ = asyncio.run(probe_while_publishing(studio, job_id, args))
         cpu.append(process_cpu_s(pid))
@@ -196,7 +198,7 @@ def _minus(after: float | None, before: float | None) -> float:
 def main(argv: list[str] | None = None) -> int:
     """Measure both phases and print them side by side with their ratios."""
     args, root = begin(
-        NAME, argv, streams=1000, clients=20, rounds=25, think_ms=100, events_per_s=2
+        NAME, argv, streams=1000, clients=20, rounds=50, think_ms=100, events_per_s=2
     )
     raw = measure(root, args)
     cleanup(root)
