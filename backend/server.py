@@ -94,6 +94,7 @@ def uvicorn_options(settings: Settings, workers: int) -> dict:
         "port": settings.port,
         "workers": workers,
         "factory": True,
+        "http": "backend.server_protocol:NoDelayHTTPProtocol",
         "lifespan": "on",
         "log_config": None,  # our logging (studio_core.logging_setup) stays in charge
         "access_log": False,  # the app logs one line per request itself
