@@ -117,4 +117,3 @@ def test_fresh_engine_registry_when_caching_is_off(make_app):
     assert submit(client, body).status_code == 400  # not installed on any engine
     publish_engine(app, models={"diffusion_models": ["other.safetensors"]})
     assert submit(client, body).status_code == 202
-
