@@ -105,28 +105,36 @@ def init_app(
     def start_timer():
         g.request_started = time.perf_counter()
 
+    def observe(endpoint, method, status, elapsed, path, ip) -> None:
+        requests_total.labels(endpoint, method, str(status)).inc()
+        latency.labels(endpoint, method).observe(elapsed)
+        level = logging.DEBUG if endpoint in QUIET_ENDPOINTS and status < 400 else logging.INFO
+        logger.log(
+            level,
+            "request method=%s path=%s status=%s ms=%.1f ip=%s",
+            method,
+            path,
+            status,
+            elapsed * 1000,
+            ip,
+        )
+
     @app.after_request
     def record(response):
         elapsed = time.perf_counter() - g.get("request_started", time.perf_counter())
         # Unknown paths share one label so a scanner cannot explode the label set.
         endpoint = request.endpoint or "unmatched"
-        requests_total.labels(endpoint, request.method, str(response.status_code)).inc()
-        latency.labels(endpoint, request.method).observe(elapsed)
-        level = (
-            logging.DEBUG
-            if endpoint in QUIET_ENDPOINTS and response.status_code < 400
-            else logging.INFO
-        )
-        logger.log(
-            level,
-            "request method=%s path=%s status=%s ms=%.1f ip=%s",
+        observe(
+            endpoint,
             request.method,
-            request.path,
             response.status_code,
-            elapsed * 1000,
+            elapsed,
+            request.path,
             request.remote_addr,
         )
         return response
 
+    # Routes served outside Flask (backend.sse) count and log through the same function.
+    app.extensions["studio_observe"] = observe
     app.extensions["studio_metrics"] = scrape
     return scrape

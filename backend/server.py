@@ -1,15 +1,23 @@
-"""The WSGI server behind `python -m backend`, chosen here and nowhere else.
+"""The server behind `python -m backend`: uvicorn, WORKERS processes, on POSIX and Windows.
 
-    POSIX with gunicorn installed   gunicorn, gthread workers: WORKERS processes x THREADS
-    Windows (or no gunicorn)        waitress: one process x THREADS_SINGLE threads
+Each process runs backend.asgi: the event streams (`/api/events`) as coroutines on its
+asyncio loop, every other request in the Flask app on a pool of THREADS threads.
 
-One Python process runs Python code on one core at a time (the GIL): every Redis or SQL
+Why: the WSGI servers before (gunicorn gthread, waitress) held a thread per open event
+stream, so 90 streams from one client left `/livez` unanswered. An open stream now costs a
+coroutine and a queue (1,000 leave `/livez` and `/api/status` p99 under 50 ms,
+bench/event_streams.py), and a request body is read on the loop before a thread takes the
+request, so 100 clients trickling bodies hold no thread either (and meet a read timeout).
+One ASGI server for everything, rather than gevent workers (gunicorn only, no Windows, and
+a monkey-patched Redis/SQL stack) or a separate event process (a second port, process and
+proxy rule for the same studio). uvicorn runs the same on Windows and POSIX, with its own
+multiprocess supervisor (spawned processes) on both.
+
+Two processes because one runs Python on one core at a time (the GIL): every Redis or SQL
 round trip waits for the interpreter again behind the other threads, and at 50 clients that
-wait, not the work, made the p99. Two processes halve it (bench/api_latency.py). SSE holds a
-thread per open stream, hence threaded workers rather than more single-threaded ones.
-
-With several processes the Prometheus counters live in files (prometheus-client's
-multiprocess mode) so that `/metrics` adds up every worker, whichever one answers.
+wait, not the work, made the p99 (bench/api_latency.py). With several processes the
+Prometheus counters live in files (prometheus-client's multiprocess mode) so that `/metrics`
+adds up every worker, whichever one answers.
 """
 
 from __future__ import annotations
@@ -19,37 +27,23 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
-
-from flask import Flask
 
 from studio_core.config import Settings
 
 logger = logging.getLogger("backend")
 
 WORKERS = 2  # one per core of the target machine
-THREADS = 32  # per worker: open SSE streams + concurrent ordinary requests
-THREADS_SINGLE = 64  # waitress: the same total in one process
 IDLE_TIMEOUT_S = 120  # an idle keep-alive connection is closed after this
-CONNECTION_LIMIT = 256
-
-
-def choose() -> str:
-    """ "gunicorn" on POSIX when it is installed, else "waitress" (Windows has no fork)."""
-    if os.name != "posix":
-        return "waitress"
-    try:
-        import gunicorn  # noqa: F401  (only whether it is there)
-    except ImportError:
-        return "waitress"
-    return "gunicorn"
+CONNECTION_LIMIT = 4096  # per process: open streams + ordinary connections; then 503
+GRACEFUL_S = 10  # on stop: how long requests in flight may finish (streams end at once)
+WANTED_OPEN_FILES = 8192  # sockets: streams + connections + Redis + files
 
 
 def metrics_dir_for_workers() -> str:
     """A fresh directory for prometheus-client's multiprocess files, removed at exit.
 
-    Must run before any metric object exists (i.e. before `create_app`): the value class is
-    picked when prometheus-client is imported, which the backend package already did.
+    Set in the parent before the workers start: they inherit PROMETHEUS_MULTIPROC_DIR and
+    prometheus-client picks its file-backed values when they import it.
     """
     from prometheus_client import values
 
@@ -61,76 +55,69 @@ def metrics_dir_for_workers() -> str:
 
 
 def _remove_if_owner(path: str, owner_pid: int) -> None:
-    # Forked workers inherit atexit hooks; only the process that made the directory may
-    # remove it, or a worker exiting would wipe the live counters of the others.
+    # Only the process that made the directory may remove it, or a worker exiting would wipe
+    # the live counters of the others.
     if os.getpid() == owner_pid:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def serve_waitress(app: Flask, settings: Settings) -> None:
-    """Serve with waitress in this process until it stops."""
-    from waitress import serve
-
-    logger.info(
-        "serving server=waitress host=%s port=%s processes=1 threads=%s",
-        settings.host,
-        settings.port,
-        THREADS_SINGLE,
-    )
-    serve(
-        app,
-        host=settings.host,
-        port=settings.port,
-        threads=THREADS_SINGLE,
-        ident="comfyui-studio",
-        channel_timeout=IDLE_TIMEOUT_S,
-        connection_limit=CONNECTION_LIMIT,
-    )
+def raise_open_file_limit(wanted: int = WANTED_OPEN_FILES) -> None:
+    """Lift the soft limit on open files towards `wanted` (POSIX; Windows has none to lift)."""
+    try:
+        import resource
+    except ImportError:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
-def serve_gunicorn(app: Flask, settings: Settings) -> None:
-    """Serve with gunicorn: the app built once here, then forked into WORKERS processes."""
-    from gunicorn.app.base import BaseApplication
-    from prometheus_client import multiprocess
+def worker_app():
+    """The app of one server process (uvicorn's factory, imported in every worker)."""
+    from backend import create_app
+    from backend.asgi import StudioASGI
+    from studio_core.config import load_settings
+    from studio_core.logging_setup import configure_logging
 
-    def post_fork(_server, _worker) -> None:
-        # SQL connections must not be shared across processes; redis-py pools notice the
-        # new pid and reconnect on their own.
-        app.extensions["studio"].db.dispose(close=False)
+    configure_logging("backend", load_settings().log_dir)
+    config = {}
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        config["METRICS_MULTIPROCESS_DIR"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    return StudioASGI(create_app(config))
 
-    def child_exit(_server, worker) -> None:
-        multiprocess.mark_process_dead(worker.pid)
 
-    options: dict[str, object] = {
-        "bind": f"{settings.host}:{settings.port}",
-        "workers": WORKERS,
-        "worker_class": "gthread",
-        "threads": THREADS,
-        "worker_connections": CONNECTION_LIMIT,
-        "keepalive": IDLE_TIMEOUT_S,
-        "timeout": IDLE_TIMEOUT_S,  # a worker whose main loop is stuck this long is replaced
-        "graceful_timeout": 10,
-        "preload_app": True,
-        # The app's ProxyFix alone decides which forwarded headers to believe.
-        "forwarded_allow_ips": "",
-        "post_fork": post_fork,
-        "child_exit": child_exit,
-        "proc_name": "comfyui-studio",
+def uvicorn_options(settings: Settings, workers: int) -> dict:
+    """uvicorn.run's keywords for this studio."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "workers": workers,
+        "factory": True,
+        "http": "backend.server_protocol:NoDelayHTTPProtocol",
+        "lifespan": "on",
+        "log_config": None,  # our logging (studio_core.logging_setup) stays in charge
+        "access_log": False,  # the app logs one line per request itself
+        # The app alone decides which forwarded headers to believe (backend.security).
+        "proxy_headers": False,
+        "server_header": False,
+        "timeout_keep_alive": IDLE_TIMEOUT_S,
+        "limit_concurrency": CONNECTION_LIMIT,
+        "timeout_graceful_shutdown": GRACEFUL_S,
     }
 
-    class Server(BaseApplication):
-        def load_config(self) -> None:
-            for key, value in options.items():
-                self.cfg.set(key, value)
 
-        def load(self) -> Callable:
-            return app
+def serve(settings: Settings, workers: int = WORKERS) -> None:
+    """Serve until stopped (SIGINT/SIGTERM, or Ctrl+C/Ctrl+Break on Windows)."""
+    import uvicorn
 
+    raise_open_file_limit()
+    if workers > 1:
+        metrics_dir_for_workers()
     logger.info(
-        "serving server=gunicorn host=%s port=%s processes=%s threads=%s",
+        "serving server=uvicorn host=%s port=%s processes=%s",
         settings.host,
         settings.port,
-        WORKERS,
-        THREADS,
+        workers,
     )
-    Server().run()
+    uvicorn.run("backend.server:worker_app", **uvicorn_options(settings, workers))

@@ -21,6 +21,7 @@ BENCHMARKS = (
     "metrics_o1",
     "gallery_weight",
     "backends_scale",
+    "event_streams",
 )
 TIMEOUT_S = 300  # each benchmark is meant to take 1-2 minutes on 2 cores
 

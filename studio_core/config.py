@@ -80,6 +80,9 @@ class Settings:
     rate_limit_login: str = "5/minute"
     rate_limit_reads: str = "20/second"
     demo_mode: str = "auto"
+    streams_per_user: int = 8  # open /api/events streams per user, across every process
+    body_idle_timeout_s: int = 15  # a request body that sends nothing this long: 408
+    body_timeout_s: int = 120  # a request body not complete after this long: 408
     # Code-only (see the module docstring); tests shorten the waits.
     # An idle SSE stream gets a `: ping` comment this often.
     sse_ping_s: float = field(default=15.0, metadata=_CODE_ONLY)
@@ -285,6 +288,9 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "rate_limit_login": _rate,
     "rate_limit_reads": _rate,
     "demo_mode": _choice("auto", "on", "off"),
+    "streams_per_user": _int(1, 10_000),
+    "body_idle_timeout_s": _int(1, 3600),
+    "body_timeout_s": _int(1, 3600),
     "sse_ping_s": _float(0.01),
     "engines_cache_s": _float(0),
     "metrics_cache_s": _float(0),

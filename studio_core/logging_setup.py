@@ -63,7 +63,7 @@ def configure_logging(
         root.removeHandler(handler)
         handler.close()
     formatter = KeyValueFormatter(service)
-    # Several processes write one file (the backend runs 2 gunicorn workers): a plain
+    # Several processes write one file (the backend runs 2 server processes): a plain
     # RotatingFileHandler would rotate from each of them and lose lines; this one takes a
     # file lock around writes and rotation (also on Windows).
     file_handler = ConcurrentRotatingFileHandler(

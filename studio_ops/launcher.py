@@ -45,9 +45,19 @@ class Child:
 
     def start(self) -> None:
         """Start (or restart) the process."""
-        self.popen = subprocess.Popen(self.argv, env=self.env)
+        # Windows: a process group of its own, so `ask_to_stop` can send it Ctrl+Break.
+        flags = subprocess.CREATE_NEW_PROCESS_GROUP if os.name == "nt" else 0
+        self.popen = subprocess.Popen(self.argv, env=self.env, creationflags=flags)
         self.started_at = time.monotonic()
         logger.info("started name=%s pid=%s", self.name, self.popen.pid)
+
+    def ask_to_stop(self) -> None:
+        """SIGTERM, or Ctrl+Break on Windows (where terminate() is a hard kill): the backend's
+        server stops its own worker processes then, instead of leaving them orphaned."""
+        if os.name == "nt":
+            self.popen.send_signal(signal.CTRL_BREAK_EVENT)
+        else:
+            self.popen.terminate()
 
 
 def persistent_secret(storage_dir: Path) -> str:
@@ -173,7 +183,7 @@ class Launcher:
         self.stopping = True
         for child in reversed(self.children):
             if child.popen and child.popen.poll() is None:
-                child.popen.terminate()
+                child.ask_to_stop()
         for child in reversed(self.children):
             if child.popen:
                 try:

@@ -3,6 +3,10 @@
 The subscription is made before the response starts, so a Redis outage is a 503 JSON, not
 a broken stream. Idle streams get a `: ping` comment (SSE_PING_S) so proxies keep them open and
 a closed client is noticed; `retry: 2000` tells EventSource how soon to reconnect.
+
+Under `python -m backend` the server answers `GET /api/events` itself, on its event loop
+(backend.sse, same frames, plus the per-user stream cap); this thread-per-stream route is
+what a plain WSGI server or Flask's test client reaches, and keeps the route in the URL map.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ bp = Blueprint("events", __name__, url_prefix="/api")
 RETRY_MS = 2000
 
 
-def _frame(event: dict) -> str | None:
+def job_frame(event: dict) -> str | None:
+    """The SSE text of an event (`event: job` + its JSON), None for events not streamed."""
     # Publishers send the job complete (`studio_core.jobs.public.to_public`): it goes as is.
     if event.get("type") != "job" or not isinstance(event.get("job"), dict):
         return None
@@ -40,7 +45,7 @@ def event_stream(subscription: Subscription, user: int) -> Iterator[str]:
             if event is None:
                 yield ": ping\n\n"
                 continue
-            frame = _frame(event)
+            frame = job_frame(event)
             if frame:
                 yield frame
     except RedisError as exc:

@@ -1,12 +1,9 @@
 """Backend fixtures: an app on a fresh SQLite (or MariaDB) and the private Redis, a test
-client, and the app behind a real waitress server."""
+client, and the app behind the real server (uvicorn + backend.asgi)."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from waitress.server import create_server
 
 from backend import create_app
 from tests.backend.helpers import (
@@ -17,6 +14,7 @@ from tests.backend.helpers import (
     make_user,
     token_client,
 )
+from tests.backend.live_asgi import serve_in_thread
 
 
 @pytest.fixture
@@ -85,10 +83,6 @@ def db_app(make_app, db_engine):
 
 @pytest.fixture
 def live_server(app):
-    """The app behind waitress on a free port (as `python -m backend` serves it)."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
+    """The app behind uvicorn and backend.asgi on a free port (as `python -m backend` serves it)."""
+    with serve_in_thread(app) as url:
+        yield url

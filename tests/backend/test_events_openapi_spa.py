@@ -1,4 +1,4 @@
-"""SSE through a real waitress server, the OpenAPI document against the routes, the SPA."""
+"""SSE through the real server (uvicorn + backend.asgi), the OpenAPI document against the routes, the SPA."""
 
 from __future__ import annotations
 

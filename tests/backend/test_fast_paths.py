@@ -1,8 +1,7 @@
 """The hot paths stay cheap (SPEC 9) without changing what they answer.
 
 generate answers from what it inserted, status reads the job in two queries, the rate
-limiter costs one Redis round trip, the engine registry is read at most every few seconds,
-and `python -m backend` picks its server in one place.
+limiter costs one Redis round trip, the engine registry is read at most every few seconds.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ import pytest
 import redis.connection
 import sqlalchemy as sa
 
-from backend import server
 from tests.backend.helpers import (
     finish_job,
     png_bytes,
@@ -127,9 +125,3 @@ def test_fresh_engine_registry_when_caching_is_off(make_app):
     assert submit(client, body).status_code == 400  # not installed on any engine
     publish_engine(app, models={"diffusion_models": ["other.safetensors"]})
     assert submit(client, body).status_code == 202
-
-
-def test_server_is_chosen_in_one_place(monkeypatch):
-    assert server.choose() == "gunicorn"  # POSIX with the locked dependencies
-    monkeypatch.setattr(server.os, "name", "nt")
-    assert server.choose() == "waitress"

@@ -1,0 +1,231 @@
+"""`/api/events` served natively by the real server: frames, headers, the per-user cap across
+processes sharing Redis, slots freed by disconnect, by shutdown and by lease expiry after a
+crash, one pub/sub connection per process, and /livez answering while many streams are open."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import requests
+
+from backend.security import STATIC_HEADERS
+from studio_core.redis_client import connect_redis
+from studio_ops.processes import ROOT, free_port
+from tests.backend.helpers import base_config, services
+from tests.backend.live_asgi import serve_in_thread
+from tests.helpers import wait_until
+
+
+def open_stream(url: str) -> socket.socket:
+    """A raw stream (as many as a test needs, none of requests' pools); returns after the
+    `retry:` frame, i.e. once the server holds the stream's slot and subscription."""
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    sock.sendall(f"GET /api/events HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    head = b""
+    while b"retry: 2000" not in head:
+        chunk = sock.recv(4096)
+        assert chunk, f"stream closed before its first frame: {head!r}"
+        head += chunk
+    assert head.startswith(b"HTTP/1.1 200"), head
+    return sock
+
+
+def stream_status(url: str) -> tuple[int, dict]:
+    """Status and JSON body of a stream request that is refused (or 200 and {})."""
+    with requests.get(url + "/api/events", stream=True, timeout=5) as resp:
+        if resp.status_code == 200:
+            return 200, {}
+        return resp.status_code, resp.json()
+
+
+def test_stream_headers_and_first_frame(live_server):
+    with requests.get(f"{live_server}/api/events", stream=True, timeout=5) as resp:
+        assert resp.status_code == 200
+        for name, value in STATIC_HEADERS.items():
+            assert resp.headers[name] == value, name
+        assert resp.headers["Cache-Control"] == "no-cache"
+        assert resp.headers["X-Accel-Buffering"] == "no"
+        lines = resp.iter_lines(decode_unicode=True)
+        assert [next(lines), next(lines), next(lines)] == ["retry: 2000", "", ": ping"]
+
+
+def test_cap_holds_across_two_processes_and_disconnect_frees_a_slot(make_app):
+    first, second = make_app(STREAMS_PER_USER=2), make_app(STREAMS_PER_USER=2)
+    with serve_in_thread(first) as url_a, serve_in_thread(second) as url_b:
+        held = [open_stream(url_a), open_stream(url_b)]
+        for url in (url_a, url_b):
+            status, body = stream_status(url)
+            assert status == 429
+            assert body["error"]["code"] == "too_many_streams"
+            assert "2" in body["error"]["message"]
+        held.pop().close()  # the client goes away: its slot comes back
+        wait_until(lambda: stream_status(url_a)[0] == 200, 5, "a freed slot")
+        for sock in held:
+            sock.close()
+
+
+def test_refused_stream_is_counted_and_json(make_app):
+    app = make_app(STREAMS_PER_USER=1)
+    with serve_in_thread(app) as url:
+        sock = open_stream(url)
+        resp = requests.get(url + "/api/events", timeout=5)
+        assert resp.status_code == 429 and resp.headers["Content-Type"] == "application/json"
+        assert resp.headers["Retry-After"]
+        assert resp.headers["Content-Security-Policy"] == STATIC_HEADERS["Content-Security-Policy"]
+        sock.close()
+        metrics = requests.get(url + "/metrics", timeout=5).text
+    assert 'studio_http_requests_total{endpoint="events.events",method="GET",status="429"} 1.0' in (
+        metrics
+    )
+
+
+def test_redis_down_at_open_is_503_json(make_app):
+    app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    with serve_in_thread(app) as url:
+        resp = requests.get(url + "/api/events", timeout=10)
+    assert resp.status_code == 503 and resp.headers["Retry-After"] == "5"
+    assert resp.json()["error"]["code"] == "redis_unavailable"
+
+
+def test_anonymous_stream_is_401_json(app, monkeypatch):
+    monkeypatch.setattr("backend.sse.identify", lambda studio, headers, remote_addr: None)
+    with serve_in_thread(app) as url:
+        resp = requests.get(url + "/api/events", timeout=5)
+    assert resp.status_code == 401 and resp.json()["error"]["code"] == "unauthorized"
+
+
+def test_one_pubsub_connection_serves_every_stream_and_livez_answers(make_app, redis_client):
+    app = make_app(STREAMS_PER_USER=100)
+    with serve_in_thread(app, threads=2) as url:
+        streams = [open_stream(url) for _ in range(60)]  # 30 x the Flask threads
+        started = time.perf_counter()
+        assert requests.get(url + "/livez", timeout=5).status_code == 200
+        assert time.perf_counter() - started < 1.0
+        assert len([c for c in redis_client.client_list() if int(c["sub"]) > 0]) == 1
+        # One publish reaches every stream.
+        services(app).events.publish_job(1, {"job_id": "fan-out", "status": "queued"})
+        for sock in streams:
+            data = b""
+            while b"fan-out" not in data:
+                data += sock.recv(65536)
+            assert b'event: job\ndata: {"job_id": "fan-out"' in data
+        for sock in streams:
+            sock.close()
+        wait_until(lambda: not redis_client.zcard("studio:streams:user:1"), 5, "slots released")
+
+
+def test_shutdown_ends_open_streams(app):
+    with serve_in_thread(app) as url:
+        resp = requests.get(url + "/api/events", stream=True, timeout=5)
+        lines = resp.iter_lines(decode_unicode=True)
+        assert next(lines) == "retry: 2000"
+    started = time.perf_counter()
+    list(lines)  # the server ended the response: iteration stops, no error
+    assert time.perf_counter() - started < 5
+    resp.close()
+
+
+# A backend process of its own, killed without any cleanup (as a crash or power loss).
+_SERVE = """
+import json, sys, uvicorn
+from backend import create_app
+from backend.asgi import StudioASGI
+config = json.loads(sys.argv[1])
+port = int(config.pop("PORT_"))
+uvicorn.run(StudioASGI(create_app(config)), host="127.0.0.1", port=port, log_config=None)
+"""
+
+
+def _start_process(config: dict) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SERVE, json.dumps({**config, "PORT_": port})], cwd=ROOT, env=env
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            return requests.get(url + "/livez", timeout=1).ok
+        except requests.RequestException:
+            return False
+
+    wait_until(up, 30, "the backend process")
+    return proc, url
+
+
+def test_a_crashed_process_frees_its_slots_when_the_leases_run_out(make_app, tmp_path, redis_url):
+    config = base_config(tmp_path, redis_url, STREAMS_PER_USER=2, SSE_PING_S=0.3)
+    proc, url = _start_process(config)
+    try:
+        held = [open_stream(url), open_stream(url)]
+        proc.kill()  # no release: its two leases stay in Redis until they run out
+        proc.wait(timeout=10)
+        for sock in held:
+            sock.close()
+        other = make_app(STREAMS_PER_USER=2, SSE_PING_S=0.3)
+        with serve_in_thread(other) as url_b:
+            assert stream_status(url_b)[0] == 429
+            started = time.monotonic()
+            wait_until(lambda: stream_status(url_b)[0] == 200, 10, "expired leases")
+            assert time.monotonic() - started < 3 * 0.3 + 1 + 1  # one lease, plus slack
+    finally:
+        proc.kill()
+
+
+def test_a_stopped_process_ends_its_streams_and_releases_them(tmp_path, redis_url):
+    proc, url = _start_process(base_config(tmp_path, redis_url))
+    try:
+        resp = requests.get(url + "/api/events", stream=True, timeout=5)
+        lines = resp.iter_lines(decode_unicode=True)
+        assert next(lines) == "retry: 2000"
+        proc.send_signal(signal.SIGTERM)
+        started = time.perf_counter()
+        list(lines)  # ends cleanly (this server has no graceful timeout: it would wait forever)
+        assert time.perf_counter() - started < 5
+        # uvicorn re-raises the signal once it has shut down, as the default handler would.
+        assert proc.wait(timeout=5) in (0, -signal.SIGTERM)
+    finally:
+        proc.kill()
+    redis = connect_redis(redis_url)
+    assert redis.zcard("studio:streams:user:1") == 0
+    redis.close()
+
+
+def test_a_client_that_stops_reading_is_cut_off_and_frees_its_slot(app, redis_client):
+    with serve_in_thread(app) as url:
+        host, port = url.removeprefix("http://").split(":")
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # fills at once
+        sock.connect((host, int(port)))
+        sock.sendall(f"GET /api/events HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        wait_until(lambda: redis_client.zcard("studio:streams:user:1"), 5, "stream open")
+        # Never read: frames pile up in the server's buffers, then in the stream's queue.
+        job = {"job_id": "big", "prompt": "x" * 8000}
+        for _ in range(1000):
+            services(app).events.publish_job(1, job)
+        wait_until(lambda: not redis_client.zcard("studio:streams:user:1"), 10, "slot freed")
+        assert requests.get(url + "/livez", timeout=5).status_code == 200
+        sock.close()
+
+
+def test_lost_pubsub_connection_ends_streams_and_the_next_one_reconnects(app, redis_client):
+    with serve_in_thread(app) as url:
+        resp = requests.get(url + "/api/events", stream=True, timeout=5)
+        lines = resp.iter_lines(decode_unicode=True)
+        assert next(lines) == "retry: 2000"
+        assert redis_client.client_kill_filter(_type="pubsub") == 1
+        list(lines)  # the stream ends: its client will reconnect and re-read state
+        resp.close()
+        with requests.get(url + "/api/events", stream=True, timeout=5) as again:
+            frames = again.iter_lines(decode_unicode=True)
+            assert next(frames) == "retry: 2000"
+            services(app).events.publish_job(1, {"job_id": "after", "status": "queued"})
+            assert any(line.startswith('data: {"job_id": "after"') for line in frames)
