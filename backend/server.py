@@ -79,8 +79,10 @@ def worker_app():
     from backend.asgi import StudioASGI
     from studio_core.config import load_settings
     from studio_core.logging_setup import configure_logging
+    from studio_core.memory import return_large_blocks
 
     configure_logging("backend", load_settings().log_dir)
+    return_large_blocks()  # a decoded upload's memory goes back to the OS when it ends
     config = {}
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         config["METRICS_MULTIPROCESS_DIR"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]

@@ -8,6 +8,7 @@ import sys
 
 from studio_core.config import ConfigError, load_settings
 from studio_core.logging_setup import configure_logging
+from studio_core.memory import return_large_blocks
 
 logger = logging.getLogger("worker")
 
@@ -25,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"configuration error: {exc}\n")
         return 2
     configure_logging("worker", settings.log_dir)
+    return_large_blocks()  # decoded outputs and thumbnails give their memory back
     # Imported after logging is set up, so import-time messages land in worker.log too.
     from worker.platform_support import install_stop_handlers
     from worker.worker import Worker

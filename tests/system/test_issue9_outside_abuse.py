@@ -168,11 +168,11 @@ def test_48_upload_bombs_are_answered_and_memory_is_returned(abused):
         f"{baseline:.0f} MB before, peak {max(peak):.0f} MB, after each batch "
         f"{afters[0]:.0f} / {afters[1]:.0f} MB"
     )
-    assert max(peak) - baseline < 600, f"peak grew {max(peak) - baseline:.0f} MB"
-    assert afters[0] - baseline < 300, f"{afters[0] - baseline:.0f} MB held after 48 uploads"
-    # 48 more: what stays held is bounded by the server's threads, not by the upload count
-    # (16 MB a decoded image: a leak would add ~770 MB).
-    assert afters[1] - afters[0] < 200, f"48 more uploads held {afters[1] - afters[0]:.0f} MB"
+    assert max(peak) - baseline < 300, f"peak grew {max(peak) - baseline:.0f} MB"
+    # Returned after: large blocks go back to the OS at free (studio_core/memory.py); before
+    # that, glibc's arenas held 110-190 MB after the same uploads (16 MB a decoded image).
+    for n, after in enumerate(afters, 1):
+        assert after - baseline < 60, f"{after - baseline:.0f} MB held after batch {n} of 48"
 
     # What is stored stays close to what was sent (kept as sent when clean).
     photo = io.BytesIO()
