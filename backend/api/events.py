@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, stream_with_context
+from flask import Blueprint, Response, request, stream_with_context
 from redis.exceptions import RedisError
 
 from backend.auth import current_user_id, is_admin
@@ -27,6 +27,10 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("events", __name__, url_prefix="/api")
 
 RETRY_MS = 2000
+_STREAM_HEADERS = {
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",  # nginx and friends must not hold frames back
+}
 
 
 def job_frame(event: dict) -> str | None:
@@ -61,13 +65,13 @@ def events():
     """`text/event-stream` of `event: job` frames for the current user's jobs."""
     s = studio()
     user = current_user_id()
+    if request.method == "HEAD":
+        # No body will be read: a subscription here would never be iterated, so never closed.
+        return Response(mimetype="text/event-stream", headers=_STREAM_HEADERS)
     subscription = s.events.subscribe(user, admin=is_admin(), timeout=s.settings.sse_ping_s)
     logger.info("sse opened user=%s", user)
     return Response(
         stream_with_context(event_stream(subscription, user)),
         mimetype="text/event-stream",
-        headers={
-            "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no",  # nginx and friends must not hold frames back
-        },
+        headers=_STREAM_HEADERS,
     )

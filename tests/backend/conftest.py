@@ -76,6 +76,12 @@ def auth_headers(app):
 
 
 @pytest.fixture
+def user_headers(app, users):
+    """Headers that authenticate `requests` calls of the plain users A and B: `["a"]`, `["b"]`."""
+    return {key: bearer(app, user["id"], name="live") for key, user in users.items()}
+
+
+@pytest.fixture
 def db_app(make_app, db_engine):
     """An app on the parametrized database (SQLite, and MariaDB with -m mysql)."""
     return make_app(DATABASE_URL=db_engine.url.render_as_string(hide_password=False))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import requests
 from PIL import Image
 
 from backend.accounts import accounts
@@ -126,6 +127,11 @@ def token_client(app, user_id: int = LOCAL_USER_ID):
     return client
 
 
+def header_lines(headers: dict[str, str] | None) -> str:
+    """Headers as raw HTTP/1.1 lines (for tests that write requests on a socket)."""
+    return "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+
+
 def login_client(app, username: str, password: str):
     """A test client logged in with a session cookie; its CSRF token is `client.csrf`."""
     client = app.test_client()
@@ -133,3 +139,14 @@ def login_client(app, username: str, password: str):
     assert resp.status_code == 200, resp.get_json()
     client.csrf = resp.get_json()["csrf_token"]
     return client
+
+
+def live_login(url: str, username: str = "admin", password: str = ADMIN_PASSWORD):
+    """A `requests.Session` logged in to a running server with a session cookie (`.csrf`)."""
+    session = requests.Session()
+    resp = session.post(
+        url + "/api/auth/login", json={"username": username, "password": password}, timeout=10
+    )
+    assert resp.status_code == 200, resp.text
+    session.csrf = resp.json()["csrf_token"]
+    return session

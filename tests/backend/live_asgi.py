@@ -1,9 +1,11 @@
-"""The app behind the real ASGI server (uvicorn + backend.asgi) in a thread, on a free port."""
+"""The app behind the real ASGI server (uvicorn + backend.asgi) in a thread, on a free port,
+and raw-socket clients for what `requests` cannot do (a body that trickles)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -12,6 +14,7 @@ import uvicorn
 
 from backend.asgi import StudioASGI
 from backend.server import uvicorn_options
+from tests.backend.helpers import header_lines
 from tests.helpers import wait_until
 
 
@@ -37,3 +40,26 @@ def serve_in_thread(app, threads: int = 8) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
+
+
+def trickler(url: str, headers: dict[str, str], length: int = 1000) -> socket.socket:
+    """A POST /api/generate (with these credentials) that promises `length` bytes and sends
+    one."""
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    sock.sendall(
+        f"POST /api/generate HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"{header_lines(headers)}Content-Length: {length}\r\n\r\n{{".encode()
+    )
+    return sock
+
+
+def read_response(sock: socket.socket) -> tuple[int, dict, dict]:
+    """Status, headers and JSON body of one response (the server closes after it)."""
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, json.loads(body)

@@ -11,7 +11,6 @@ import requests
 
 from backend.asgi_wsgi import WHOLE_BYTES, WSGIBridge, build_environ
 from tests.backend.helpers import png_bytes
-from tests.backend.live_asgi import serve_in_thread
 
 SCOPE = {
     "type": "http",
@@ -103,13 +102,15 @@ def test_large_lazy_response_is_streamed_and_closed():
     assert len(sent) > 3 and sent[-1]["more_body"] is False
 
 
-def test_upload_and_download_through_the_server(app):
+def test_upload_and_download_through_the_server(live_server, auth_headers):
     image = png_bytes(640, 480)
-    with serve_in_thread(app) as url:
-        posted = requests.post(
-            url + "/api/uploads", files={"file": ("a.png", image, "image/png")}, timeout=10
-        )
-        assert posted.status_code == 201, posted.text
-        got = requests.get(url + posted.json()["url"], timeout=10)
-        assert got.status_code == 200 and got.headers["Content-Type"].startswith("image/")
-        assert got.content[:8] == b"\x89PNG\r\n\x1a\n" or got.content[:2] == b"\xff\xd8"
+    posted = requests.post(
+        live_server + "/api/uploads",
+        files={"file": ("a.png", image, "image/png")},
+        headers=auth_headers,
+        timeout=10,
+    )
+    assert posted.status_code == 201, posted.text
+    got = requests.get(live_server + posted.json()["url"], headers=auth_headers, timeout=10)
+    assert got.status_code == 200 and got.headers["Content-Type"].startswith("image/")
+    assert got.content[:8] == b"\x89PNG\r\n\x1a\n" or got.content[:2] == b"\xff\xd8"

@@ -8,6 +8,7 @@ import pytest
 
 from backend.client_address import ProxyTrust, client_address, forwarded_for, warn_if_exposed
 from studio_core.config import ConfigError, load_settings
+from tests.backend.helpers import ADMIN_PASSWORD, token_client
 
 PROXY, STRANGER = "127.0.0.1", "203.0.113.50"
 
@@ -52,22 +53,42 @@ def test_trusted_proxy_ips_must_be_addresses_or_cidrs():
 
 
 def test_a_direct_peer_cannot_pick_its_bucket_but_the_proxy_can(make_app):
-    """Two direct peers, the same rate limit: only the trusted proxy's header counts."""
-    app = make_app(RATE_LIMIT_READS="1/minute", TRUSTED_PROXY_COUNT=1)
+    """Two direct peers, the login limit (per client address): only the trusted proxy's
+    header counts."""
+    app = make_app(RATE_LIMIT_LOGIN="1/minute", TRUSTED_PROXY_COUNT=1)
     client = app.test_client()
+
+    def login(peer: str, forwarded: str):
+        environ = {"REMOTE_ADDR": peer}
+        headers = {"X-Forwarded-For": forwarded}
+        body = {"username": "admin", "password": ADMIN_PASSWORD}
+        return client.post(
+            "/api/auth/login", json=body, headers=headers, environ_base=environ
+        ).status_code
+
+    assert login(STRANGER, "198.51.100.1") == 200
+    # Another forged address from the same stranger: still the stranger's own bucket.
+    assert login(STRANGER, "198.51.100.2") == 429
+    # Through the proxy each client has its own bucket, forged or not by the stranger.
+    assert login(PROXY, "198.51.100.1") == 200
+    assert login(PROXY, "198.51.100.2") == 200
+    assert login(PROXY, "198.51.100.2") == 429
+
+
+def test_after_login_no_forwarded_address_leaves_the_users_bucket(make_app):
+    """Logged in, the bucket is the user's: a new X-Forwarded-For, even through the trusted
+    proxy, does not buy more requests."""
+    app = make_app(RATE_LIMIT_READS="1/minute", TRUSTED_PROXY_COUNT=1)
+    client = token_client(app)
 
     def get(peer: str, forwarded: str):
         environ = {"REMOTE_ADDR": peer}
         headers = {"X-Forwarded-For": forwarded}
         return client.get("/api/jobs", headers=headers, environ_base=environ).status_code
 
-    assert get(STRANGER, "198.51.100.1") == 200
-    # Another forged address from the same stranger: still the stranger's own bucket.
-    assert get(STRANGER, "198.51.100.2") == 429
-    # Through the proxy each client has its own bucket, forged or not by the stranger.
     assert get(PROXY, "198.51.100.1") == 200
-    assert get(PROXY, "198.51.100.2") == 200
     assert get(PROXY, "198.51.100.2") == 429
+    assert get(STRANGER, "198.51.100.3") == 429
 
 
 def test_a_warning_when_proxies_are_trusted_on_a_public_bind(caplog):

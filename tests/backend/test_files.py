@@ -9,7 +9,16 @@ import sqlalchemy as sa
 from PIL import Image
 
 from studio_core.db.tables import jobs
-from tests.backend.helpers import finish_job, png_bytes, services, submit, token_client
+from tests.backend.helpers import (
+    USER_PASSWORD,
+    finish_job,
+    login_client,
+    make_user,
+    png_bytes,
+    services,
+    submit,
+    token_client,
+)
 
 
 def _upload(client, data: bytes, name: str = "x.png"):
@@ -146,10 +155,15 @@ def test_output_path_tricks_are_404(client, app, path):
 
 def test_uploads_share_the_generate_limit_not_the_read_limit(make_app):
     """Decoding an image costs work: uploads and generates draw on one RATE_LIMIT_GENERATE."""
-    client = make_app(RATE_LIMIT_READS="100/minute", RATE_LIMIT_GENERATE="2/minute").test_client()
+    app = make_app(RATE_LIMIT_READS="100/minute", RATE_LIMIT_GENERATE="2/minute")
+    make_user(app, "alice")
+    client = login_client(app, "alice", USER_PASSWORD)  # the bucket is the user's
+    client.environ_base["HTTP_X_CSRF_TOKEN"] = client.csrf
     assert _upload(client, png_bytes()).status_code == 201
     assert submit(client).status_code == 202
     limited = _upload(client, png_bytes())
     assert limited.status_code == 429 and limited.get_json()["error"]["code"] == "rate_limited"
     assert submit(client).status_code == 429
     assert client.get("/api/jobs").status_code == 200  # reads keep their own bucket
+    other = token_client(app, make_user(app, "bob")["id"])
+    assert _upload(other, png_bytes()).status_code == 201  # another user, another bucket

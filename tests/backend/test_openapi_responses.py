@@ -9,15 +9,18 @@ from __future__ import annotations
 import io
 
 import pytest
+import requests
 
 from tests.backend.helpers import (
     ADMIN_PASSWORD,
+    bearer,
     finish_job,
     png_bytes,
     publish_engine,
     submit,
     token_client,
 )
+from tests.backend.live_asgi import read_response, serve_in_thread, trickler
 from tests.openapi_contract import response_problems
 
 
@@ -142,3 +145,35 @@ def test_account_responses_match_the_document(app, client, user_client, anon_cli
         assert_conforms(method, route, resp)
     resp = anon_client.post("/api/auth/logout", headers=csrf)
     assert_conforms("POST", "/api/auth/logout", resp)
+
+
+def test_server_refusals_match_the_document(make_app):
+    """What the real server answers before Flask: a slow body (408), a body over the limit
+    (413, on any operation that takes a body) and a stream over the per-user cap (429)."""
+    app = make_app(BODY_IDLE_TIMEOUT_S=1, BODY_TIMEOUT_S=1, MAX_UPLOAD_MB=1, STREAMS_PER_USER=1)
+    auth = bearer(app)
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    with serve_in_thread(app) as url:
+        sock = trickler(url, auth)
+        status, headers, body = read_response(sock)
+        sock.close()
+        assert status == 408
+        assert not response_problems("POST", "/api/generate", status, headers["content-type"], body)
+        for path in ("/api/uploads", "/api/auth/login", "/api/users"):
+            resp = requests.post(
+                url + path,
+                data=iter([b"x" * 65536] * (limit // 65536 + 2)),
+                headers=auth,
+                timeout=10,
+            )
+            assert resp.status_code == 413
+            assert not response_problems(
+                "POST", path, 413, resp.headers["Content-Type"], resp.json()
+            ), path
+        with requests.get(url + "/api/events", headers=auth, stream=True, timeout=5) as held:
+            assert held.status_code == 200
+            refused = requests.get(url + "/api/events", headers=auth, timeout=5)
+        assert refused.json()["error"]["code"] == "too_many_streams"
+        assert not response_problems(
+            "GET", "/api/events", 429, refused.headers["Content-Type"], refused.json()
+        )

@@ -4,44 +4,27 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 
 import requests
 
-from tests.backend.live_asgi import serve_in_thread
-
-
-def trickler(url: str, length: int = 1000) -> socket.socket:
-    """A POST /api/generate that promises `length` bytes and sends one."""
-    host, port = url.removeprefix("http://").split(":")
-    sock = socket.create_connection((host, int(port)), timeout=10)
-    sock.sendall(
-        f"POST /api/generate HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {length}\r\n\r\n{{".encode()
-    )
-    return sock
-
-
-def read_response(sock: socket.socket) -> tuple[int, dict, dict]:
-    """Status, headers and JSON body of one response (the server closes after it)."""
-    data = b""
-    while chunk := sock.recv(65536):
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = dict(line.split(": ", 1) for line in lines[1:])
-    return int(lines[0].split()[1]), headers, json.loads(body)
+from tests.backend.helpers import bearer
+from tests.backend.live_asgi import read_response, serve_in_thread, trickler
 
 
 def test_hundred_trickling_bodies_leave_others_served_then_get_408(make_app):
     app = make_app(BODY_IDLE_TIMEOUT_S=2, BODY_TIMEOUT_S=3)
+    auth = bearer(app)
     with serve_in_thread(app, threads=4) as url:  # 100 tricklers, 4 Flask threads
-        slow = [trickler(url) for _ in range(100)]
+        slow = [trickler(url, auth) for _ in range(100)]
         started = time.perf_counter()
-        posted = requests.post(url + "/api/generate", json={"prompt": "meanwhile"}, timeout=5)
-        assert posted.status_code == 202
-        status = requests.get(f"{url}/api/status/{posted.json()['job_id']}", timeout=5)
+        posted = requests.post(
+            url + "/api/generate", json={"prompt": "meanwhile"}, headers=auth, timeout=5
+        )
+        assert posted.status_code == 202, posted.text
+        status = requests.get(
+            f"{url}/api/status/{posted.json()['job_id']}", headers=auth, timeout=5
+        )
         assert status.status_code == 200
         assert requests.get(url + "/livez", timeout=5).status_code == 200
         assert time.perf_counter() - started < 1.5  # before any trickler was cut off
@@ -55,7 +38,7 @@ def test_hundred_trickling_bodies_leave_others_served_then_get_408(make_app):
 def test_total_timeout_cuts_a_body_that_keeps_trickling(make_app):
     app = make_app(BODY_IDLE_TIMEOUT_S=2, BODY_TIMEOUT_S=2)
     with serve_in_thread(app) as url:
-        sock = trickler(url)
+        sock = trickler(url, bearer(app))
         started = time.perf_counter()
         sock.settimeout(0.3)
         # A byte every 0.3 s never trips the idle timeout; the total one ends it.
@@ -75,27 +58,28 @@ def test_total_timeout_cuts_a_body_that_keeps_trickling(make_app):
 def test_body_over_the_limit_is_413_before_it_is_read(make_app):
     app = make_app(MAX_UPLOAD_MB=1)
     limit = app.config["MAX_CONTENT_LENGTH"]
+    auth = bearer(app)
     with serve_in_thread(app) as url:
-        sock = trickler(url, length=limit + 1)  # announces too much, sends one byte
+        sock = trickler(url, auth, length=limit + 1)  # announces too much, sends one byte
         code, _headers, body = read_response(sock)
         sock.close()
         assert code == 413 and body["error"]["code"] == "payload_too_large"
         chunked = requests.post(
             url + "/api/uploads",
             data=iter([b"x" * 65536] * (limit // 65536 + 2)),  # no Content-Length
+            headers=auth,
             timeout=10,
         )
         assert chunked.status_code == 413
 
 
-def test_chunked_body_reaches_flask_whole(app):
+def test_chunked_body_reaches_flask_whole(live_server, auth_headers):
     body = json.dumps({"prompt": "chunked " * 200}).encode()
     pieces = [body[i : i + 100] for i in range(0, len(body), 100)]
-    with serve_in_thread(app) as url:
-        resp = requests.post(
-            url + "/api/generate",
-            data=iter(pieces),
-            headers={"Content-Type": "application/json"},
-            timeout=5,
-        )
+    resp = requests.post(
+        live_server + "/api/generate",
+        data=iter(pieces),
+        headers={"Content-Type": "application/json", **auth_headers},
+        timeout=5,
+    )
     assert resp.status_code == 202, resp.text
