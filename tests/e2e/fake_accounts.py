@@ -1,7 +1,7 @@
 """The fake API's answers and accounts: sign-in, CSRF tokens, personal tokens and users.
 
 A mixin of tests/e2e/fake_api.FakeApi (which holds the state: `users`, `session_user`,
-`csrf_token`, `tokens`); shaped like the contract of issue 9 (tests/e2e/pending_contract.py).
+`csrf_token`, `tokens`); held to backend/openapi.json like every other route.
 """
 
 from __future__ import annotations

@@ -5,8 +5,6 @@ cannot drift from the contract the real backend is held to: it routes by the Ope
 document's path templates (ROUTES), and every request it gets and every answer it gives is
 checked against the document. Mismatches collect in `violations`, which the browser
 fixture fails on; tests/e2e/test_fake_api_contract.py drives every route without a browser.
-The accounts routes the document does not have yet are held to the issue's contract
-(tests/e2e/pending_contract.py).
 
 Accounts as the real API will have them: one browser session (the fake serves one page),
 signed in as `session_user` (the admin by default, so the older tests see the studio), a
@@ -34,8 +32,7 @@ from tests.e2e.fake_data import (
     metrics,
     png_bytes,
 )
-from tests.e2e.pending_contract import match, request_problems, response_problems
-from tests.openapi_contract import schema_problems
+from tests.openapi_contract import match_path, request_problems, response_problems, schema_problems
 
 JOB_SCHEMA = {"$ref": "#/components/schemas/Job"}
 
@@ -148,7 +145,7 @@ class FakeApi(AccountRoutes):
         """Answer one request; record where the request or the answer leaves the document."""
         sent = json.loads(body) if body and content_type.startswith("application/json") else None
         self.violations += request_problems(method, path, query, sent)
-        matched = match(method, path)
+        matched = match_path(path)
         handler = ROUTES.get((method, matched[0])) if matched else None
         if handler is None:
             self.violations.append(f"the fake does not implement {method} {path}")

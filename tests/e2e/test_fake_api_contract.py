@@ -2,8 +2,6 @@
 
 Every route the fake implements must be documented, and every answer it can give (success
 and error alike) must fit the document; the browser tests also fail on any violation.
-The accounts routes of issue 9 that backend/openapi.json does not have yet are listed in
-AWAITING_DOCUMENT and held to the issue's contract (tests/e2e/pending_contract.py) instead.
 """
 
 from __future__ import annotations
@@ -13,12 +11,7 @@ import json
 import pytest
 
 from tests.e2e.fake_api import ROUTES, FakeApi
-from tests.e2e.pending_contract import awaiting_document, match
-from tests.openapi_contract import DOC
-
-# Served by the fake, required by issue 9, not in backend/openapi.json yet. When the accounts
-# work documents one of these, the fake is checked against the document and the entry goes.
-AWAITING_DOCUMENT: set[tuple[str, str]] = set()  # every accounts route is documented now
+from tests.openapi_contract import DOC, match_path
 
 MULTIPART = (
     b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\nx\r\n--b--'
@@ -112,19 +105,13 @@ def _serve(api: FakeApi, method, path, query=None, body=None, raw=b""):
     return api.serve(method, path, query or {}, data, content_type if data else "", headers)
 
 
-def test_the_fake_implements_only_documented_or_awaited_routes():
+def test_the_fake_implements_only_documented_routes():
     for method, template in ROUTES:
-        documented = method.lower() in DOC["paths"].get(template, {})
-        assert documented or (method, template) in AWAITING_DOCUMENT, f"{method} {template}"
-
-
-def test_the_awaited_routes_are_exactly_the_undocumented_ones():
-    """Fails once the document gains an accounts route: then drop it from AWAITING_DOCUMENT."""
-    assert awaiting_document() == AWAITING_DOCUMENT
+        assert method.lower() in DOC["paths"].get(template, {}), f"{method} {template}"
 
 
 def test_every_route_of_the_fake_is_exercised_here():
-    exercised = {(method, match(method, path)[0]) for method, path, *_ in CASES.values()}
+    exercised = {(method, match_path(path)[0]) for method, path, *_ in CASES.values()}
     assert exercised == set(ROUTES)
 
 
