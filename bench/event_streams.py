@@ -38,7 +38,9 @@ ROUTES = ("status", "livez")
 TARGET_P99_MS = 50.0
 
 
-async def probe(url: str, job_id: str, clients: int, rounds: int, think_s: float) -> dict:
+async def probe(
+    url: str, job_id: str, clients: int, rounds: int, think_s: float, headers: dict
+) -> dict:
     """{route: [seconds]} from `clients` looping status -> livez `rounds` times."""
     samples: dict[str, list[float]] = {route: [] for route in ROUTES}
     paths = {"status": f"/api/status/{job_id}", "livez": "/livez"}
@@ -56,12 +58,14 @@ async def probe(url: str, job_id: str, clients: int, rounds: int, think_s: float
 
     timeout = aiohttp.ClientTimeout(total=30)
     connector = aiohttp.TCPConnector(limit=clients)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=timeout, headers=headers
+    ) as session:
         await asyncio.gather(*(client(session) for _ in range(clients)))
     return samples
 
 
-async def _hold(url: str, count: int, opened, stop) -> tuple[int, int]:
+async def _hold(url: str, count: int, opened, stop, headers: dict) -> tuple[int, int]:
     """Open `count` streams, report when all are open, read until `stop`; (frames, ended)."""
     frames, ended = 0, 0
 
@@ -79,7 +83,9 @@ async def _hold(url: str, count: int, opened, stop) -> tuple[int, int]:
 
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=30)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=timeout, headers=headers
+    ) as session:
         readies = [asyncio.Event() for _ in range(count)]
         tasks = []
         for ready in readies:  # in waves, as browsers arriving would
@@ -99,10 +105,10 @@ async def _hold(url: str, count: int, opened, stop) -> tuple[int, int]:
     return frames, ended
 
 
-def hold_streams(url: str, count: int, opened, stop, result) -> None:
+def hold_streams(url: str, count: int, opened, stop, result, headers: dict) -> None:
     """Child process: hold `count` streams open until `stop`; puts (frames, ended) in result."""
     raise_open_file_limit(count + 1024)
-    result.put(asyncio.run(_hold(url, count, opened, stop)))
+    result.put(asyncio.run(_hold(url, count, opened, stop, headers)))
 
 
 def rss_mb(pid: int) -> float:
@@ -139,7 +145,9 @@ async def probe_while_publishing(studio, job_id: str, args) -> tuple[dict, int]:
     """The probe, with events published to the streams' user meanwhile."""
     stop = asyncio.Event()
     publisher = asyncio.create_task(publish(studio.env["REDIS_URL"], args.events_per_s, stop))
-    samples = await probe(studio.url, job_id, args.clients, args.rounds, args.think_ms / 1000)
+    samples = await probe(
+        studio.url, job_id, args.clients, args.rounds, args.think_ms / 1000, studio.headers
+    )
     stop.set()
     return samples, await publisher
 
@@ -154,14 +162,17 @@ def measure(root: Path, args) -> dict:
         pid = studio.backend.pid
         rss_before = rss_mb(pid)
         # Warm-up (not counted): both server processes' first requests, SQL and Redis pools.
-        asyncio.run(probe(studio.url, job_id, args.clients, 3, args.think_ms / 1000))
+        asyncio.run(
+            probe(studio.url, job_id, args.clients, 3, args.think_ms / 1000, studio.headers)
+        )
         cpu = [process_cpu_s(pid)]
         idle, _ = asyncio.run(probe_while_publishing(studio, job_id, args))
         cpu.append(process_cpu_s(pid))
         ctx = multiprocessing.get_context("spawn")
         opened, stop, result = ctx.Event(), ctx.Event(), ctx.Queue()
         holder = ctx.Process(
-            target=hold_streams, args=(studio.url, args.streams, opened, stop, result)
+            target=hold_streams,
+            args=(studio.url, args.streams, opened, stop, result, studio.headers),
         )
         holder.start()
         started = time.perf_counter()
