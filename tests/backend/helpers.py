@@ -7,13 +7,14 @@ import io
 from pathlib import Path
 
 import requests
+import sqlalchemy as sa
 from PIL import Image
 
 from backend.accounts import accounts
 from backend.services import studio as _studio
 from studio_core.accounts.tokens import create_token
 from studio_core.accounts.users import create_user
-from studio_core.db.tables import LOCAL_USER_ID
+from studio_core.db.tables import LOCAL_USER_ID, sessions
 from studio_core.engines import EngineInfo
 
 FAST_LIMITS = {
@@ -150,3 +151,16 @@ def live_login(url: str, username: str = "admin", password: str = ADMIN_PASSWORD
     assert resp.status_code == 200, resp.text
     session.csrf = resp.json()["csrf_token"]
     return session
+
+
+def post_login(client, username: str = "admin", password: str = ADMIN_PASSWORD, **kwargs):
+    """POST /api/auth/login with a user name and password (the answer, whatever it is)."""
+    return client.post(
+        "/api/auth/login", json={"username": username, "password": password}, **kwargs
+    )
+
+
+def session_rows(app) -> int:
+    """How many session rows the app's database holds."""
+    with services(app).db.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(sessions)).scalar_one()

@@ -7,31 +7,22 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from studio_core.db.tables import api_tokens, sessions
+from studio_core.db.tables import api_tokens
 from tests.backend.helpers import (
     ADMIN_PASSWORD,
     USER_PASSWORD,
     login_client,
     make_user,
     png_bytes,
+    post_login,
     services,
+    session_rows,
     submit,
 )
 
 
-def _login(client, username="admin", password=ADMIN_PASSWORD, **kwargs):
-    return client.post(
-        "/api/auth/login", json={"username": username, "password": password}, **kwargs
-    )
-
-
-def _session_rows(app) -> int:
-    with services(app).db.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(sessions)).scalar_one()
-
-
 def test_login_sets_a_hardened_cookie_and_answers_user_and_csrf(app, anon_client):
-    resp = _login(anon_client)
+    resp = post_login(anon_client)
     assert resp.status_code == 200
     body = resp.get_json()
     assert body["user"]["username"] == "admin" and body["user"]["role"] == "admin"
@@ -46,7 +37,7 @@ def test_login_sets_a_hardened_cookie_and_answers_user_and_csrf(app, anon_client
 
 def test_cookie_is_secure_behind_an_https_proxy(make_app):
     client = make_app(TRUSTED_PROXY_COUNT=1).test_client()
-    resp = _login(client, headers={"X-Forwarded-Proto": "https"})
+    resp = post_login(client, headers={"X-Forwarded-Proto": "https"})
     assert "Secure" in resp.headers["Set-Cookie"]
 
 
@@ -56,7 +47,7 @@ def test_cookie_is_secure_behind_an_https_proxy(make_app):
     ids=["wrong-password", "unknown-user"],
 )
 def test_bad_login_is_the_same_401(anon_client, username, password):
-    resp = _login(anon_client, username, password)
+    resp = post_login(anon_client, username, password)
     assert resp.status_code == 401
     assert resp.get_json()["error"] == {
         "code": "invalid_credentials",
@@ -73,18 +64,18 @@ def test_login_validates_its_body(anon_client):
 
 
 def test_cross_site_login_is_refused(anon_client):
-    resp = _login(anon_client, headers={"Sec-Fetch-Site": "cross-site"})
+    resp = post_login(anon_client, headers={"Sec-Fetch-Site": "cross-site"})
     assert resp.status_code == 403 and resp.get_json()["error"]["code"] == "csrf_failed"
-    resp = _login(anon_client, headers={"Origin": "https://evil.example"})
+    resp = post_login(anon_client, headers={"Origin": "https://evil.example"})
     assert resp.status_code == 403
 
 
 def test_login_rotates_the_session(app, anon_client):
-    first = _login(anon_client).get_json()["csrf_token"]
-    assert _session_rows(app) == 1
-    second = _login(anon_client).get_json()["csrf_token"]
+    first = post_login(anon_client).get_json()["csrf_token"]
+    assert session_rows(app) == 1
+    second = post_login(anon_client).get_json()["csrf_token"]
     assert first != second
-    assert _session_rows(app) == 1  # the old cookie's row went
+    assert session_rows(app) == 1  # the old cookie's row went
     assert anon_client.get("/api/auth/me").get_json()["csrf_token"] == second
 
 
@@ -201,8 +192,8 @@ def test_password_change_needs_the_current_one_and_ends_other_sessions(app):
     assert ok.status_code == 200
     assert here.get("/api/auth/me").status_code == 200
     assert other.get("/api/auth/me").status_code == 401
-    assert _login(app.test_client(), "carol", USER_PASSWORD).status_code == 401
-    assert _login(app.test_client(), "carol", "a new password 1").status_code == 200
+    assert post_login(app.test_client(), "carol", USER_PASSWORD).status_code == 401
+    assert post_login(app.test_client(), "carol", "a new password 1").status_code == 200
 
 
 # --- tokens ----------------------------------------------------------------------------------

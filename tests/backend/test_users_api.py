@@ -6,29 +6,17 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from studio_core.db.tables import sessions
 from studio_core.db.tables import users as users_table
 from tests.backend.helpers import (
-    ADMIN_PASSWORD,
     USER_PASSWORD,
     finish_job,
     login_client,
+    post_login,
     services,
+    session_rows,
     submit,
     token_client,
 )
-
-
-def _login(client, username="admin", password=ADMIN_PASSWORD, **kwargs):
-    return client.post(
-        "/api/auth/login", json={"username": username, "password": password}, **kwargs
-    )
-
-
-def _session_rows(app) -> int:
-    with services(app).db.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(sessions)).scalar_one()
-
 
 # --- users (admin) ---------------------------------------------------------------------------
 
@@ -50,7 +38,7 @@ def test_admin_creates_lists_and_changes_users(app, client):
     assert promoted["role"] == "admin"
     reset = client.patch(f"/api/users/{dave['id']}", json={"password": "a reset password"})
     assert reset.status_code == 200
-    assert _login(app.test_client(), "dave", "a reset password").status_code == 200
+    assert post_login(app.test_client(), "dave", "a reset password").status_code == 200
     assert client.patch("/api/users/999", json={"role": "user"}).status_code == 404
 
 
@@ -86,7 +74,7 @@ def test_a_disabled_user_is_locked_out_at_once(app, client, users, user_client):
     )
     assert user_client["a"].get("/api/jobs").status_code == 401  # token
     assert session.get("/api/jobs").status_code == 401  # session
-    assert _login(app.test_client(), "alice", USER_PASSWORD).status_code == 401
+    assert post_login(app.test_client(), "alice", USER_PASSWORD).status_code == 401
     client.patch(f"/api/users/{users['a']['id']}", json={"disabled": False})
     assert user_client["a"].get("/api/jobs").status_code == 200  # the token works again
 
@@ -118,8 +106,8 @@ def test_accounts_over_http_on_each_database(db_app):
     assert bob.status_code == 201
     bob_id = bob.get_json()["id"]
     session = login_client(db_app, "bob", USER_PASSWORD)
-    again = _login(session, "bob", USER_PASSWORD).get_json()["csrf_token"]
-    assert again != session.csrf and _session_rows(db_app) == 1
+    again = post_login(session, "bob", USER_PASSWORD).get_json()["csrf_token"]
+    assert again != session.csrf and session_rows(db_app) == 1
     token = session.post("/api/auth/tokens", json={"name": "t"}, headers={"X-CSRF-Token": again})
     assert token.status_code == 201
     bearer = {"Authorization": f"Bearer {token.get_json()['token']}"}
