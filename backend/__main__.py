@@ -1,6 +1,6 @@
 """`python -m backend`: serve the app on HOST:PORT, logging to logs/backend.log.
 
-The server (uvicorn, several processes, backend.asgi in each) is set up in backend.server.
+The server (uvicorn, several processes, backend.serving.asgi in each) is set up in backend.serving.server.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from backend import server
+from backend.serving import server
 from studio_core.config import ConfigError, load_settings
 from studio_core.db.migrate import upgrade
 from studio_core.logging_setup import configure_logging

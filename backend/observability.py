@@ -78,7 +78,7 @@ def init_app(
 ) -> CollectorRegistry:
     """Count and time every request, log it in one line, and build the registry /metrics reads.
 
-    With `multiprocess_dir` (several server processes, see backend.server) the request
+    With `multiprocess_dir` (several server processes, see backend.serving.server) the request
     metrics are read back from every process's files instead of this process's memory.
     """
     registry = CollectorRegistry(auto_describe=True)
@@ -134,7 +134,7 @@ def init_app(
         )
         return response
 
-    # Routes served outside Flask (backend.sse) count and log through the same function.
+    # Routes served outside Flask (backend.streams.sse) count and log through the same function.
     app.extensions["studio_observe"] = observe
     app.extensions["studio_metrics"] = scrape
     return scrape

@@ -5,7 +5,7 @@ The file ships as package data and is parsed once per process. A test compares i
 What the gate (backend.gate) adds to every route is added here, not repeated per route:
 an operation that is not public (`"security": []`) answers 401 without credentials, and a
 write may answer 403 (csrf_failed for a cookie without its X-CSRF-Token). What the server's
-body reader (backend.asgi_body) adds to every operation that takes a body is added here too:
+body reader (backend.serving.body) adds to every operation that takes a body is added here too:
 413 for a body over the size limit, 408 for one that arrives too slowly.
 """
 

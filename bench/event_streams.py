@@ -25,7 +25,7 @@ from pathlib import Path
 
 import aiohttp
 
-from backend.server import raise_open_file_limit
+from backend.serving.server import raise_open_file_limit
 from bench.api_latency import process_cpu_s
 from bench.common import Check, begin, cleanup, finish, latency_summary, print_table, ratio
 from bench.drivers import job_body

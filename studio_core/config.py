@@ -98,7 +98,7 @@ class Settings:
     catalog_dir: Path | None = field(default=None, metadata=_CODE_ONLY)
     # None: the repository's frontend/.
     frontend_dir: Path | None = field(default=None, metadata=_CODE_ONLY)
-    # Set by `python -m backend` when it forks several processes (backend.server).
+    # Set by `python -m backend` when it forks several processes (backend.serving.server).
     metrics_multiprocess_dir: Path | None = field(default=None, metadata=_CODE_ONLY)
 
     @property

@@ -5,7 +5,7 @@ a broken stream. Idle streams get a `: ping` comment (SSE_PING_S) so proxies kee
 a closed client is noticed; `retry: 2000` tells EventSource how soon to reconnect.
 
 Under `python -m backend` the server answers `GET /api/events` itself, on its event loop
-(backend.sse, same frames, plus the per-user stream cap); this thread-per-stream route is
+(backend.streams.sse, same frames, plus the per-user stream cap); this thread-per-stream route is
 what a plain WSGI server or Flask's test client reaches, and keeps the route in the URL map.
 """
 

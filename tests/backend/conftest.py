@@ -1,5 +1,5 @@
 """Backend fixtures: an app on a fresh SQLite (or MariaDB) and the private Redis, a test
-client, and the app behind the real server (uvicorn + backend.asgi)."""
+client, and the app behind the real server (uvicorn + backend.serving.asgi)."""
 
 from __future__ import annotations
 
@@ -89,6 +89,6 @@ def db_app(make_app, db_engine):
 
 @pytest.fixture
 def live_server(app):
-    """The app behind uvicorn and backend.asgi on a free port (as `python -m backend` serves it)."""
+    """The app behind uvicorn and backend.serving.asgi on a free port (as `python -m backend` serves it)."""
     with serve_in_thread(app) as url:
         yield url

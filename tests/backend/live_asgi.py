@@ -1,4 +1,4 @@
-"""The app behind the real ASGI server (uvicorn + backend.asgi) in a thread, on a free port,
+"""The app behind the real ASGI server (uvicorn + backend.serving.asgi) in a thread, on a free port,
 and raw-socket clients for what `requests` cannot do (a body that trickles)."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from backend.asgi import StudioASGI
-from backend.server import uvicorn_options
+from backend.serving.asgi import StudioASGI
+from backend.serving.server import uvicorn_options
 from tests.backend.helpers import header_lines
 from tests.helpers import wait_until
 

@@ -1,4 +1,4 @@
-"""backend.asgi_wsgi: a WSGI app run in threads for the event loop: small answers come back
+"""backend.serving.wsgi_bridge: a WSGI app run in threads for the event loop: small answers come back
 whole, large and lazy ones a chunk at a time, every iterable is closed, and an upload and
 its download pass through the real server intact."""
 
@@ -9,7 +9,7 @@ import io
 
 import requests
 
-from backend.asgi_wsgi import WHOLE_BYTES, WSGIBridge, build_environ
+from backend.serving.wsgi_bridge import WHOLE_BYTES, WSGIBridge, build_environ
 from tests.backend.helpers import png_bytes
 
 SCOPE = {

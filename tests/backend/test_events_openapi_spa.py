@@ -1,4 +1,4 @@
-"""SSE through the real server (uvicorn + backend.asgi), the OpenAPI document against the routes, the SPA."""
+"""SSE through the real server (uvicorn + backend.serving.asgi), the OpenAPI document against the routes, the SPA."""
 
 from __future__ import annotations
 

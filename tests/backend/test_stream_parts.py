@@ -7,8 +7,8 @@ import asyncio
 import time
 
 from backend.api.events import job_frame
-from backend.event_hub import CLOSED, EventHub, Listener
-from backend.stream_leases import StreamLeases, lease_seconds
+from backend.streams.hub import CLOSED, EventHub, Listener
+from backend.streams.leases import StreamLeases, lease_seconds
 from studio_core.events import EventBus
 from studio_core.redis_client import connect_redis_async
 

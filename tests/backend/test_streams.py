@@ -216,7 +216,7 @@ def test_shutdown_ends_open_streams(app):
 _SERVE = """
 import json, sys, uvicorn
 from backend import create_app
-from backend.asgi import StudioASGI
+from backend.serving.asgi import StudioASGI
 config = json.loads(sys.argv[1])
 port = int(config.pop("PORT_"))
 uvicorn.run(StudioASGI(create_app(config)), host="127.0.0.1", port=port, log_config=None)

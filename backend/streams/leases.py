@@ -7,7 +7,7 @@ leak a user's slots for longer than one lease. The scripts read Redis's own cloc
 processes on machines whose clocks disagree still agree on expiry.
 
 The methods return what the client's script call returns: a value with a redis-py client, an
-awaitable with a `redis.asyncio` one (the native stream, backend.sse).
+awaitable with a `redis.asyncio` one (the native stream, backend.streams.sse).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Flask behind the event loop: one thread hop per ordinary request.
 
-A request whose body the loop has read (backend.asgi_body) runs in the thread pool; the
+A request whose body the loop has read (backend.serving.body) runs in the thread pool; the
 response comes back whole when it is small (the usual JSON answer), so the loop writes it at
 once instead of taking every piece from the thread separately (each hand-over is a wake-up
 of the loop and a wait for the GIL: +40% CPU per request with a2wsgi, measured). A larger

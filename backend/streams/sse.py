@@ -3,7 +3,7 @@
 The wire format is the Flask route's (backend.api.events): `retry: 2000`, then `event: job`
 frames and `: ping` comments every SSE_PING_S. A stream opens only when the caller is
 identified (backend.auth.identify, else 401), holds one of its user's STREAMS_PER_USER slots
-(backend.stream_leases, else 429 `too_many_streams`) and Redis confirmed the subscription
+(backend.streams.leases, else 429 `too_many_streams`) and Redis confirmed the subscription
 (else 503); it ends when the client goes away, when the server shuts down, when Redis is
 lost, or when the client reads too slowly to keep up (it reconnects and re-reads state).
 """
@@ -25,8 +25,8 @@ from backend.asgi_http import header, response_headers, send_json_error
 from backend.auth import identify
 from backend.client_address import ProxyTrust, client_address
 from backend.errors import OUTAGE_RETRY_AFTER
-from backend.event_hub import CLOSED, EventHub, Listener
-from backend.stream_leases import StreamLeases, lease_seconds
+from backend.streams.hub import CLOSED, EventHub, Listener
+from backend.streams.leases import StreamLeases, lease_seconds
 from studio_core.redis_client import connect_redis_async
 
 logger = logging.getLogger("backend.api.events")

@@ -1,8 +1,8 @@
 """The ASGI app `python -m backend` serves: event streams on the loop, the rest in Flask.
 
-    GET /api/events    backend.sse (native asyncio; one coroutine per open stream)
-    everything else    body read on the loop (backend.asgi_body), then the Flask app in a
-                       pool of THREADS threads (backend.asgi_wsgi)
+    GET /api/events    backend.streams.sse (native asyncio; one coroutine per open stream)
+    everything else    body read on the loop (backend.serving.body), then the Flask app in a
+                       pool of THREADS threads (backend.serving.wsgi_bridge)
 
 Lifespan: startup connects the streams' Redis client; a shutdown signal ends every open
 stream at once (so the server's graceful wait is not spent on endless responses); shutdown
@@ -19,11 +19,11 @@ import time
 
 from flask import Flask
 
-from backend.asgi_body import BodyRefused, ClientGone, declared_length, has_body, read_body
 from backend.asgi_http import header, send_json_error
-from backend.asgi_wsgi import WSGIBridge
 from backend.client_address import ProxyTrust, client_address
-from backend.sse import PATH, NativeEvents
+from backend.serving.body import BodyRefused, ClientGone, declared_length, has_body, read_body
+from backend.serving.wsgi_bridge import WSGIBridge
+from backend.streams.sse import PATH, NativeEvents
 
 logger = logging.getLogger(__name__)
 

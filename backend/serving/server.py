@@ -1,6 +1,6 @@
 """The server behind `python -m backend`: uvicorn, WORKERS processes, on POSIX and Windows.
 
-Each process runs backend.asgi: the event streams (`/api/events`) as coroutines on its
+Each process runs backend.serving.asgi: the event streams (`/api/events`) as coroutines on its
 asyncio loop, every other request in the Flask app on a pool of THREADS threads.
 
 Why: the WSGI servers before (gunicorn gthread, waitress) held a thread per open event
@@ -76,7 +76,7 @@ def raise_open_file_limit(wanted: int = WANTED_OPEN_FILES) -> None:
 def worker_app():
     """The app of one server process (uvicorn's factory, imported in every worker)."""
     from backend import create_app
-    from backend.asgi import StudioASGI
+    from backend.serving.asgi import StudioASGI
     from studio_core.config import load_settings
     from studio_core.logging_setup import configure_logging
     from studio_core.memory import return_large_blocks
@@ -96,7 +96,7 @@ def uvicorn_options(settings: Settings, workers: int) -> dict:
         "port": settings.port,
         "workers": workers,
         "factory": True,
-        "http": "backend.server_protocol:NoDelayHTTPProtocol",
+        "http": "backend.serving.protocol:NoDelayHTTPProtocol",
         "lifespan": "on",
         "log_config": None,  # our logging (studio_core.logging_setup) stays in charge
         "access_log": False,  # the app logs one line per request itself
@@ -122,4 +122,4 @@ def serve(settings: Settings, workers: int = WORKERS) -> None:
         settings.port,
         workers,
     )
-    uvicorn.run("backend.server:worker_app", **uvicorn_options(settings, workers))
+    uvicorn.run("backend.serving.server:worker_app", **uvicorn_options(settings, workers))
