@@ -30,16 +30,18 @@ def json_object(required: bool = True) -> dict[str, Any]:
     return body
 
 
-def one_arg(args: MultiDict, name: str) -> str | None:
+def one_arg(args: MultiDict, name: str, empty_is_absent: bool = True) -> str | None:
     """A query parameter given at most once (or repeated with one value); None when absent.
 
-    Every occurrence is looked at: `?limit=5&limit=x` must not pass as 5.
+    Every occurrence is looked at: `?limit=5&limit=x` must not pass as 5. An empty value
+    counts as absent for free text; a typed parameter (number, flag, choice) keeps it, so
+    `?limit=` is refused like any other value that is not a number.
     """
     values = set(args.getlist(name))
     if len(values) > 1:
         raise InvalidInput(f"'{name}' is given more than once with different values", field=name)
     raw = values.pop() if values else None
-    return None if raw == "" else raw
+    return None if raw == "" and empty_is_absent else raw
 
 
 def one_file(files: MultiDict, name: str) -> FileStorage:
@@ -54,7 +56,7 @@ def int_arg(
     args: MultiDict, name: str, default: int, minimum: int = 0, maximum: int = MAX_OFFSET
 ) -> int:
     """An integer query parameter in [minimum, maximum]; 400 when it is not one."""
-    raw = one_arg(args, name)
+    raw = one_arg(args, name, empty_is_absent=False)
     if raw is None:
         return default
     if not _INTEGER.fullmatch(raw):
@@ -67,7 +69,7 @@ def int_arg(
 
 def bool_arg(args: MultiDict, name: str) -> bool | None:
     """A boolean query parameter (1/0/true/false); None when absent; 400 otherwise."""
-    raw = one_arg(args, name)
+    raw = one_arg(args, name, empty_is_absent=False)
     if raw is None:
         return None
     value = raw.strip().lower()
@@ -84,7 +86,7 @@ def job_filters(args: MultiDict) -> dict[str, Any]:
     if q is not None and len(q) > 200:
         raise InvalidInput("'q' is at most 200 characters", field="q")
     return {
-        "status": one_arg(args, "status"),
+        "status": one_arg(args, "status", empty_is_absent=False),
         "tool": one_arg(args, "tool"),
         "q": q,
         "favorite": bool_arg(args, "favorite"),

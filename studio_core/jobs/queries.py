@@ -128,7 +128,7 @@ def list_jobs(
     where: list[Any] = [jobs.c.deleted_at.is_(None)]
     if user_id is not None:
         where.append(jobs.c.user_id == user_id)
-    if status:
+    if status is not None:
         try:
             where.append(jobs.c.status == JobStatus(status).value)
         except ValueError:

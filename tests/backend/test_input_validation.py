@@ -82,6 +82,9 @@ CASES = {
     "image slot null": lambda c: c.post("/api/generate", json={"images": {"image": None}}),
     "seed null": lambda c: c.post("/api/generate", json={"prompt": "a", "seed": None}),
     "repeated limit": lambda c: c.get("/api/jobs?limit=5&limit=x"),
+    "empty limit": lambda c: c.get("/api/jobs?limit=&q=x"),  # found by schemathesis in CI
+    "empty flag": lambda c: c.get("/api/history?active="),
+    "empty status": lambda c: c.get("/api/jobs?status="),
     "repeated offset": lambda c: c.get("/api/history?offset=x&offset=0"),
     "repeated status": lambda c: c.get("/api/jobs?status=queued&status=nope"),
     "repeated favorite": lambda c: c.get("/api/jobs?favorite=1&favorite=maybe"),

@@ -139,3 +139,6 @@ def rss_mb(pids: list[int]) -> float:
 
 
 HAS_PROC = os.path.isdir("/proc/self/task")
+# A p99 above this means requests waited on something held (a thread, a trickling body),
+# not that the machine was busy: the starved answers these rows guard against took seconds.
+STARVED_MS = 1000.0
