@@ -17,7 +17,7 @@ from studio_core.db.tables import LOCAL_USER_ID, api_tokens
 from studio_core.db.tables import sessions as sessions_table
 from studio_core.db.tables import users as users_table
 from studio_core.db.utc import utcnow
-from studio_core.errors import Conflict, InvalidInput
+from studio_core.errors import Conflict, InvalidInput, TooManyRequests
 
 CHEAP = Passwords(time_cost=1, memory_kib=8, parallelism=1)
 
@@ -38,6 +38,47 @@ def test_verify_and_rehash_when_the_parameters_change():
     assert checked.ok and extract_parameters(checked.new_hash).time_cost == 2
     for stored in (None, NO_PASSWORD, "not a hash"):
         assert not CHEAP.verify(stored, "a good password").ok
+
+
+def test_hashes_run_at_most_max_concurrent_at_once_and_a_login_that_waits_too_long_is_429(
+    monkeypatch,
+):
+    from studio_core.accounts import passwords as module
+
+    monkeypatch.setattr(module, "SLOT_WAIT_S", 0.2)
+    hasher = Passwords(time_cost=1, memory_kib=8, parallelism=1, max_concurrent=2)
+    stored = hasher.hash("a long enough password")
+    running, peak, gate = [0], [0], threading.Event()
+    real = hasher.hasher
+
+    class SlowHasher:
+        def verify(self, hash_, password):
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+            gate.wait(5)
+            running[0] -= 1
+            return real.verify(hash_, password)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    monkeypatch.setattr(hasher, "hasher", SlowHasher())
+    threads = [
+        threading.Thread(target=hasher.verify, args=(stored, "a long enough password"))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    while running[0] < 2:
+        pass
+    with pytest.raises(TooManyRequests) as refused:  # a third waits SLOT_WAIT_S, then 429
+        hasher.verify(stored, "a long enough password")
+    assert refused.value.retry_after
+    gate.set()
+    for thread in threads:
+        thread.join()
+    assert peak[0] == 2
+    assert hasher.verify(stored, "a long enough password").ok  # slots are given back
 
 
 @pytest.mark.parametrize("password", ["123456789", 12345678901, None, "x" * 1025])
