@@ -73,6 +73,13 @@ def client_address(peer: str | None, forwarded: str | None, trust: ProxyTrust) -
         return peer
 
 
+def scope_address(scope: dict, trust: ProxyTrust) -> str:
+    """The client's address for an ASGI request scope: the same rule as the WSGI app's."""
+    peer = (scope.get("client") or (None, None))[0]
+    pairs = ((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", ()))
+    return client_address(peer, forwarded_for(pairs), trust)
+
+
 class TrustedProxyMiddleware:
     """WSGI: REMOTE_ADDR from `client_address`; scheme/host/port from ProxyFix, and both
     only for requests whose direct peer is a trusted proxy."""

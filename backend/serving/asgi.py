@@ -19,8 +19,8 @@ import time
 
 from flask import Flask
 
-from backend.asgi_http import header, send_json_error
-from backend.client_address import ProxyTrust, client_address
+from backend.asgi_http import send_json_error
+from backend.client_address import ProxyTrust, scope_address
 from backend.serving.body import BodyRefused, ClientGone, declared_length, has_body, read_body
 from backend.serving.wsgi_bridge import WSGIBridge
 from backend.streams.sse import PATH, NativeEvents
@@ -72,8 +72,7 @@ class StudioASGI:
             return
         except BodyRefused as refused:
             await send_json_error(send, refused.status, refused.code, refused.message, close=True)
-            peer = (scope.get("client") or (None, None))[0]
-            ip = client_address(peer, header(scope, b"x-forwarded-for"), self.proxy_trust)
+            ip = scope_address(scope, self.proxy_trust)
             elapsed = time.perf_counter() - started
             self.observe(
                 "request_body", scope["method"], refused.status, elapsed, scope["path"], ip

@@ -21,9 +21,9 @@ from redis.exceptions import RedisError
 from werkzeug.datastructures import Headers
 
 from backend.api.events import RETRY_MS, job_frame
-from backend.asgi_http import header, response_headers, send_json_error
+from backend.asgi_http import response_headers, send_json_error
 from backend.auth import identify
-from backend.client_address import ProxyTrust, client_address
+from backend.client_address import ProxyTrust, scope_address
 from backend.errors import OUTAGE_RETRY_AFTER
 from backend.streams.hub import CLOSED, EventHub, Listener
 from backend.streams.leases import StreamLeases, lease_seconds
@@ -98,8 +98,7 @@ class NativeEvents:
 
     async def __call__(self, scope: dict, receive, send) -> None:
         started = time.perf_counter()
-        peer = (scope.get("client") or (None, None))[0]
-        ip = client_address(peer, header(scope, b"x-forwarded-for"), self.proxy_trust)
+        ip = scope_address(scope, self.proxy_trust)
         try:
             user, stream_id, listener = await self._open(scope, ip)
         except Refusal as refusal:

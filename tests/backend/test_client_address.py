@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 
 import pytest
 
-from backend.client_address import ProxyTrust, client_address, forwarded_for, warn_if_exposed
+from backend.client_address import (
+    ProxyTrust,
+    client_address,
+    forwarded_for,
+    scope_address,
+    warn_if_exposed,
+)
 from studio_core.config import ConfigError, load_settings
 from tests.backend.helpers import ADMIN_PASSWORD, token_client
 
@@ -100,3 +107,13 @@ def test_a_warning_when_proxies_are_trusted_on_a_public_bind(caplog):
     [record] = caplog.records
     assert "must not be reachable directly" in record.getMessage()
     assert "127.0.0.1" in record.getMessage()
+
+
+def test_an_asgi_scope_follows_the_same_rule():
+    trust = ProxyTrust(1, (ipaddress.ip_network("127.0.0.1/32"),))
+    headers = [(b"x-forwarded-for", b"6.6.6.6"), (b"X-Forwarded-For", b"203.0.113.9")]
+    proxied = {"client": ("127.0.0.1", 5000), "headers": headers}
+    direct = {"client": ("198.51.100.7", 5000), "headers": headers}
+    assert scope_address(proxied, trust) == "203.0.113.9"  # every value, last hop believed
+    assert scope_address(direct, trust) == "198.51.100.7"  # not from the proxy: ignored
+    assert scope_address({"headers": []}, trust) == "unknown"
