@@ -190,7 +190,7 @@ def test_gallery_infinite_scroll_thumbnails_search_and_filters(open_app, fake_ap
         "() => { window.scrollTo(0, document.body.scrollHeight);"
         " return document.querySelectorAll('[data-testid=gallery-item]').length === 70; }",
         polling=100,
-        timeout=5000,
+        timeout=20000,
     )
     offsets = [r[2].get("offset") for r in _calls(fake_api, "/api/jobs")]
     assert {"0", "30", "60"} <= set(offsets) and len(_calls(fake_api, "/api/jobs")) > first_pages

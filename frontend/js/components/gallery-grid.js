@@ -8,6 +8,8 @@ import { icon } from "../lib/icons.js";
 import { deleteJob, downloadName, remixJob, setFavorite } from "../lib/job-actions.js";
 
 export const PAGE_SIZE = 30;
+/** How far below the viewport the sentinel counts as near enough to fetch the next page. */
+const NEAR_PX = 400;
 
 function cardMarkup(job, toolNames) {
   const outputs = outputsOf(job);
@@ -100,14 +102,16 @@ export function createGalleryGrid({ fetchPage, onOpen, toolNames = {} }) {
     if (mine === generation && isSentinelVisible()) loadMore();
   }
 
+  // The observer and the after-load check must agree on "near": with a narrower check, a sentinel
+  // that stayed inside the observer's margin through a load fired no new event and paging stopped.
   function isSentinelVisible() {
     const rect = sentinel.getBoundingClientRect();
-    return rect.top < window.innerHeight + 200 && (total === null || offset < total);
+    return rect.top < window.innerHeight + NEAR_PX && (total === null || offset < total);
   }
 
   const observer = new IntersectionObserver((entries) => {
     if (entries.some((e) => e.isIntersecting)) loadMore();
-  }, { rootMargin: "400px 0px" });
+  }, { rootMargin: `${NEAR_PX}px 0px` });
   observer.observe(sentinel);
 
   el.addEventListener("click", async (event) => {
