@@ -2,7 +2,7 @@
 
 A cache for the UI and the HUD, never the source of truth (SQL is). Keys:
 
-    job:<id>            hash    status, progress, current_node, step_value, step_max,
+    job:<id>            hash    status, stage, progress, current_node, step_value, step_max,
                                 queue_position, worker, updated_at, seq (+ any extra field);
                                 TTL 24 h, refreshed on every write. `seq` is the version of
                                 the job's state: it grows with every write (see _UPDATE)

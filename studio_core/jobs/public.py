@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from studio_core.jobs.states import ACTIVE, JobStatus
+from studio_core.jobs.states import ACTIVE, JobStage, JobStatus
 
 
 def output_url(filename: str, base_url: str = "") -> str:
@@ -68,6 +68,19 @@ def _step(live: Mapping[str, Any]) -> dict | None:
     return step
 
 
+def job_stage(status: str, live: Mapping[str, Any], progress: int) -> str | None:
+    """The public `stage`: queued while queued; for a processing job what its worker last
+    wrote, or (no word from it yet) starting, running once progress moved; None once ended."""
+    if status == JobStatus.QUEUED:
+        return JobStage.QUEUED.value
+    if status != JobStatus.PROCESSING:
+        return None
+    try:
+        return JobStage(live.get("stage")).value
+    except ValueError:
+        return (JobStage.RUNNING if progress > 0 else JobStage.STARTING).value
+
+
 def to_public(
     job: Mapping[str, Any],
     base_url: str = "",
@@ -76,7 +89,7 @@ def to_public(
 ) -> dict[str, Any]:
     """The job row (with `inputs` and `outputs`) as the API shows it, merged with live state.
 
-    `live` may carry progress, queue_position, current_node and step for an active job, and
+    `live` may carry progress, stage, queue_position, current_node and step for an active job, and
     `seq`: the version of the live state this snapshot was made from (0 when there is none),
     which clients use to keep the newest. `has_preview`: a preview frame is kept for it.
     """
@@ -96,6 +109,7 @@ def to_public(
         "user_id": job.get("user_id"),  # the owner: an admin's "everyone" view shows it
         "tool": job["tool"],
         "status": status,
+        "stage": job_stage(status, live, progress),
         "progress": progress,
         "queue_position": live.get("queue_position") if status == JobStatus.QUEUED else None,
         "current_node": live.get("current_node") if active else None,

@@ -5,6 +5,9 @@
 
 Every SQL write that changes a status asks this table which statuses it may leave
 (`sources_for`), through `studio_core.jobs.transitions.move`.
+
+An active job also has a `JobStage`, finer than its status and kept in live state only
+(the worker writes it; it is never stored in SQL): where the job is right now.
 """
 
 from __future__ import annotations
@@ -23,6 +26,19 @@ class JobStatus(str, Enum):
     FINISHED = "finished"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class JobStage(str, Enum):
+    """Where an active job is (the public job's `stage`; None once it ended)."""
+
+    QUEUED = "queued"  # in the studio's queue, waiting for a worker
+    STARTING = "starting"  # a worker took it: building the graph, uploading its inputs
+    WAITING_ENGINE = "waiting_engine"  # in ComfyUI's own queue, not executing yet
+    RUNNING = "running"  # ComfyUI executes it
+    STORING = "storing"  # ComfyUI is done; the worker stores the images
 
     def __str__(self) -> str:
         return self.value

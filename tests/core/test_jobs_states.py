@@ -140,3 +140,21 @@ def test_to_public_carries_the_live_seq_or_zero():
     assert to_public(job_row(status="queued", outputs=[]), live={"seq": 17})["seq"] == 17
     assert to_public(job_row(), live={"seq": 18})["seq"] == 18  # terminal rows too
     assert to_public(job_row(status="processing", outputs=[]))["seq"] == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "live", "stage"),
+    [
+        ("queued", {"stage": "running"}, "queued"),  # a stale stage of an earlier attempt
+        ("processing", {"stage": "waiting_engine"}, "waiting_engine"),
+        ("processing", {"stage": "storing", "progress": 99}, "storing"),
+        ("processing", {}, "starting"),  # no word from the worker yet
+        ("processing", {"progress": 30}, "running"),  # a worker that does not write stages
+        ("processing", {"stage": "bogus", "progress": 0}, "starting"),
+        ("finished", {"stage": "running"}, None),
+        ("cancelled", {"stage": "waiting_engine"}, None),
+    ],
+)
+def test_to_public_stage_says_where_an_active_job_is(status, live, stage):
+    row = job_row(status=status, progress=0)  # the SQL copy of progress lags: live counts
+    assert to_public(row, live=live)["stage"] == stage

@@ -151,6 +151,7 @@ def fake_job(n: int, status: str = "finished", tool: str = "text_to_image", **ex
         "job_id": jid,
         "tool": tool,
         "status": status,
+        "stage": {"queued": "queued", "processing": "running"}.get(status),
         "progress": 100 if status == "finished" else 0,
         "queue_position": None,
         "current_node": None,

@@ -194,3 +194,37 @@ def test_preview_frames_reach_live_state(stack):
     assert sniff_format(frame) in {"JPEG", "PNG"}
     assert live.has_preview(job_id)
     assert stack.wait_status(job_id)["status"] == "finished"
+
+
+def test_a_prompt_waiting_in_comfyui_is_told_apart_from_a_running_one(stack, sim_url):
+    """Two jobs on one ComfyUI: the second waits in ComfyUI's queue (stage waiting_engine,
+    progress 0) until the first ends, then runs; every stage reaches the event stream."""
+    sim_config(sim_url, step_ms=120)  # 8 steps: about 1 s per prompt
+    with subscribe_events(stack) as events:
+        jobs = [stack.create_job(), stack.create_job()]
+        stack.start_worker()
+        stages: dict[str, list[tuple[str, str | None, int]]] = {j: [] for j in jobs}
+        ended: set[str] = set()
+        while ended != set(jobs):
+            event = events.get(timeout=15)
+            assert event is not None, f"no event after {stages}"
+            job = event["job"]
+            if job["job_id"] in stages:
+                seen = stages[job["job_id"]]
+                state = (job["status"], job["stage"], job["progress"])
+                if not seen or seen[-1] != state:
+                    seen.append(state)
+                if job["status"] in ("finished", "failed", "cancelled"):
+                    ended.add(job["job_id"])
+    order = {j: [stage for _, stage, _ in seen] for j, seen in stages.items()}
+    waited = [j for j in jobs if "waiting_engine" in order[j]]
+    assert waited, order  # one of the two sat in ComfyUI's queue behind the other
+    for job_id in jobs:
+        names = list(dict.fromkeys(order[job_id]))  # first appearances, in order
+        assert names[0] == "starting" and names[-1] is None, order[job_id]
+        assert names.index("running") < names.index("storing"), names
+        if "waiting_engine" in names:
+            assert names.index("waiting_engine") < names.index("running"), names
+            # While it waited, nothing ran: no progress, no node.
+            assert all(p == 0 for _, s, p in stages[job_id] if s == "waiting_engine")
+        assert stages[job_id][-1][0] == "finished"

@@ -1,8 +1,12 @@
 """Telling the world about one job: live state in Redis, events for the SSE stream, SQL progress.
 
 Progress updates arrive from the WebSocket thread many times a second; only visible changes
-(a new integer percentage or a new node) are published, at most `max_rate` per second, and
+(a new integer percentage, node, step or stage) are published, at most `max_rate` per second, and
 SQL gets the progress only every `sql_every` percent (it is the slow, durable copy).
+
+The stage (studio_core.jobs.states.JobStage) is worked out when a snapshot is sent, under
+the send lock, from what is true then: so a "waiting in ComfyUI" sent by the job thread
+right after its submit can never land after the WebSocket thread's "running".
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import redis as redis_lib
 from studio_core.events import EventBus
 from studio_core.jobs.public import to_public
 from studio_core.jobs.repo import JobRepository
-from studio_core.jobs.states import JobStatus
+from studio_core.jobs.states import JobStage, JobStatus
 from studio_core.live import LiveState
 from studio_core.outages import DB_OUTAGES
 from worker.comfy.watch import PromptWatch
@@ -64,6 +68,9 @@ class JobReporter:
         self.graph: dict = {}
         self._node: str | None = None
         self._step: dict | None = None
+        self._watch: PromptWatch | None = None  # the prompt in ComfyUI, once submitted
+        self._storing = False
+        self._stage_sent: str | None = None
         self._last_sent = 0.0
         self._sql_progress = int(job.get("progress") or 0)
         self._flush: threading.Timer | None = None
@@ -77,16 +84,30 @@ class JobReporter:
         self.progress = int(self.job.get("progress") or 0)
         self._send(status="processing", queue_position=None, worker=self.worker_id)
 
+    def submitted(self, watch: PromptWatch) -> None:
+        """The prompt is in ComfyUI (sent, or found there): waiting in its queue or running."""
+        with self._lock:
+            self._watch = watch
+        self._send()
+
+    def storing(self) -> None:
+        """ComfyUI is done with the prompt; the worker fetches and stores the images."""
+        with self._lock:
+            self._storing = True
+        self._send()
+
     def on_watch_update(self, watch: PromptWatch) -> None:
-        """WS callback: publish when the integer progress or the node changed (rate-limited)."""
+        """WS callback: publish when the progress, node, step or stage changed (rate-limited)."""
         if watch.done:
             return  # the terminal state is published by the job thread, with the outputs
         self._forward_preview(watch)
         progress, node, step = watch.progress, watch.current_node, watch.step
         with self._lock:
+            self._watch = watch  # a message about the prompt: it is in ComfyUI
             label = node_label(self.graph, node)
             step_dict = {"value": step[0], "max": step[1]} if step else None
             changed = progress > self.progress or label != self._node or step_dict != self._step
+            changed = changed or self._stage() != self._stage_sent
             if not changed:
                 return
             wait = self.min_gap - (time.monotonic() - self._last_sent)
@@ -153,18 +174,28 @@ class JobReporter:
             # SQL already holds the truth; clients re-read it when they reconnect.
             logger.warning("job=%s publish failed error=%s", job["id"], exc)
 
+    def _stage(self) -> str:
+        """The stage as it is now (lock held; watch.started only ever turns true)."""
+        if self._storing:
+            return JobStage.STORING.value
+        if self._watch is None:
+            return JobStage.STARTING.value
+        return (JobStage.RUNNING if self._watch.started else JobStage.WAITING_ENGINE).value
+
     def _send(self, **extra: Any) -> None:
         # Snapshot, live write and publish under one lock: the WS thread, the flush timer and
         # the job thread all send, and a snapshot written after a newer one would get the
         # higher seq and win on every page.
         with self._lock:
+            self._stage_sent = stage = self._stage()
             live = {
+                "stage": stage,
                 "progress": self.progress,
                 "current_node": self._node,
                 "step_value": self._step["value"] if self._step else None,
                 "step_max": self._step["max"] if self._step else None,
             }
-            public_live = {"progress": self.progress, "current_node": self._node}
+            public_live = {"progress": self.progress, "stage": stage, "current_node": self._node}
             public_live["step"] = self._step
             job = dict(self.job)
             try:

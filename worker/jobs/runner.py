@@ -133,6 +133,7 @@ class JobRunner:
             raise JobFailed(result.error or "ComfyUI reported an error")
         outputs = {nid: ui for nid, ui in result.outputs.items() if nid in tool.outputs}
         slot.stage = "storing"
+        reporter.storing()
         files = self._engine_call(slot, clock, lambda: self._download(outputs))
         try:
             stored = store_outputs(s.storage, job_id, files, s.thumb_px)
@@ -191,6 +192,7 @@ class JobRunner:
         with slot.lock:
             slot.watch, slot.submitted = watch, True
             slot.stage = "running" if existing in ("history", "running") else "submitted"
+        reporter.submitted(watch)
         if not s.repo.attempts.set_prompt_id(job_id, slot.attempt, job_id):
             if s.repo.get(job_id)["status"] == "cancelled":
                 # The user cancelled between our submit and this write: the prompt is ours
