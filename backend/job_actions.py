@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 
 from backend.presenter import JobPresenter
 from backend.services import Studio
-from studio_core.errors import NotFound
+from studio_core.errors import Conflict, JobNotFound, NotFound
 from studio_core.images import sniff_format
 from studio_core.jobs.public import to_public
 from studio_core.jobs.states import ACTIVE, JobStatus
@@ -62,6 +62,23 @@ def cancel_job(studio: Studio, job_id: str, user_id: int | None) -> dict:
         studio.events.publish_job(job["user_id"], to_public(job, live={"seq": seq}))
     logger.info("cancel job=%s was=%s", job_id, previous)
     return {"job_id": job_id, "status": job["status"]}
+
+
+def cancel_all_jobs(studio: Studio, user_id: int | None) -> dict:
+    """Cancel every queued or running job of `user_id` (None: everyone's, for an admin's
+    explicit request), each as `cancel_job` does; `{"cancelled": [ids]}`, oldest first.
+
+    A job that ends or is deleted while the list is worked through is left as it is.
+    """
+    cancelled = []
+    for job in studio.repo.active_jobs(user_id):
+        try:
+            cancel_job(studio, job["id"], user_id)
+        except (Conflict, JobNotFound):
+            continue  # it finished, failed or went meanwhile: nothing left to cancel
+        cancelled.append(job["id"])
+    logger.info("cancel all user=%s jobs=%s", user_id, len(cancelled))
+    return {"cancelled": cancelled}
 
 
 def favorite_job(studio: Studio, job_id: str, user_id: int | None, favorite: bool) -> dict:

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, request
 from backend.api.common import bool_arg, job_filters, json_object, one_arg, one_file
 from backend.auth import current_user_id, is_admin, owner_scope
 from backend.job_actions import (
+    cancel_all_jobs,
     cancel_job,
     delete_job,
     favorite_job,
@@ -57,6 +58,12 @@ def _list_owner() -> int | None:
     if not is_admin():
         raise InvalidInput("'all' is for admins only", field="all")
     return None
+
+
+@bp.post("/jobs/cancel-all")
+def cancel_all():
+    """Cancel all my queued and running jobs (an admin's `?all=1`: everyone's)."""
+    return cancel_all_jobs(studio(), _list_owner())
 
 
 @bp.get("/jobs")

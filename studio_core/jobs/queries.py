@@ -193,11 +193,14 @@ def events_of(conn: Connection, job_id: str) -> list[dict]:
     return [dict(r._mapping) for r in rows]
 
 
-def active_jobs(conn: Connection) -> list[dict]:
-    """{id, user_id, status, attempt} of every queued/processing job, oldest first."""
+def active_jobs(conn: Connection, user_id: int | None = None) -> list[dict]:
+    """{id, user_id, status, attempt} of every queued/processing job (of `user_id` when
+    given), oldest first."""
     query = (
         sa.select(jobs.c.id, jobs.c.user_id, jobs.c.status, jobs.c.attempt)
         .where(status_in(ACTIVE), jobs.c.deleted_at.is_(None))
         .order_by(jobs.c.created_at, jobs.c.id)
     )
+    if user_id is not None:
+        query = query.where(jobs.c.user_id == user_id)
     return [dict(r._mapping) for r in conn.execute(query)]

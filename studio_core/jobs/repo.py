@@ -202,10 +202,11 @@ class JobRepository:
         with self.engine.connect() as conn:
             return events_of(conn, job_id)
 
-    def active_jobs(self) -> list[dict]:
-        """{id, user_id, status, attempt} of every queued/processing job, oldest first."""
+    def active_jobs(self, user_id: int | None = None) -> list[dict]:
+        """{id, user_id, status, attempt} of every queued/processing job (of `user_id` when
+        given), oldest first."""
         with self.engine.connect() as conn:
-            return active_jobs(conn)
+            return active_jobs(conn, user_id)
 
     def counts_by_status(self, user_id: int | None = None) -> dict[str, int]:
         """{status: count} over non-deleted jobs, every status present (from the counters)."""

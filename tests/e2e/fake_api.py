@@ -275,8 +275,24 @@ class FakeApi(AccountRoutes):
         job = self._find(params)
         if job is None:
             return error(404)
-        job["status"] = "cancelled"
+        job.update(status="cancelled", stage=None)
         return Answer(200, {"job_id": job["job_id"], "status": "cancelled"})
+
+    def _cancel_all(self, params, query, body) -> Answer:
+        everyone = query.get("all") in ("1", "true")
+        if everyone and self._me()["role"] != "admin":
+            return error(400)
+        mine = sorted(
+            (
+                j
+                for j in self.jobs.values()
+                if j["status"] in ACTIVE and (everyone or self._mine(j))
+            ),
+            key=lambda j: j["created_at"],
+        )
+        for job in mine:
+            job.update(status="cancelled", stage=None)
+        return Answer(200, {"cancelled": [j["job_id"] for j in mine]})
 
 
 Route = Callable[[FakeApi, dict, dict, object], Answer]
@@ -299,5 +315,6 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("DELETE", "/api/jobs/{job_id}"): FakeApi._delete,
     ("POST", "/api/jobs/{job_id}/favorite"): FakeApi._favorite,
     ("POST", "/api/cancel/{job_id}"): FakeApi._cancel,
+    ("POST", "/api/jobs/cancel-all"): FakeApi._cancel_all,
     **{route: getattr(FakeApi, name) for route, name in ACCOUNT_ROUTES.items()},
 }
