@@ -9,4 +9,5 @@ per-owner counters, stored params and public JSON.
     counts       per-owner counters by status, moved with every transition
     params       the tool parameters that also have a column of their own
     public       to_public: the one job JSON for REST, SSE and the worker's events
+    download_names  the name an output is downloaded under (tool, prompt words, seed, n)
 """

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
+from studio_core.jobs.download_names import content_disposition
 from studio_core.jobs.states import ACTIVE
 from tests.e2e.fake_accounts import ACCOUNT_ROUTES, AccountRoutes, Answer, error
 from tests.e2e.fake_data import (
@@ -160,7 +161,15 @@ class FakeApi(AccountRoutes):
 
     # ---- routes (arguments: path parameters, query, JSON body or raw bytes) ---------------
     def _output(self, params, query, body) -> Answer:
-        return Answer(200, png_bytes(512, 512, (40, 160, 200)), {"Content-Type": "image/png"})
+        # As the real server: the name to save it under, from the job (`<job>_<n>.png`).
+        job_id, n = params["name"].removesuffix(".png").rsplit("_", 1)
+        job = self.jobs.get(job_id)
+        if job is None:
+            return error(404)
+        kind = "attachment" if query.get("download") in ("1", "true") else "inline"
+        disposition = content_disposition(kind, job["tool"], job["prompt"], job["seed"], int(n) + 1)
+        headers = {"Content-Type": "image/png", "Content-Disposition": disposition}
+        return Answer(200, png_bytes(512, 512, (40, 160, 200)), headers)
 
     def _thumb(self, params, query, body) -> Answer:
         return Answer(200, png_bytes(64, 64, (120, 80, 200)), {"Content-Type": "image/png"})

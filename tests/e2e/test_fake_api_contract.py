@@ -32,6 +32,7 @@ NEW_USER = {"username": "bob", "password": "bob-password-1", "role": "user"}
 # (method, path, query, JSON body, fake settings, expected status)
 CASES = {
     "output": ("GET", "/outputs/job0001_0.png", {}, None, {}, 200),
+    "output-download": ("GET", "/outputs/job0001_0.png", {"download": "1"}, None, {}, 200),
     "thumb": ("GET", "/outputs/thumbs/job0001_0.webp", {}, None, {}, 200),
     "events": ("GET", "/api/events", {}, None, {}, 200),
     "events-off": ("GET", "/api/events", {}, None, {"sse_enabled": False}, 503),
