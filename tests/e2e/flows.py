@@ -25,6 +25,11 @@ def card(job_id: str) -> str:
     return f"[data-testid=job-card][data-job-id='{job_id}']"
 
 
+def queue_row(job_id: str) -> str:
+    """Selector of a job's row on the queue page."""
+    return f"[data-testid=queue-row][data-job-id='{job_id}']"
+
+
 def open_tool(page, origin: str, tool: str) -> None:
     """Go to the studio on `tool` (by hash, as a bookmark would)."""
     page.goto(f"{origin}/#/studio/{tool}")

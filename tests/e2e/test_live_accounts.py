@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import _open_pages
-from tests.e2e.flows import card, generate, wait_status
+from tests.e2e.flows import generate, queue_row, wait_status
 
 pytestmark = pytest.mark.e2e
 
@@ -71,8 +71,8 @@ def test_sign_in_generate_log_out_and_isolation(open_live, open_signed_out, live
 
     admin = open_live("#/queue")
     admin.click("[data-testid=queue-everyone]")
-    admin.wait_for_selector(f"{card(job_id)} [data-testid=job-owner]")
-    assert admin.inner_text(f"{card(job_id)} [data-testid=job-owner]") == first
+    admin.wait_for_selector(f"{queue_row(job_id)} [data-testid=job-owner]")
+    assert admin.inner_text(f"{queue_row(job_id)} [data-testid=job-owner]") == first
 
     wait_status(page, job_id, "finished")
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}

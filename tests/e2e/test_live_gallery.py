@@ -10,7 +10,14 @@ import requests
 from PIL import Image
 
 from tests.e2e.browser import DESKTOP, PHONE, screenshot
-from tests.e2e.flows import card, click_generate, generate, wait_progress, wait_status
+from tests.e2e.flows import (
+    card,
+    click_generate,
+    generate,
+    queue_row,
+    wait_progress,
+    wait_status,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -177,7 +184,7 @@ def test_screenshots_of_every_view(open_live, live, name, viewport):
     page.locator(card(job_id)).scroll_into_view_if_needed()
     screenshot(page, f"{name}-studio-running")
     page.goto(f"{live.url}/#/queue")
-    page.wait_for_selector(f"{card(job_id)}[data-status=processing]")
+    page.wait_for_selector(f"{queue_row(job_id)}[data-status=processing]")
     screenshot(page, f"{name}-queue")
     page.goto(f"{live.url}/#/dashboard")
     page.wait_for_selector("[data-testid=hud-workers][data-state=ok]")

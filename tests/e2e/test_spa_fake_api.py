@@ -109,10 +109,10 @@ def test_polling_fallback_when_sse_is_unavailable(open_app, fake_api):
     fake_api.sse_enabled = False
     fake_api.add_job(6, status="queued", queue_position=3)
     page = open_app("#/queue")
-    page.wait_for_selector("[data-testid=job-card][data-status=queued]")
+    page.wait_for_selector("[data-testid=queue-row][data-status=queued]")
     assert "position 3" in page.inner_text("[data-testid=job-status]")
     fake_api.jobs["job0006"].update(status="processing", progress=55, queue_position=None)
-    page.wait_for_selector("[data-testid=job-card][data-status=processing]", timeout=5000)
+    page.wait_for_selector("[data-testid=queue-row][data-status=processing]", timeout=5000)
     assert _calls(fake_api, "/api/status/job0006")
 
 
@@ -120,8 +120,10 @@ def test_cancel_button(open_app, fake_api):
     fake_api.add_job(7, status="queued", queue_position=1)
     page = open_app("#/queue")
     page.click("[data-testid=cancel-button]")
-    page.wait_for_selector("[data-testid=job-card][data-status=cancelled]")
+    # The cancelled job leaves the queue (waiting or running jobs only).
+    page.wait_for_function("() => !document.querySelector('[data-job-id=job0007]')")
     assert _calls(fake_api, "/api/cancel/job0007")
+    assert fake_api.jobs["job0007"]["status"] == "cancelled"
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,7 @@ def test_a_plain_user_sees_no_admin_parts(open_app, fake_api):
     assert page.locator("[data-testid=hud-server]").count() == 0
     screenshot(page, "accounts-plain-dashboard-1280")
     page.goto(page.url.replace("#/dashboard", "#/queue"))
-    page.wait_for_selector("[data-testid=job-card][data-job-id=job0004]")
+    page.wait_for_selector("[data-testid=queue-row][data-job-id=job0004]")
     assert page.locator("[data-testid=queue-everyone]").count() == 0
     page.goto(page.url.replace("#/queue", "#/users"))
     page.wait_for_selector("[data-testid=view-dashboard]")
@@ -138,10 +138,10 @@ def test_admin_queue_shows_everyone_with_owner_names(open_app, fake_api):
     fake_api.add_job(5, status="queued", queue_position=1)
     fake_api.add_job(6, status="processing", progress=30, user_id=2)
     page = open_app("#/queue")
-    page.wait_for_selector("[data-testid=job-card][data-job-id=job0005]")
-    assert page.locator("[data-testid=job-card]").count() == 1
+    page.wait_for_selector("[data-testid=queue-row][data-job-id=job0005]")
+    assert page.locator("[data-testid=queue-row]").count() == 1
     page.click("[data-testid=queue-everyone]")
-    page.wait_for_selector("[data-testid=job-card][data-job-id=job0006]")
+    page.wait_for_selector("[data-testid=queue-row][data-job-id=job0006]")
     assert page.get_attribute("[data-testid=queue-everyone]", "aria-pressed") == "true"
     assert page.inner_text("[data-job-id=job0006] [data-testid=job-owner]") == "alice"
     assert page.inner_text("[data-job-id=job0005] [data-testid=job-owner]") == "admin"

@@ -120,12 +120,12 @@ def test_writes_carry_the_csrf_token_and_a_stale_one_is_refreshed_once(open_app,
     fake_api.add_job(8, status="queued", queue_position=2)
     page = open_app("#/queue")
     page.locator("[data-job-id=job0007] [data-testid=cancel-button]").click()
-    page.wait_for_selector("[data-job-id=job0007][data-status=cancelled]")
+    page.wait_for_function("() => !document.querySelector('[data-job-id=job0007]')")
     assert fake_api.writes == [("POST", "/api/cancel/job0007", fake_api.csrf_token)]
     assert fake_api.csrf_refused == []
     fake_api.rotate_csrf()  # the page's token is now stale: 403 csrf_failed, /me, one retry
     page.locator("[data-job-id=job0008] [data-testid=cancel-button]").click()
-    page.wait_for_selector("[data-job-id=job0008][data-status=cancelled]")
+    page.wait_for_function("() => !document.querySelector('[data-job-id=job0008]')")
     assert fake_api.csrf_refused == ["POST /api/cancel/job0008"]
     assert fake_api.writes[-1] == ("POST", "/api/cancel/job0008", fake_api.csrf_token)
 

@@ -7,18 +7,12 @@ import { element, html, render, safeUrl, setText } from "../lib/html.js";
 import { formatDate, t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
 import { cancelJob } from "../lib/job-actions.js";
+import { activeStatusLine, badgeOf, percentOf, showsProgress, stageOf } from "../lib/job-stage.js";
 import { isTerminal } from "../lib/store.js";
 
 function statusLine(job) {
-  if (job.status === "queued") {
-    return job.queue_position ? t("job.queued_position", { position: job.queue_position }) : t("job.queued");
-  }
-  if (job.status === "processing") {
-    const parts = [t("job.processing")];
-    if (job.step && job.step.max) parts.push(t("job.step", { value: job.step.value, max: job.step.max }));
-    if (job.current_node) parts.push(job.current_node);
-    return parts.join(" · ");
-  }
+  const active = activeStatusLine(job); // queued, starting, waiting in ComfyUI, running, storing
+  if (active !== null) return active;
   if (job.status === "failed") return job.error || t("status.failed");
   // The hint under the seed field promises the seed used is shown on the result.
   if (job.status === "finished" && job.seed !== null && job.seed !== undefined) {
@@ -68,15 +62,18 @@ export function createJobCard(job, { toolName = job.tool, lightboxOptions = {}, 
 
   function update(next) {
     latest = next;
-    const progress = next.status === "finished" ? 100 : Math.max(0, Math.min(100, Number(next.progress) || 0));
+    const progress = percentOf(next);
+    const shown = badgeOf(next);
     el.dataset.status = next.status;
-    badge.className = `badge badge-${next.status}`;
-    badge.textContent = t(`status.${next.status}`);
+    el.dataset.stage = stageOf(next) || "";
+    badge.className = `badge badge-${shown.tone}`;
+    badge.textContent = shown.text;
     bar.setAttribute("aria-valuenow", String(progress));
     bar.setAttribute("aria-valuetext", `${progress}%`);
     bar.hidden = isTerminal(next) && next.status !== "finished";
+    bar.classList.toggle("idle", !showsProgress(next)); // waiting: an empty bar, not "0%"
     fill.style.width = `${progress}%`; // CSSOM, allowed by a CSP without 'unsafe-inline'
-    setText(status, next.status === "processing" ? `${progress}% · ${statusLine(next)}` : statusLine(next));
+    setText(status, statusLine(next));
     status.classList.toggle("field-error", next.status === "failed");
     cancel.hidden = isTerminal(next);
     const showPreview = next.status === "processing" && next.preview_url;

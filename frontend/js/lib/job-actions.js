@@ -12,6 +12,13 @@ export async function cancelJob(jobId) {
   return result;
 }
 
+/** POST /api/jobs/cancel-all (my queued and running jobs) and record each as cancelled. */
+export async function cancelAllJobs() {
+  const result = await api.post("/api/jobs/cancel-all");
+  for (const jobId of result.cancelled || []) upsertJob({ ...getJob(jobId), job_id: jobId, status: "cancelled" });
+  return result;
+}
+
 /** Set or clear the favourite flag; resolves to the updated job. */
 export async function setFavorite(job, favorite) {
   const updated = await api.post(`/api/jobs/${encodeURIComponent(job.job_id)}/favorite`, { favorite });
@@ -47,7 +54,5 @@ export function remixJob(job) {
   navigate("studio", job.tool, { draft: remixDraft(job) });
 }
 
-/** A file name for downloading output n of a job. */
-export function downloadName(job, index) {
-  return `${job.tool || "image"}_${String(job.job_id).slice(0, 8)}_${index + 1}.png`;
-}
+// Where the download links of the studio, gallery and lightbox get their file name.
+export { downloadName } from "./download-name.js";

@@ -1,13 +1,16 @@
-// Queue: my active jobs with live progress and Cancel; admins can switch to everyone's jobs.
+// Queue: my active jobs in the order they run, as compact rows with live progress and Cancel,
+// and "Cancel all my jobs"; admins can switch to everyone's. A job that ends leaves the list.
 
-import { createJobCard } from "../components/job-card.js";
-import { toastError } from "../components/toast.js";
+import { createQueueRow } from "../components/queue-row.js";
+import { toast, toastError } from "../components/toast.js";
 import { api } from "../lib/api.js";
 import { loadTools } from "../lib/catalog.js";
 import { resync } from "../lib/events.js";
 import { html, render } from "../lib/html.js";
 import { localized, t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
+import { cancelAllJobs } from "../lib/job-actions.js";
+import { runOrder } from "../lib/queue-order.js";
 import { isAdmin } from "../lib/session.js";
 import { activeJobs, getJob, isTerminal, subscribe, upsertJob } from "../lib/store.js";
 
@@ -18,16 +21,21 @@ export function mountQueue(root) {
   const admin = isAdmin();
   render(root, html`<div class="view queue-view" data-testid="view-queue">
     <header class="view-head row"><div><h1>${t("queue.title")}</h1><p class="muted" data-subtitle>${t("queue.subtitle")}</p></div>
-      ${admin ? html`<button type="button" class="btn" aria-pressed="false" data-testid="queue-everyone">
-        ${icon("user", { size: 18 })}${t("queue.everyone")}</button>` : ""}</header>
-    <section class="jobs" data-testid="queue-list" aria-label="${t("queue.title")}"></section>
+      <div class="queue-actions">
+        ${admin ? html`<button type="button" class="btn" aria-pressed="false" data-testid="queue-everyone">
+          ${icon("user", { size: 18 })}${t("queue.everyone")}</button>` : ""}
+        <button type="button" class="btn danger" data-testid="queue-cancel-all" hidden>
+          ${icon("stop", { size: 18 })}${t("queue_ux.cancel_all")}</button>
+      </div></header>
+    <ol class="queue-list" data-testid="queue-list" aria-label="${t("queue.title")}"></ol>
     <p class="empty muted" data-testid="queue-empty" hidden>${t("queue.empty")}</p>
   </div>`);
   const list = root.querySelector("[data-testid=queue-list]");
   const empty = root.querySelector("[data-testid=queue-empty]");
   const subtitle = root.querySelector("[data-subtitle]");
   const toggle = root.querySelector("[data-testid=queue-everyone]");
-  const cards = new Map();
+  const cancelAll = root.querySelector("[data-testid=queue-cancel-all]");
+  const rows = new Map(); // job id -> row of a job still active
   const toolNames = {};
   let everyone = false;
   let others = new Map(); // everyone view: job id -> job from GET /api/jobs?all=1
@@ -35,24 +43,40 @@ export function mountQueue(root) {
   let timer = null;
   let alive = true;
 
-  function addCard(job) {
-    const card = createJobCard(job, { toolName: toolNames[job.tool] || job.tool, showOwner: everyone });
-    cards.set(job.job_id, card);
-    list.append(card.el);
-  }
-  function sync(changed) {
-    if (changed && cards.has(changed.job_id)) {
-      const card = cards.get(changed.job_id);
-      card.update(everyone ? { ...others.get(changed.job_id), ...changed } : changed);
-      // Keep a job that just ended visible with its final state; it goes on the next visit.
-      if (changed.deleted) (card.el.remove(), cards.delete(changed.job_id));
-    }
-    const jobs = everyone ? [...others.values()].filter((job) => !isTerminal(job)) : activeJobs();
-    for (const job of jobs) if (!cards.has(job.job_id)) addCard(job);
-    empty.hidden = cards.size > 0;
+  const named = (job) => ({ ...job, username: job.username || names?.get(job.user_id) || String(job.user_id ?? "?") });
+
+  // What is shown: my active jobs from the store, or everyone's from the last poll with my
+  // own taken from the store (the event stream keeps those newer than the poll).
+  function shownJobs() {
+    if (!everyone) return activeJobs();
+    return [...others.values()].map((job) => ({ ...job, ...getJob(job.job_id) })).filter((job) => !isTerminal(job));
   }
 
-  const named = (job) => ({ ...job, username: job.username || names?.get(job.user_id) || String(job.user_id ?? "?") });
+  function sync() {
+    const jobs = runOrder(shownJobs());
+    const ids = new Set(jobs.map((job) => job.job_id));
+    for (const [id, row] of rows) {
+      if (!ids.has(id)) {
+        rows.delete(id);
+        row.leave(getJob(id)); // ended (or deleted): its last state, then it fades out
+      }
+    }
+    for (const job of jobs) {
+      if (rows.has(job.job_id)) {
+        rows.get(job.job_id).update(job);
+      } else {
+        const row = createQueueRow(job, { toolName: toolNames[job.tool] || job.tool, showOwner: everyone });
+        rows.set(job.job_id, row);
+        list.append(row.el);
+      }
+    }
+    // Move rows only when the order changed: moving a focused button would drop its focus.
+    const wanted = jobs.map((job) => rows.get(job.job_id).el);
+    const current = [...list.children].filter((el) => !el.classList.contains("leaving"));
+    if (wanted.some((el, i) => current[i] !== el)) list.append(...wanted);
+    empty.hidden = jobs.length > 0;
+    cancelAll.hidden = activeJobs().length === 0; // my own jobs, also in the everyone view
+  }
 
   async function pollEveryone() {
     timer = null;
@@ -63,18 +87,8 @@ export function mountQueue(root) {
       }
       const data = await api.get("/api/jobs?all=1&active=1&limit=100");
       if (!alive || !everyone) return;
-      const listed = new Map((data.jobs || []).map((job) => [job.job_id, named(job)]));
-      for (const [id, card] of cards) {
-        // A job that left the active list ended: fetch its end state (admins may read any job).
-        if (!listed.has(id) && !isTerminal(card.job())) {
-          api.get(`/api/status/${encodeURIComponent(id)}`).then((job) => alive && card.update(named(job)), () => {});
-        }
-      }
-      others = listed;
-      for (const job of listed.values()) {
-        if (getJob(job.job_id)) upsertJob(data.jobs.find((j) => j.job_id === job.job_id)); // mine: the store too
-        cards.get(job.job_id)?.update(job);
-      }
+      for (const job of data.jobs || []) if (getJob(job.job_id)) upsertJob(job); // mine: the store too
+      others = new Map((data.jobs || []).map((job) => [job.job_id, named(job)]));
       sync();
     } catch (err) {
       if (alive) toastError(err, t);
@@ -86,8 +100,8 @@ export function mountQueue(root) {
     everyone = on;
     clearTimeout(timer);
     timer = null;
-    for (const card of cards.values()) card.el.remove();
-    cards.clear();
+    for (const row of rows.values()) row.el.remove(); // rebuilt with or without the owner
+    rows.clear();
     others = new Map();
     names = null; // users come and go: ask again each time the view is switched on
     toggle?.setAttribute("aria-pressed", String(on));
@@ -97,7 +111,21 @@ export function mountQueue(root) {
   }
   toggle?.addEventListener("click", () => setEveryone(!everyone));
 
-  const unsubscribe = subscribe(sync);
+  cancelAll.addEventListener("click", async () => {
+    const count = activeJobs().length;
+    if (!count || !window.confirm(t("queue_ux.confirm_cancel_all", { count }))) return;
+    cancelAll.disabled = true;
+    try {
+      const { cancelled } = await cancelAllJobs();
+      toast(t("queue_ux.cancelled_all", { count: cancelled.length }), "success");
+    } catch (err) {
+      toastError(err, t);
+    } finally {
+      cancelAll.disabled = false;
+    }
+  });
+
+  const unsubscribe = subscribe(() => sync());
   loadTools().then((tools) => {
     for (const tool of tools) toolNames[tool.id] = localized(tool.name);
   }, () => {}).finally(() => {
