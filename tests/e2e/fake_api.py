@@ -49,6 +49,7 @@ class FakeApi(AccountRoutes):
     backends_online: bool = True
     sse_enabled: bool = True
     sse_events: list[dict] = field(default_factory=list)  # delivered once, on the next SSE connect
+    generate_status: str = "queued"  # the status a new job has at once ("finished": a fast worker)
     requests: list[tuple[str, str, dict, str]] = field(default_factory=list)
     upload_bodies: list[bytes] = field(default_factory=list)
     generate_bodies: list[dict] = field(default_factory=list)
@@ -216,14 +217,16 @@ class FakeApi(AccountRoutes):
     def _generate(self, params, query, body) -> Answer:
         self.generate_bodies.append(body)
         seed = body.get("seed", -1)
+        queued = self.generate_status == "queued"
         job = self.add_job(
             100 + len(self.jobs),
-            status="queued",
+            status=self.generate_status,
             tool=body["workflow"],
             prompt=body.get("prompt", ""),
             seed=seed if seed != -1 else 424242,
-            queue_position=1,
-            progress=0,
+            queue_position=1 if queued else None,
+            progress=100 if self.generate_status == "finished" else 0,
+            error="the engine refused the workflow" if self.generate_status == "failed" else None,
             aspect_ratio=body.get("aspect_ratio"),
             batch_size=body.get("batch_size", 1),
             model=body.get("model"),

@@ -22,23 +22,28 @@ function statusLine(job) {
 }
 
 /**
- * Create a card for a job. options: {toolName, lightboxOptions, showOwner}. Returns {el, update(job)}.
+ * Create a card for a job. options: {toolName, lightboxOptions, showOwner, onRetry(job)}; a failed
+ * card offers Retry when onRetry is given. Returns {el, update(job)}. The card can take focus
+ * (the studio moves focus to a new job) and is named by its tool and prompt.
  */
-export function createJobCard(job, { toolName = job.tool, lightboxOptions = {}, showOwner = false } = {}) {
+export function createJobCard(job, { toolName = job.tool, lightboxOptions = {}, showOwner = false, onRetry = null } = {}) {
   let latest = job;
   let resultsShown = false;
-  const el = element(html`<article class="job-card glass" data-testid="job-card" data-job-id="${job.job_id}">
+  const base = `job-${String(job.job_id).replace(/[^\w-]/g, "")}`;
+  const el = element(html`<article class="job-card glass" data-testid="job-card" data-job-id="${job.job_id}" tabindex="-1"
+    aria-labelledby="${base}-tool ${base}-prompt" aria-describedby="${base}-status">
     <header class="job-head">
       <span class="badge" data-status-badge></span>
-      <span class="job-tool">${toolName}</span>
+      <span class="job-tool" id="${base}-tool">${toolName}</span>
       ${showOwner ? html`<span class="chip static job-owner" data-testid="job-owner">${icon("user", { size: 14 })}${job.username || job.user_id || "?"}</span>` : ""}
       <time class="muted small" datetime="${job.created_at || ""}">${formatDate(job.created_at)}</time>
       <button type="button" class="btn small danger" data-cancel data-testid="cancel-button">${icon("stop", { size: 16 })}${t("job.cancel")}</button>
+      ${onRetry ? html`<button type="button" class="btn small" data-retry data-testid="retry-button" hidden>${icon("repeat", { size: 16 })}${t("common.retry")}</button>` : ""}
     </header>
-    <p class="job-prompt">${job.prompt || t("job.no_prompt")}</p>
+    <p class="job-prompt" id="${base}-prompt">${job.prompt || t("job.no_prompt")}</p>
     <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-label="${t("job.progress")}"
       data-testid="progress-bar"><div class="progress-fill"></div></div>
-    <p class="job-status" aria-live="polite" data-testid="job-status"></p>
+    <p class="job-status" aria-live="polite" data-testid="job-status" id="${base}-status"></p>
     <img class="job-preview" alt="${t("job.preview")}" data-testid="job-preview" hidden>
     <div class="job-results"></div>
   </article>`);
@@ -49,6 +54,16 @@ export function createJobCard(job, { toolName = job.tool, lightboxOptions = {}, 
   const preview = el.querySelector(".job-preview");
   const cancel = el.querySelector("[data-cancel]");
   const results = el.querySelector(".job-results");
+
+  const retry = el.querySelector("[data-retry]");
+  retry?.addEventListener("click", async () => {
+    retry.disabled = true;
+    try {
+      await onRetry(latest);
+    } finally {
+      retry.disabled = false;
+    }
+  });
 
   cancel.addEventListener("click", async () => {
     cancel.disabled = true;
@@ -76,6 +91,7 @@ export function createJobCard(job, { toolName = job.tool, lightboxOptions = {}, 
     setText(status, statusLine(next));
     status.classList.toggle("field-error", next.status === "failed");
     cancel.hidden = isTerminal(next);
+    if (retry) retry.hidden = next.status !== "failed";
     const showPreview = next.status === "processing" && next.preview_url;
     preview.hidden = !showPreview;
     if (showPreview && preview.getAttribute("src") !== next.preview_url) preview.src = safeUrl(next.preview_url);

@@ -13,7 +13,7 @@ const SEED_MAX = Number.MAX_SAFE_INTEGER;
 const SHUFFLE_MAX = 4294967295; // shuffled seeds stay short enough to read and type
 
 /** The largest seed this parameter accepts. */
-function seedMax(param) {
+export function seedMax(param) {
   return Number.isSafeInteger(param.max) && param.max > 0 ? param.max : SEED_MAX;
 }
 

@@ -38,13 +38,13 @@ export function createUploadSlot(slot, { onChange = () => {}, onError = () => {}
               aria-label="${t("slot.clear", { label })}">${icon("trash", { size: 16 })}</button>`
           : ""}
       </div>
-      ${state.error ? html`<p class="field-error" role="alert">${state.error}</p>` : ""}`);
+      ${state.error ? html`<p class="field-error" role="alert" data-testid="slot-error-${slot.id}">${state.error}</p>` : ""}`);
     el.classList.toggle("has-image", Boolean(state.preview));
   }
 
   async function setFile(file) {
     if (!isAcceptedImage(file)) {
-      state = { ...state, error: t("slot.bad_type") };
+      state = { ...state, error: t("studio_ux.not_image", { name: file.name || file.type || "?" }) };
       draw();
       return;
     }
@@ -105,7 +105,9 @@ export function createUploadSlot(slot, { onChange = () => {}, onError = () => {}
   el.addEventListener("drop", (event) => {
     event.preventDefault();
     el.classList.remove("dragging");
-    const file = [...(event.dataTransfer?.files || [])].find((f) => f.type.startsWith("image/"));
+    // A dropped PDF (or any other non-image) is refused out loud: setFile writes the slot's error.
+    const files = [...(event.dataTransfer?.files || [])];
+    const file = files.find(isAcceptedImage) || files[0];
     if (file) setFile(file);
   });
   draw();

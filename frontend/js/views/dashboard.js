@@ -1,5 +1,6 @@
-// Dashboard: System HUD, demo banner, "no engine" help (admins: the system details are theirs),
-// tool shortcuts, recent results.
+// Dashboard: demo banner, "no engine" help, tool shortcuts, System HUD (admins: the system
+// details are theirs), recent results. The tools come before the HUD's tiles: on a phone they
+// are what a person came for, and five tiles pushed them below the fold.
 
 import { mountHud } from "../components/hud.js";
 import { openLightbox } from "../components/lightbox.js";
@@ -41,12 +42,12 @@ export function mountDashboard(root) {
       <h1>${t("dashboard.title")}</h1>
       <p class="muted">${isAdmin() ? t("dashboard.subtitle") : t("dashboard.subtitle_user")}</p>
     </header>
-    <div data-hud></div>
     <div data-empty></div>
-    <section aria-labelledby="tools-title">
+    <section aria-labelledby="tools-title" data-testid="dashboard-tools">
       <h2 id="tools-title" class="section-title">${t("dashboard.tools")}</h2>
       <div class="tool-grid compact" data-tools><p class="muted">${t("common.loading")}</p></div>
     </section>
+    <div data-hud data-testid="dashboard-hud"></div>
     <section aria-labelledby="recent-title">
       <div class="section-head">
         <h2 id="recent-title" class="section-title">${t("dashboard.recent")}</h2>

@@ -1,19 +1,23 @@
 // Studio: pick a tool, fill its slots, prompt and settings, Generate, follow the jobs live.
 
 import { createJobCard } from "../components/job-card.js";
-import { createSettingsPanel, kindOf } from "../components/settings-panel.js";
+import { createPromptHistory } from "../components/prompt-history.js";
+import { createRepeatControl } from "../components/repeat-control.js";
+import { createSettingsPanel, kindOf, seedMax } from "../components/settings-panel.js";
+import { createStyleChips } from "../components/style-chips.js";
 import { toast, toastError } from "../components/toast.js";
 import { availabilityText, pickTool } from "../components/tool-picker.js";
 import { createUploadSlot } from "../components/upload-slot.js";
-import { api, ApiError, NetworkError, randomKey } from "../lib/api.js";
+import { ApiError, NetworkError, randomKey } from "../lib/api.js";
 import { isReady, loadTools } from "../lib/catalog.js";
-import { startEvents } from "../lib/events.js";
 import { html, render } from "../lib/html.js";
 import { localized, t } from "../lib/i18n.js";
 import { icon, toolIcon } from "../lib/icons.js";
 import { uploadFromUrl } from "../lib/images.js";
+import { rememberPrompt } from "../lib/prompt-history.js";
 import { navigate } from "../lib/router.js";
-import { allJobs, draftFor, getJob, saveDraft, subscribe, upsertJob } from "../lib/store.js";
+import { allJobs, draftFor, saveDraft, subscribe } from "../lib/store.js";
+import { loadRecentJobs, requestOf, sendJob } from "../lib/studio-jobs.js";
 
 const DEFAULT_PROMPT_LIMIT = 2000;
 const MAX_CARDS = 12;
@@ -37,16 +41,22 @@ function layout(tool, promptParam) {
         <form class="compose glass" novalidate data-testid="compose">
           ${tool.slots?.length ? html`<div class="slots" data-slots></div>` : ""}
           ${promptParam ? html`<div class="field prompt-field">
-            <label for="prompt">${localized(promptParam.label) || t("param.prompt")}${required ? html`<span class="req" aria-hidden="true"> *</span>` : ""}</label>
-            <textarea id="prompt" rows="4" maxlength="${limit}" placeholder="${t("studio.prompt_placeholder")}"
-              data-testid="prompt-input" aria-describedby="prompt-counter" ${required ? "required" : ""}></textarea>
-            <span class="counter" id="prompt-counter" data-testid="prompt-counter" data-limit="${limit}">0 / ${limit}</span>
-          </div>` : ""}
+            <div class="prompt-head"><label for="prompt">${localized(promptParam.label) || t("param.prompt")}${required ? html`<span class="req" aria-hidden="true"> *</span>` : ""}</label>
+              <span data-history></span></div>
+            <div class="prompt-box"><textarea id="prompt" rows="4" placeholder="${t("studio.prompt_placeholder")}"
+              data-testid="prompt-input" aria-describedby="prompt-counter prompt-over" ${required ? "required" : ""}></textarea>
+            <span class="counter" id="prompt-counter" data-testid="prompt-counter" data-limit="${limit}">0 / ${limit}</span></div>
+            <p class="field-error" id="prompt-over" role="status" data-testid="prompt-over"></p>
+          </div>
+          <div data-styles></div>` : ""}
           <p class="form-error" role="alert" data-testid="form-error" hidden></p>
+          <div data-repeat></div>
+          <p class="hint shortcut-hint">${t("studio_ux.shortcut")}</p>
           <button type="submit" class="btn primary big" data-testid="generate-button" ${isReady(tool) ? "" : "disabled"}>
             ${icon("sparkles")}<span>${t("studio.generate")}</span></button>
         </form>
         <section class="jobs" aria-label="${t("studio.jobs")}" data-testid="job-list"></section>
+        <p class="jobs-empty muted" data-testid="jobs-empty">${t("studio_ux.jobs_empty")}</p>
       </div>
       <aside class="studio-settings glass" aria-label="${t("studio.settings")}">
         <h2 class="section-title">${t("studio.settings")}</h2>
@@ -112,13 +122,22 @@ function setupTool(root, tool, tools, draft, openPicker) {
   const settings = createSettingsPanel(tool);
   root.querySelector("[data-settings]").append(settings.el);
 
+  // No maxlength: a paste over the limit stays whole and the page says so (a cut was silent).
+  const over = root.querySelector("[data-testid=prompt-over]");
   const updateCounter = () => {
     if (!prompt) return;
     const limit = Number(counter.dataset.limit);
     counter.textContent = `${prompt.value.length} / ${limit}`;
     counter.classList.toggle("near", prompt.value.length > limit * 0.9);
+    counter.classList.toggle("over", prompt.value.length > limit);
+    const text = prompt.value.length > limit ? t("studio_ux.prompt_over", { count: prompt.value.length, limit, extra: prompt.value.length - limit }) : "";
+    if (over.textContent !== text) over.textContent = text;
   };
   prompt?.addEventListener("input", updateCounter);
+  const history = prompt ? createPromptHistory(prompt) : null;
+  if (history) root.querySelector("[data-history]").append(history.el);
+  const styles = prompt ? createStyleChips() : null;
+  if (styles) root.querySelector("[data-styles]").append(styles.el);
 
   if (draft) {
     if (prompt) prompt.value = draft.prompt || "";
@@ -156,15 +175,18 @@ function setupTool(root, tool, tools, draft, openPicker) {
     jobs.forEach((job, index) => {
       let card = cards.get(job.job_id);
       if (!card) {
-        card = createJobCard(job, { toolName: toolNames[job.tool] || job.tool, lightboxOptions: { useAsInput } });
+        card = createJobCard(job, { toolName: toolNames[job.tool] || job.tool, lightboxOptions: { useAsInput }, onRetry: retry });
         cards.set(job.job_id, card);
       } else if (!changed || changed.job_id === job.job_id) card.update(job);
       if (jobList.children[index] !== card.el) jobList.insertBefore(card.el, jobList.children[index] || null);
     });
     jobList.classList.toggle("empty", cards.size === 0);
+    root.querySelector("[data-testid=jobs-empty]").hidden = cards.size > 0;
   }
   syncCards();
   const unsubscribe = subscribe(syncCards);
+  // A reload forgets the store: bring back this tool's last jobs (finished ones too).
+  loadRecentJobs(tool.id).catch(() => {}); // offline: the page works without them
 
   // Paste an image anywhere in the studio: into the focused slot, else the first empty one.
   const onPaste = (event) => {
@@ -178,39 +200,70 @@ function setupTool(root, tool, tools, draft, openPicker) {
   document.addEventListener("paste", onPaste);
 
   let lastAttempt = null; // {body, key}: a retry after a network error reuses the key
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const problem = validate(tool, slots, prompt, promptParam, settings);
-    formError.hidden = !problem;
-    formError.textContent = problem || "";
-    if (problem) return;
-    const body = { workflow: tool.id, ...settings.values(), images: {} };
-    if (prompt) body.prompt = prompt.value.trim();
-    for (const ctl of slots) if (ctl.value()) body.images[ctl.slot.id] = ctl.value();
+  // Post one request; the first of a series (the user's own action) moves focus to its card.
+  async function send(body, index) {
     const text = JSON.stringify(body);
     const key = lastAttempt && lastAttempt.body === text ? lastAttempt.key : randomKey();
     lastAttempt = { body: text, key };
-    generate.disabled = true;
     try {
-      const res = await api.post("/api/generate", body, { headers: { "Idempotency-Key": key } });
+      const res = await sendJob(body, key);
       lastAttempt = null;
-      // SSE often beats this response (a fast worker is already processing): the 202's
-      // "queued, 0%" snapshot is then older than what the store has, and must not win.
-      if (!getJob(res.job_id)) {
-        upsertJob(res.job || { job_id: res.job_id, status: res.status, seed: res.seed, tool: tool.id, prompt: body.prompt, progress: 0, created_at: new Date().toISOString() });
-      }
-      startEvents();
+      if (index === 0) cards.get(res.job_id)?.el.focus();
       toast(t("studio.queued"), "success");
+      return res.job_id;
     } catch (err) {
       if (!(err instanceof NetworkError)) lastAttempt = null;
       if (err instanceof ApiError && err.status !== 429 && err.status < 500) {
         formError.hidden = false;
         formError.textContent = err.field ? `${err.field}: ${err.message}` : err.message;
       } else toastError(err, t);
+      return null;
+    }
+  }
+  async function retry(job) {
+    await send(requestOf(job), 0);
+  }
+
+  const seedParam = (tool.parameters || []).find((p) => kindOf(p) === "seed");
+  const repeat = createRepeatControl({ send, onRunningChange: (on) => (generate.disabled = on || !isReady(tool)) });
+  form.querySelector("[data-repeat]").append(repeat.el);
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (repeat.running()) return;
+    const problem = validate(tool, slots, prompt, promptParam, settings);
+    formError.hidden = !problem;
+    formError.textContent = problem || "";
+    if (problem) return;
+    const body = { workflow: tool.id, ...settings.values(), images: {} };
+    if (prompt) {
+      const hasNegative = (tool.parameters || []).some((p) => p.id === "negative_prompt");
+      const styled = styles.styled(prompt.value.trim(), body.params.negative_prompt || "");
+      body.prompt = styled.prompt;
+      if (hasNegative && styled.negative) body.params.negative_prompt = styled.negative;
+    }
+    for (const ctl of slots) if (ctl.value()) body.images[ctl.slot.id] = ctl.value();
+    if (prompt) rememberPrompt(prompt.value, tool.id);
+    generate.disabled = true;
+    try {
+      await repeat.start(body, seedParam ? seedMax(seedParam) : Number.MAX_SAFE_INTEGER);
     } finally {
-      generate.disabled = !isReady(tool);
+      generate.disabled = repeat.running() || !isReady(tool);
     }
   });
+
+  // Ctrl/Cmd+Enter generates from any field of the page's form and settings. A settings input
+  // commits its value on "change" (blur), so the field is blurred first.
+  const view = root.querySelector(".studio");
+  const onKey = (event) => {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey) || event.isComposing || generate.disabled) return;
+    event.preventDefault();
+    if (event.target.matches?.("input, select")) event.target.blur();
+    form.requestSubmit();
+  };
+  view.addEventListener("keydown", onKey);
+  // Opening a tool puts the cursor where work starts: the first image slot, else the prompt.
+  (root.querySelector(".slot-zone") || prompt)?.focus();
 
   return () => {
     saveDraft(tool.id, {
@@ -220,6 +273,8 @@ function setupTool(root, tool, tools, draft, openPicker) {
       inputs: Object.fromEntries(slots.filter((s) => s.upload()).map((s) => [s.slot.id, s.upload()])),
     });
     unsubscribe();
+    repeat.stop();
+    history?.destroy();
     document.removeEventListener("paste", onPaste);
     for (const ctl of slots) ctl.destroy();
   };
@@ -232,5 +287,7 @@ function validate(tool, slots, prompt, promptParam, settings) {
     if (ctl.slot.required && !ctl.value()) return t("studio.need_slot", { label: localized(ctl.slot.label) || ctl.slot.id });
   }
   if (prompt && promptParam?.required && !prompt.value.trim()) return t("studio.need_prompt");
+  const limit = promptParam?.max_length || DEFAULT_PROMPT_LIMIT;
+  if (prompt && prompt.value.length > limit) return t("studio_ux.prompt_too_long", { count: prompt.value.length, limit });
   return settings.validate();
 }
