@@ -39,9 +39,12 @@ _PASSTHROUGH = {
     "ImageBatch",
     "LatentFromBatch",
     "ImageFromBatch",
+    "MaskToImage",
 }
 _REPEATERS = {"RepeatLatentBatch", "RepeatImageBatch"}
 _CONCATENATORS = {"ImageBatch", "LatentBatch"}
+# LoadImage's MASK for an image without alpha: a 64x64 zero mask, whatever the image's size.
+_NO_ALPHA_MASK = (64, 64)
 # PreviewImage.__init__'s alphabet, typo included.
 _TEMP_LETTERS = "abcdefghijklmnopqrstupvxyz"
 
@@ -260,13 +263,14 @@ def _load_image(ctx: NodeContext, inputs: dict[str, Any]) -> NodeResult:
         picture = ImageOps.exif_transpose(opened)
         picture.load()
     rgb = picture.convert("RGB")
+    width, height = picture.size
     if "A" in picture.getbands():
+        # MASK = 1 - alpha: the transparent region (e.g. painted by /upload/mask) is repainted
         mask_source = ImageOps.invert(picture.getchannel("A")).convert("RGB")
     else:
-        mask_source = Image.new("RGB", picture.size, (0, 0, 0))
-    width, height = picture.size
+        mask_source = Image.new("RGB", _NO_ALPHA_MASK, (0, 0, 0))  # ComfyUI: zeros((64, 64))
     image = Pixels("IMAGE", width, height, 1, ctx.signature, (rgb,), 0.0)
-    mask = Pixels("MASK", width, height, 1, ctx.signature + ":mask", (mask_source,), 0.0)
+    mask = Pixels("MASK", *mask_source.size, 1, ctx.signature + ":mask", (mask_source,), 0.0)
     if ctx.class_type == "LoadImageMask":
         return (mask,), None
     return (image, mask), None
