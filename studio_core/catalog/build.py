@@ -8,6 +8,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from studio_core.catalog.manifest import Param, Rewire, ToolSpec
+from studio_core.catalog.params import check_mask_slots
 from studio_core.catalog.workflow import SEED_INPUTS, ancestors, dangling_links, is_link
 from studio_core.errors import InvalidInput
 
@@ -86,17 +87,9 @@ def _place_images(tool: ToolSpec, graph: dict, images: Mapping[str, str]) -> set
 
 
 def _mask_rewires(tool: ToolSpec, masked: Collection[str], given: set[str]) -> list[Rewire]:
-    """The links of every masked slot; a slot without a mask path or image is refused."""
-    slots = {slot.id: slot for slot in tool.slots}
-    rewires: list[Rewire] = []
-    for slot_id in masked:
-        field = f"masks.{slot_id}"
-        if slot_id not in slots or not slots[slot_id].mask:
-            raise InvalidInput(f"{tool.id} takes no mask for '{slot_id}'", field=field)
-        if slot_id not in given:
-            raise InvalidInput(f"a mask for '{slot_id}' needs its image", field=field)
-        rewires += slots[slot_id].mask
-    return rewires
+    """The links of every masked slot (a slot without a mask path or image is refused)."""
+    check_mask_slots(tool, given, masked)
+    return [rewire for slot in tool.slots if slot.id in masked for rewire in slot.mask]
 
 
 def _apply_aspect(param: Param, graph: dict, value: str) -> None:

@@ -36,7 +36,7 @@ def validate_params(
     for key in raw:
         if key not in known:
             raise InvalidInput(f"{tool.id} has no parameter '{key}'", field=str(key))
-    _check_mask_slots(tool, images or (), masks)
+    check_mask_slots(tool, images or (), masks)
     _check_slots(tool, images or ())
     result: dict[str, Any] = {}
     for param in tool.parameters:
@@ -78,8 +78,9 @@ def _check_slots(tool: ToolSpec, images: Collection[str]) -> None:
             raise InvalidInput(f"image '{slot.id}' is required", field=slot.id)
 
 
-def _check_mask_slots(tool: ToolSpec, images: Collection[str], masks: Collection[str]) -> None:
-    """Masks only on slots that take one, each over its slot's image."""
+def check_mask_slots(tool: ToolSpec, images: Collection[str], masks: Collection[str]) -> None:
+    """Masks only on slots that take one, each over its slot's image (InvalidInput naming
+    `masks.<slot>` otherwise)."""
     slots = {slot.id: slot for slot in tool.slots}
     for slot_id in masks:
         field = f"masks.{slot_id}"
