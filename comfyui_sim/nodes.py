@@ -3,7 +3,8 @@
 Every class in the schema runs: outputs are derived from inputs by type (IMAGE / LATENT /
 MASK become `Pixels`, CONDITIONING carries its prompt text, models are `Token`s). A few
 classes have their own rules (LoadImage reads the file, EmptyImage is a solid colour,
-SaveImage / PreviewImage write PNGs, scaling nodes change the size).
+SaveImage / PreviewImage write PNGs, scaling nodes change the size, SetLatentNoiseMask
+limits what the next sampler repaints to its mask, as inpainting does).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from PIL import Image, ImageOps
@@ -35,7 +36,6 @@ _PASSTHROUGH = {
     "ImageCrop",
     "RepeatLatentBatch",
     "RepeatImageBatch",
-    "SetLatentNoiseMask",
     "ImageBatch",
     "LatentFromBatch",
     "ImageFromBatch",
@@ -181,7 +181,11 @@ def _generic_pixels(
             ),
             (),
         )
-        return Pixels(kind, width, height, batch, fingerprint, sources, 0.5 if sources else 1.0)
+        sampled = Pixels(kind, width, height, batch, fingerprint, sources, 0.5 if sources else 1.0)
+        if src.noise_mask is None:
+            return sampled
+        kept = tuple(render(src, i) for i in range(src.batch))
+        return replace(sampled, noise_mask=src.noise_mask, kept=kept)
     if ctx.class_type in _PASSTHROUGH:
         return src.derive(fingerprint, kind=kind, width=width, height=height, batch=batch)
     return src.derive(
@@ -276,10 +280,18 @@ def _load_image(ctx: NodeContext, inputs: dict[str, Any]) -> NodeResult:
     return (image, mask), None
 
 
+def _set_latent_noise_mask(ctx: NodeContext, inputs: dict[str, Any]) -> NodeResult:
+    """The latent, marked so the next sampler repaints only where the mask is 1 (white)."""
+    samples, mask = inputs["samples"], inputs["mask"]
+    marked = samples.derive(f"{ctx.signature}:0", noise_mask=render(mask, 0).convert("L"))
+    return (marked,), None
+
+
 _HANDLERS: dict[str, Callable[[NodeContext, dict[str, Any]], NodeResult]] = {
     "SaveImage": _save_image,
     "PreviewImage": _preview_image,
     "EmptyImage": _empty_image,
     "LoadImage": _load_image,
     "LoadImageMask": _load_image,
+    "SetLatentNoiseMask": _set_latent_noise_mask,
 }

@@ -42,6 +42,12 @@ def test_masked_edit_runs_end_to_end_through_upload_mask(studio):
     assert job["status"] == "finished", job["error"]
     assert job["masks"] == {"input": {"upload_id": mask, "url": f"/api/uploads/{mask}"}}
     fetch_outputs(studio, job)  # the result images download (PNG + WebP thumbnail)
+    # The edit touched only the painted region: the kept right half is the input.
+    result = requests.get(studio.url + job["image_url"], headers=studio.headers, timeout=10)
+    with Image.open(io.BytesIO(result.content)) as picture:
+        width, height = picture.size
+        assert picture.convert("RGB").getpixel((width * 9 // 10, height // 2)) == COLOR
+        assert picture.convert("RGB").getpixel((width // 10, height // 2)) != COLOR
 
     # ComfyUI got the mask through /upload/mask: its input folder holds the image's RGB with
     # the painted alpha, and the prompt's LoadImage loads that file into the mask path.

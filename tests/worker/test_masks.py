@@ -97,6 +97,11 @@ def test_masked_edit_reaches_comfyui_through_upload_mask(stack, sim_url):
     assert sim_input(sim_url, f"studio/{job_id}_input.png").mode == "RGB"
     out = stack.storage.resolve(f"outputs/{job['outputs'][0]['filename']}").read_bytes()
     assert out.startswith(PNG_SIGNATURE)
+    # Inpainting: the opaque (kept) right half is the input, the erased left half repainted.
+    with Image.open(io.BytesIO(out)) as result:
+        width, height = result.size
+        assert result.getpixel((width * 9 // 10, height // 2)) == (0, 128, 0)
+        assert result.getpixel((width // 10, height // 2)) != (0, 128, 0)
 
 
 def test_edit_without_mask_sends_no_mask_path(stack):
@@ -106,6 +111,11 @@ def test_edit_without_mask_sends_no_mask_path(stack):
     graph = stack.sim(f"/history/{job_id}")[job_id]["prompt"][2]
     assert "mask_latent" not in graph
     assert graph["load_input"]["inputs"]["image"] == f"studio/{job_id}_input.png"
+    job = stack.repo.get(job_id)
+    out = stack.storage.resolve(f"outputs/{job['outputs'][0]['filename']}").read_bytes()
+    with Image.open(io.BytesIO(out)) as result:  # repainted all over
+        width, height = result.size
+        assert result.getpixel((width * 9 // 10, height // 2)) != (0, 128, 0)
 
 
 def test_a_mask_comfyui_refuses_fails_the_job_with_a_reason(stack, sim_url):
