@@ -6,10 +6,19 @@ from __future__ import annotations
 
 import io
 
+import pytest
 import requests
 from PIL import Image
 
-from tests.worker.helpers import PNG_SIGNATURE, new_id, png
+from studio_ops.processes import start_simulator
+from tests.worker.helpers import (
+    PNG_SIGNATURE,
+    build_stack,
+    make_settings,
+    new_id,
+    png,
+    teardown,
+)
 from worker.comfy.errors import ComfyUnavailable
 
 SIZE = 32
@@ -143,3 +152,31 @@ def test_a_missing_mask_file_fails_the_job(stack):
     stack.start_worker()
     job = stack.wait_status(job_id)
     assert job["status"] == "failed" and job["error"] == "mask of 'input' is missing"
+
+
+@pytest.mark.slow
+def test_a_masked_job_survives_a_comfyui_restart_that_lost_its_files(tmp_path, redis_url):
+    """ComfyUI dies at the sampler and comes back with an empty input folder: the job is
+    submitted again, with its image and its mask uploaded again from the stored job."""
+    fast = ("--node-ms", "0", "--step-ms", "5")
+    sim = start_simulator(tmp_path / "sim-a", *fast, "--die-at-node", "KSampler")
+    built = build_stack(make_settings(tmp_path, redis_url, sim.url), redis_url, sim.url)
+    try:
+        job_id = built.create_job(
+            "single_image_edit",
+            images={"input": png("green", SIZE)},
+            masks={"input": half_transparent_mask()},
+        )
+        built.start_worker()
+        sim.popen.wait(20)  # died at the sampler, the masked file uploaded
+        assert (tmp_path / "sim-a" / "input" / "studio" / f"{job_id}_input_masked.png").is_file()
+        sim = start_simulator(tmp_path / "sim-b", *fast, port=sim.port)
+        job = built.wait_status(job_id, timeout=40)
+        assert job["status"] == "finished", job["error"]
+        with Image.open(
+            tmp_path / "sim-b" / "input" / "studio" / f"{job_id}_input_masked.png"
+        ) as im:
+            assert im.mode == "RGBA" and im.getpixel((2, 2))[3] == 0
+    finally:
+        teardown(built)
+        sim.stop()
