@@ -8,22 +8,19 @@ Checked before anything of the request is stored; every refusal is a 400 naming
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from backend.services import Studio
 from studio_core.errors import InvalidInput, NotFound
 from studio_core.images import has_alpha
-from studio_core.uploads import get_upload
-
-_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+from studio_core.uploads import UPLOAD_ID, get_upload
 
 
 def parse_masks(raw: Mapping) -> dict[str, str]:
     """{slot: upload id} from the request's `masks` object (ids only: no data URLs)."""
     masks = {}
     for slot, ref in raw.items():
-        if not isinstance(ref, str) or not _UPLOAD_ID.match(ref):
+        if not isinstance(ref, str) or not UPLOAD_ID.match(ref):
             raise InvalidInput("a mask must be an upload id", field=f"masks.{slot}")
         masks[str(slot)] = ref
     return masks

@@ -28,7 +28,7 @@ from studio_core.jobs.inputs import mask_key
 from studio_core.jobs.params import PARAM_COLUMNS, param_columns
 from studio_core.jobs.states import JobStatus
 from studio_core.storage import decode_data_url
-from studio_core.uploads import get_upload, save_upload
+from studio_core.uploads import UPLOAD_ID, get_upload, save_upload
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,6 @@ logger = logging.getLogger(__name__)
 # still work with every tool.
 BODY_FIELDS = frozenset({"workflow", "tool", "images", "masks", "params", *PARAM_COLUMNS})
 DEFAULT_TOOL = "text_to_image"  # what the original studio assumed without a workflow
-_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
 
 
@@ -136,7 +135,7 @@ def _gather_images(
     pending: dict[str, bytes] = dict(sub.files)
     max_bytes = studio.settings.max_upload_bytes
     for slot, ref in sub.image_refs.items():
-        if _UPLOAD_ID.match(ref):
+        if UPLOAD_ID.match(ref):
             try:
                 known[slot] = get_upload(studio.db, ref, user_id)
             except NotFound:
