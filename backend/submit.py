@@ -16,25 +16,27 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from backend import json_input
+from backend.masks import check_masks, parse_masks
 from backend.presenter import JobPresenter
 from backend.services import Studio
 from studio_core.catalog.params import resolve_seed
 from studio_core.catalog.tools import Tool
 from studio_core.engines import merged_models
 from studio_core.errors import InvalidInput, NotFound
+from studio_core.images import upright_size
+from studio_core.jobs.inputs import mask_key
 from studio_core.jobs.params import PARAM_COLUMNS, param_columns
 from studio_core.jobs.states import JobStatus
 from studio_core.storage import decode_data_url
-from studio_core.uploads import get_upload, save_upload
+from studio_core.uploads import UPLOAD_ID, get_upload, save_upload
 
 logger = logging.getLogger(__name__)
 
 # The original studio's top-level fields are the job's param columns; kept only when the
 # tool has such a parameter, so old clients that always send model/aspect_ratio/batch_size
 # still work with every tool.
-BODY_FIELDS = frozenset({"workflow", "tool", "images", "params", *PARAM_COLUMNS})
+BODY_FIELDS = frozenset({"workflow", "tool", "images", "masks", "params", *PARAM_COLUMNS})
 DEFAULT_TOOL = "text_to_image"  # what the original studio assumed without a workflow
-_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
 
 
@@ -46,6 +48,7 @@ class Submission:
     fields: dict[str, Any]
     image_refs: dict[str, str] = field(default_factory=dict)  # slot -> upload id | data URL
     files: dict[str, bytes] = field(default_factory=dict)  # slot -> uploaded file bytes
+    masks: dict[str, str] = field(default_factory=dict)  # slot -> mask upload id
     idempotency_key: str | None = None
 
 
@@ -95,11 +98,13 @@ def parse_body(body: Any, files: Mapping[str, bytes] | None = None, key: str | N
             raise InvalidInput(
                 "an image must be an upload id or a data URL", field=f"images.{slot}"
             )
+    masks = parse_masks(_json_object(body.get("masks", {}), "masks", from_form))
     return Submission(
         tool_id=tool_id,
         fields=merged,
         image_refs={slot: ref for slot, ref in refs.items() if ref},
         files=dict(files or {}),
+        masks=masks,
         idempotency_key=key,
     )
 
@@ -122,24 +127,39 @@ def _check_limits(studio: Studio, params: Mapping[str, Any]) -> None:
         raise InvalidInput(f"batch_size must be at most {settings.max_batch}", field="batch_size")
 
 
-def _resolve_images(studio: Studio, user_id: int, sub: Submission) -> dict[str, str]:
-    """{slot: upload_id}: check referenced uploads, then store data URLs and file parts."""
-    inputs: dict[str, str] = {}
+def _gather_images(
+    studio: Studio, user_id: int, sub: Submission
+) -> tuple[dict[str, dict], dict[str, bytes]]:
+    """({slot: upload row} referenced, {slot: bytes} still to store); nothing is written."""
+    known: dict[str, dict] = {}
     pending: dict[str, bytes] = dict(sub.files)
     max_bytes = studio.settings.max_upload_bytes
     for slot, ref in sub.image_refs.items():
-        if _UPLOAD_ID.match(ref):
+        if UPLOAD_ID.match(ref):
             try:
-                inputs[slot] = get_upload(studio.db, ref, user_id)["id"]
+                known[slot] = get_upload(studio.db, ref, user_id)
             except NotFound:
                 raise InvalidInput(f"upload {ref!r} not found", field=f"images.{slot}") from None
         else:
             # The original studio also accepted bare base64 without the data: prefix.
             url = ref if ref.startswith("data:") else f"data:image/png;base64,{ref}"
             pending[slot] = decode_data_url(url, max_bytes)
+    return known, pending
+
+
+def _resolve_images(studio: Studio, user_id: int, sub: Submission) -> dict[str, str]:
+    """{job_inputs slot: upload_id}: referenced uploads and masks are checked, then data URLs
+    and file parts are stored (the masks' rows are keyed by jobs.inputs.mask_key)."""
+    known, pending = _gather_images(studio, user_id, sub)
+    if sub.masks:
+        sizes = {slot: (row["width"], row["height"]) for slot, row in known.items()}
+        sizes.update({slot: upright_size(data) for slot, data in pending.items()})
+        check_masks(studio, user_id, sub.masks, sizes)
+    inputs = {slot: row["id"] for slot, row in known.items()}
     for slot, data in pending.items():
         row = save_upload(studio.db, studio.paths, user_id, data, studio.settings)
         inputs[slot] = row["id"]
+    inputs.update({mask_key(slot): upload_id for slot, upload_id in sub.masks.items()})
     return inputs
 
 
@@ -164,7 +184,9 @@ def submit_job(studio: Studio, user_id: int, sub: Submission) -> tuple[dict, boo
         )
     online = studio.online_engines.get()  # cached for a second or two across requests
     models = merged_models(online) if online else None
-    params = tool.validate(_tool_fields(tool, sub.fields), images=slots, models_by_folder=models)
+    params = tool.validate(
+        _tool_fields(tool, sub.fields), images=slots, models_by_folder=models, masks=sub.masks
+    )
     _check_limits(studio, params)
     params = resolve_seed(params)
     inputs = _resolve_images(studio, user_id, sub)

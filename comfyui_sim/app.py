@@ -14,7 +14,7 @@ from aiohttp import web
 from comfy_schema.object_info import MODEL_FOLDERS
 from comfyui_sim import api
 from comfyui_sim.config import SimConfig
-from comfyui_sim.files import upload_handler, view_handler
+from comfyui_sim.files import mask_upload_handler, upload_handler, view_handler
 from comfyui_sim.state import STATE, SimState, trouble
 from comfyui_sim.ws import SERVER_FEATURES, ws_handler
 
@@ -43,6 +43,7 @@ def create_app(config: SimConfig) -> web.Application:
         ("GET", "/extensions", _constant([])),
         ("GET", "/view", view_handler(sim.folders, lambda: sim.config.faults.slow_view_ms)),
         ("POST", "/upload/image", upload_handler(sim.folders, trouble)),
+        ("POST", "/upload/mask", mask_upload_handler(sim.folders, trouble)),
         ("GET", "/ws", ws_handler(sim.hub, sim.queue.queue_info, sim.executor.current_node)),
     ]
     for method, path, handler in routes:

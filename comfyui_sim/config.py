@@ -22,6 +22,8 @@ DEFAULT_MODELS: dict[str, list[str]] = {
     "diffusion_models": [
         "z_image_turbo_bf16.safetensors",
         "qwen_image_edit_2509_fp8_e4m3fn.safetensors",
+        # a second text-to-image model, so text_to_image's dropdown has a real choice
+        "z_image_turbo_fp8_e4m3fn.safetensors",
     ],
     "text_encoders": ["qwen_3_4b.safetensors", "qwen_2.5_vl_7b_fp8_scaled.safetensors"],
     "vae": ["ae.safetensors", "qwen_image_vae.safetensors"],

@@ -33,6 +33,10 @@ class Pixels:
     sources: tuple[Image.Image, ...] = field(default=(), compare=False, repr=False)
     mix: float = 1.0
     fill: int | None = None  # EmptyImage's solid RGB colour
+    # Inpainting: SetLatentNoiseMask's mask (L, white = the sampler may repaint) and, once
+    # sampled, the pictures kept where it is black (the latent that went in).
+    noise_mask: Image.Image | None = field(default=None, compare=False, repr=False)
+    kept: tuple[Image.Image, ...] = field(default=(), compare=False, repr=False)
 
     def derive(self, fingerprint: str, **changes: Any) -> Pixels:
         """The same pixels after an operation identified by `fingerprint`."""
@@ -42,16 +46,28 @@ class Pixels:
 def render(pixels: Pixels, index: int) -> Image.Image:
     """Draw batch item `index` as an RGB image of the value's size."""
     size = (max(1, pixels.width), max(1, pixels.height))
+    picture = _picture(pixels, index, size)
+    if pixels.kept and pixels.noise_mask is not None:
+        # A masked sampler repaints only under the mask; elsewhere its input shows through.
+        kept = _fit(pixels.kept[index % len(pixels.kept)], size)
+        picture = Image.composite(picture, kept, _fit(pixels.noise_mask, size, "L"))
+    return picture
+
+
+def _picture(pixels: Pixels, index: int, size: tuple[int, int]) -> Image.Image:
     if pixels.fill is not None:
         rgb = ((pixels.fill >> 16) & 0xFF, (pixels.fill >> 8) & 0xFF, pixels.fill & 0xFF)
         return Image.new("RGB", size, rgb)
     pattern = _pattern(pixels.fingerprint, index).resize(size, Image.Resampling.BILINEAR)
     if not pixels.sources:
         return pattern
-    source = pixels.sources[index % len(pixels.sources)].convert("RGB")
-    if source.size != size:
-        source = source.resize(size, Image.Resampling.BILINEAR)
+    source = _fit(pixels.sources[index % len(pixels.sources)], size)
     return Image.blend(source, pattern, pixels.mix) if pixels.mix > 0 else source
+
+
+def _fit(image: Image.Image, size: tuple[int, int], mode: str = "RGB") -> Image.Image:
+    image = image.convert(mode)
+    return image if image.size == size else image.resize(size, Image.Resampling.BILINEAR)
 
 
 def _pattern(fingerprint: str, index: int) -> Image.Image:

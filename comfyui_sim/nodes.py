@@ -3,7 +3,8 @@
 Every class in the schema runs: outputs are derived from inputs by type (IMAGE / LATENT /
 MASK become `Pixels`, CONDITIONING carries its prompt text, models are `Token`s). A few
 classes have their own rules (LoadImage reads the file, EmptyImage is a solid colour,
-SaveImage / PreviewImage write PNGs, scaling nodes change the size).
+SaveImage / PreviewImage write PNGs, scaling nodes change the size, SetLatentNoiseMask
+limits what the next sampler repaints to its mask, as inpainting does).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from PIL import Image, ImageOps
@@ -35,13 +36,15 @@ _PASSTHROUGH = {
     "ImageCrop",
     "RepeatLatentBatch",
     "RepeatImageBatch",
-    "SetLatentNoiseMask",
     "ImageBatch",
     "LatentFromBatch",
     "ImageFromBatch",
+    "MaskToImage",
 }
 _REPEATERS = {"RepeatLatentBatch", "RepeatImageBatch"}
 _CONCATENATORS = {"ImageBatch", "LatentBatch"}
+# LoadImage's MASK for an image without alpha: a 64x64 zero mask, whatever the image's size.
+_NO_ALPHA_MASK = (64, 64)
 # PreviewImage.__init__'s alphabet, typo included.
 _TEMP_LETTERS = "abcdefghijklmnopqrstupvxyz"
 
@@ -178,7 +181,11 @@ def _generic_pixels(
             ),
             (),
         )
-        return Pixels(kind, width, height, batch, fingerprint, sources, 0.5 if sources else 1.0)
+        sampled = Pixels(kind, width, height, batch, fingerprint, sources, 0.5 if sources else 1.0)
+        if src.noise_mask is None:
+            return sampled
+        kept = tuple(render(src, i) for i in range(src.batch))
+        return replace(sampled, noise_mask=src.noise_mask, kept=kept)
     if ctx.class_type in _PASSTHROUGH:
         return src.derive(fingerprint, kind=kind, width=width, height=height, batch=batch)
     return src.derive(
@@ -260,16 +267,24 @@ def _load_image(ctx: NodeContext, inputs: dict[str, Any]) -> NodeResult:
         picture = ImageOps.exif_transpose(opened)
         picture.load()
     rgb = picture.convert("RGB")
+    width, height = picture.size
     if "A" in picture.getbands():
+        # MASK = 1 - alpha: the transparent region (e.g. painted by /upload/mask) is repainted
         mask_source = ImageOps.invert(picture.getchannel("A")).convert("RGB")
     else:
-        mask_source = Image.new("RGB", picture.size, (0, 0, 0))
-    width, height = picture.size
+        mask_source = Image.new("RGB", _NO_ALPHA_MASK, (0, 0, 0))  # ComfyUI: zeros((64, 64))
     image = Pixels("IMAGE", width, height, 1, ctx.signature, (rgb,), 0.0)
-    mask = Pixels("MASK", width, height, 1, ctx.signature + ":mask", (mask_source,), 0.0)
+    mask = Pixels("MASK", *mask_source.size, 1, ctx.signature + ":mask", (mask_source,), 0.0)
     if ctx.class_type == "LoadImageMask":
         return (mask,), None
     return (image, mask), None
+
+
+def _set_latent_noise_mask(ctx: NodeContext, inputs: dict[str, Any]) -> NodeResult:
+    """The latent, marked so the next sampler repaints only where the mask is 1 (white)."""
+    samples, mask = inputs["samples"], inputs["mask"]
+    marked = samples.derive(f"{ctx.signature}:0", noise_mask=render(mask, 0).convert("L"))
+    return (marked,), None
 
 
 _HANDLERS: dict[str, Callable[[NodeContext, dict[str, Any]], NodeResult]] = {
@@ -278,4 +293,5 @@ _HANDLERS: dict[str, Callable[[NodeContext, dict[str, Any]], NodeResult]] = {
     "EmptyImage": _empty_image,
     "LoadImage": _load_image,
     "LoadImageMask": _load_image,
+    "SetLatentNoiseMask": _set_latent_noise_mask,
 }

@@ -16,6 +16,7 @@ What is stored (SPEC §5, issue 9):
 from __future__ import annotations
 
 import io
+import os
 import struct
 import warnings
 from dataclasses import dataclass
@@ -178,3 +179,24 @@ def _reencode(image: Image.Image, fmt: str, orientation: int) -> CheckedImage:
     else:
         image.save(out, format="PNG", compress_level=6)
     return CheckedImage(out.getvalue(), MIME[target], image.width, image.height)
+
+
+def upright_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) an image will be stored with (EXIF rotation applied), read from its
+    header without decoding pixels; None when it cannot be read (check_image then says why)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                rotated = _orientation(image) in (5, 6, 7, 8)
+    except (UnidentifiedImageError, InvalidImage, *_EXIF_ERRORS):
+        return None
+    return (height, width) if rotated else (width, height)
+
+
+def has_alpha(path: str | os.PathLike) -> bool:
+    """Whether a stored image carries transparency (an alpha band or a tRNS colour), as
+    ComfyUI's /upload/mask reads it after converting to RGBA; only the header is read."""
+    with Image.open(path) as image:
+        return "A" in image.getbands() or "transparency" in image.info

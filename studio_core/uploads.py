@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +18,8 @@ from studio_core.images import ImageLimits, check_image
 from studio_core.storage import StoragePaths
 
 logger = logging.getLogger(__name__)
+
+UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")  # what a request may name an upload by
 
 
 def save_upload(

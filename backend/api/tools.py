@@ -28,7 +28,7 @@ def tools():
     models = merged_models(online) if online else None
     listing = []
     for tool in s.catalog.tools:
-        item = tool.public_dict(lang)
+        item = tool.public_dict(lang, models)
         item["availability"] = tool.availability(object_info, models)
         listing.append(item)
     return {"tools": listing}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
-from studio_core.catalog.manifest import Param, ToolSpec
+from studio_core.catalog.manifest import Param, Rewire, ToolSpec
+from studio_core.catalog.params import check_mask_slots
 from studio_core.catalog.workflow import SEED_INPUTS, ancestors, dangling_links, is_link
 from studio_core.errors import InvalidInput
 
@@ -15,16 +16,22 @@ logger = logging.getLogger(__name__)
 
 
 def build_graph(
-    tool: ToolSpec, params: Mapping[str, Any], images: Mapping[str, str], filename_prefix: str
+    tool: ToolSpec,
+    params: Mapping[str, Any],
+    images: Mapping[str, str],
+    filename_prefix: str,
+    masked: Collection[str] = (),
 ) -> dict:
     """Return a new API-format graph for `tool` (pure: the template is deep-copied, no I/O).
 
     `params` must come from `tool.validate` with the seed already resolved (never -1);
-    `images` maps slot ids to image names ComfyUI knows (as returned by /upload/image).
+    `images` maps slot ids to image names ComfyUI knows (as returned by /upload/image, or by
+    /upload/mask for the slots in `masked`, whose mask path is then wired in).
     """
     _check_prefix(filename_prefix)
     graph = copy.deepcopy(tool.workflow)
     given = _place_images(tool, graph, images)
+    mask_rewires = _mask_rewires(tool, masked, given)
     for param in tool.parameters:
         value = params.get(param.id, param.default)
         if param.type == "aspect":
@@ -36,6 +43,9 @@ def build_graph(
                 value = param.template.replace("{" + param.id + "}", str(value)).strip()
             for target in param.targets:
                 graph[target.node]["inputs"][target.input] = value
+    # After the aspect preset: a mask edits the input in place, so its links win.
+    for rewire in mask_rewires:
+        graph[rewire.node]["inputs"][rewire.input] = list(rewire.link)
     for slot in tool.slots:
         if slot.id not in given:
             for target in slot.detach:
@@ -74,6 +84,12 @@ def _place_images(tool: ToolSpec, graph: dict, images: Mapping[str, str]) -> set
             raise InvalidInput(f"image '{slot.id}' must be an uploaded image name", field=slot.id)
         graph[slot.node]["inputs"][slot.input] = name
     return {slot_id for slot_id, name in images.items() if name is not None}
+
+
+def _mask_rewires(tool: ToolSpec, masked: Collection[str], given: set[str]) -> list[Rewire]:
+    """The links of every masked slot (a slot without a mask path or image is refused)."""
+    check_mask_slots(tool, given, masked)
+    return [rewire for slot in tool.slots if slot.id in masked for rewire in slot.mask]
 
 
 def _apply_aspect(param: Param, graph: dict, value: str) -> None:

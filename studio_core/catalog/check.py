@@ -19,10 +19,10 @@ from comfy_schema.object_info import load_object_info, with_file_lists
 from studio_core.catalog.build import build_graph
 from studio_core.catalog.manifest import ManifestError, Target
 from studio_core.catalog.probes import (
-    ALT_MODEL,
     NEGATIVE,
     PREFIX,
     PROMPT,
+    alt_model,
     built_graph_problems,
     input_spec,
     is_widget,
@@ -71,22 +71,23 @@ def check_tool(tool: Tool, object_info: Mapping) -> list[str]:
     problems = _static_problems(tool, object_info)
     images = {slot.id: f"catalog-check-{slot.id}.png" for slot in tool.slots}
     models = {folder: list(files) for folder, files in tool.requires["models"].items()}
-    if tool.model_folder:
-        models.setdefault(tool.model_folder, []).append(ALT_MODEL)
+    if tool.model_param:
+        models.setdefault(tool.model_param.folder, []).append(alt_model(tool.model_param))
     info = with_file_lists(dict(object_info), models, list(images.values()))
     try:
         base = tool.validate(_base_raw(tool), images=list(images))
     except InvalidInput as exc:
         return [f"defaults do not validate: {exc.field}: {exc.message}"]
     base = {**base, "seed": SEED} if tool.param("seed") else base
-    for label, params, given in _variants(tool, base, images):
+    for label, params, given, masked in _variants(tool, base, images):
         try:
-            graph = build_graph(tool, params, given, PREFIX)
+            tool.validate(params, images=list(given), masks=masked)
+            graph = build_graph(tool, params, given, PREFIX, masked)
         except (ValueError, KeyError, InvalidInput) as exc:
             problems.append(f"[{label}] build failed: {exc}")
             continue
         found = validate_graph(graph, info, list(given.values()))
-        found += built_graph_problems(tool, label, params, given, images, graph)
+        found += built_graph_problems(tool, label, params, given, images, graph, masked)
         problems += [f"[{label}] {p}" for p in found]
     return problems
 
@@ -172,6 +173,9 @@ def _mapping_problems(tool: Tool, info: Mapping) -> list[str]:
     ]
     mapped += [(f"slot {s.id}", s, "widget") for s in tool.slots]
     mapped += [(f"slot {s.id}", t, "optional") for s in tool.slots for t in s.detach]
+    mapped += [
+        (f"slot {s.id} mask", Target(r.node, r.input), "link") for s in tool.slots for r in s.mask
+    ]
     for owner, target, kind in mapped:
         class_type = tool.workflow[target.node]["class_type"]
         if class_type not in info:
@@ -200,7 +204,21 @@ def _base_raw(tool: Tool) -> dict:
 
 
 def _variants(tool: Tool, base: dict, images: dict):
-    """(label, params, images) to build: defaults, each aspect preset, absent slots, model."""
+    """(label, params, images, masked slots) to build: defaults, each aspect preset, absent
+    slots, the model, and each slot's mask (with the aspect on a preset keeping the input)."""
+    for label, params, given in _plain_variants(tool, base, images):
+        yield label, params, given, ()
+    for slot in tool.slots:
+        if slot.mask:
+            params = dict(base)
+            for param in tool.parameters:
+                keep = [p.id for p in param.presets if p.rewire]
+                if param.type == "aspect" and keep and not param.preset(base[param.id]).rewire:
+                    params[param.id] = keep[0]
+            yield f"mask on {slot.id}", params, images, (slot.id,)
+
+
+def _plain_variants(tool: Tool, base: dict, images: dict):
     yield "defaults", base, images
     batch = tool.param("batch_size")
     largest = max(batch.choices) if batch and batch.choices else None
@@ -212,7 +230,8 @@ def _variants(tool: Tool, base: dict, images: dict):
                     params["batch_size"] = largest
                 yield f"{param.id}={preset.id}", params, images
         elif param.type == "model":
-            yield f"{param.id}={ALT_MODEL}", {**base, param.id: ALT_MODEL}, images
+            alternative = alt_model(param)
+            yield f"{param.id}={alternative}", {**base, param.id: alternative}, images
     for slot in tool.slots:
         if not slot.required:
             yield f"without {slot.id}", base, {k: v for k, v in images.items() if k != slot.id}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 
 from studio_core.catalog.workflow import is_link
@@ -10,6 +12,7 @@ from studio_core.catalog.workflow import is_link
 PARAM_TYPES = {"string", "text", "int", "float", "seed", "aspect", "choice", "model", "bool"}
 MAX_SEED = 2**53 - 1  # the largest integer a browser's JSON parser keeps exactly
 LANGS = ("en", "zh-TW")
+SLOT_ID = re.compile(r"[A-Za-z0-9_]{1,48}")  # also a key of stored job inputs (see jobs.inputs)
 
 
 class ManifestError(ValueError):
@@ -54,6 +57,9 @@ class Slot:
     node: str
     input: str
     detach: tuple[Target, ...] = ()  # inputs dropped when an optional slot is not given
+    # Links set when a mask is painted over this slot's image (the inpainting path); a slot
+    # without them takes no mask.
+    mask: tuple[Rewire, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,10 +79,21 @@ class Param:
     max_length: int | None = None
     folder: str | None = None
     template: str | None = None
+    # A model parameter's file-name filter: glob patterns (case-insensitive) on the file's
+    # base name; a file fits when it matches one of `match` (if any) and none of `exclude`.
+    match: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
     targets: tuple[Target, ...] = ()
     width_targets: tuple[Target, ...] = ()
     height_targets: tuple[Target, ...] = ()
     presets: tuple[Preset, ...] = ()
+
+    def fits(self, model_name: str) -> bool:
+        """Whether a model file (as ComfyUI lists it, maybe with a subfolder) suits this tool."""
+        base = model_name.replace("\\", "/").rsplit("/", 1)[-1].lower()
+        if self.match and not any(fnmatchcase(base, p.lower()) for p in self.match):
+            return False
+        return not any(fnmatchcase(base, p.lower()) for p in self.exclude)
 
     def preset(self, preset_id: str) -> Preset:
         """The aspect preset with this id (KeyError if unknown)."""
@@ -138,22 +155,42 @@ def _targets(raw: Any, workflow: dict, where: str) -> tuple[Target, ...]:
     return tuple(_target(item, workflow, where) for item in raw)
 
 
-def _preset(raw: dict, workflow: dict, where: str) -> Preset:
-    preset_id = _need(raw, "id", str, where)
-    where = f"{where} preset {preset_id}"
+def _rewires(raw: Any, workflow: dict, where: str) -> tuple[Rewire, ...]:
+    if not isinstance(raw, list):
+        raise ManifestError(f"{where}: 'rewire' must be a list")
     rewires = []
-    for item in raw.get("rewire", []):
+    for item in raw:
         target = _target(item, workflow, where)
         link = item.get("link")
         if not is_link(link) or link[0] not in workflow:
             raise ManifestError(f"{where}: rewire link {link!r} must point at a template node")
         rewires.append(Rewire(target.node, target.input, (link[0], link[1])))
+    return tuple(rewires)
+
+
+def _preset(raw: dict, workflow: dict, where: str) -> Preset:
+    preset_id = _need(raw, "id", str, where)
+    where = f"{where} preset {preset_id}"
+    rewires = _rewires(raw.get("rewire", []), workflow, where)
     if rewires:
-        return Preset(preset_id, label=raw.get("label"), rewire=tuple(rewires))
+        return Preset(preset_id, label=raw.get("label"), rewire=rewires)
     width, height = _need(raw, "width", int, where), _need(raw, "height", int, where)
     if width <= 0 or height <= 0:
         raise ManifestError(f"{where}: sizes must be positive")
     return Preset(preset_id, width, height, raw.get("label"))
+
+
+def _model_filter(raw: Any, where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`{"match": [globs], "exclude": [globs]}` of a model parameter, both optional."""
+    if not isinstance(raw, dict) or set(raw) - {"match", "exclude"}:
+        raise ManifestError(f"{where}: 'filter' must be {{match, exclude}} lists of patterns")
+    lists = []
+    for key in ("match", "exclude"):
+        patterns = raw.get(key, [])
+        if not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
+            raise ManifestError(f"{where}: filter '{key}' must be a list of non-empty patterns")
+        lists.append(tuple(patterns))
+    return lists[0], lists[1]
 
 
 def parse_param(raw: dict, workflow: dict, tool_id: str) -> Param:
@@ -188,6 +225,10 @@ def parse_param(raw: dict, workflow: dict, tool_id: str) -> Param:
         fields["min"], fields["max"] = -1, MAX_SEED
     if kind == "model" and not isinstance(fields["folder"], str):
         raise ManifestError(f"{where}: a model parameter needs its loader 'folder'")
+    if "filter" in raw:
+        if kind != "model":
+            raise ManifestError(f"{where}: only a model parameter takes a 'filter'")
+        fields["match"], fields["exclude"] = _model_filter(raw["filter"], where)
     if kind in ("choice", "aspect") and not fields.get("choices"):
         raise ManifestError(f"{where}: needs choices")
     template = fields["template"]
@@ -203,13 +244,29 @@ def parse_slot(raw: dict, workflow: dict, tool_id: str) -> Slot:
     """Parse one image slot; its LoadImage node and input must exist in the template."""
     where = f"{tool_id} slot {raw.get('id')!r}"
     slot_id = _need(raw, "id", str, where)
+    if not SLOT_ID.fullmatch(slot_id):
+        raise ManifestError(f"{where}: a slot id is letters, digits and '_' only")
     target = _target(raw, workflow, where)
     detach = _targets(raw.get("detach", []), workflow, where)
     required = bool(raw.get("required", True))
     if not required and not detach:
         raise ManifestError(f"{where}: an optional slot must list the inputs to 'detach'")
+    mask: tuple[Rewire, ...] = ()
+    if "mask" in raw:
+        spec = raw["mask"]
+        if not isinstance(spec, dict) or set(spec) != {"rewire"}:
+            raise ManifestError(f"{where}: 'mask' must be {{rewire: [{{node, input, link}}]}}")
+        mask = _rewires(spec["rewire"], workflow, f"{where} mask")
+        if not mask:
+            raise ManifestError(f"{where}: a mask must rewire at least one input")
     return Slot(
-        slot_id, _bilingual(raw, "label", where), required, target.node, target.input, detach
+        slot_id,
+        _bilingual(raw, "label", where),
+        required,
+        target.node,
+        target.input,
+        detach,
+        mask,
     )
 
 

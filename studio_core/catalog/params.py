@@ -22,12 +22,13 @@ def validate_params(
     raw: Mapping[str, Any],
     images: Collection[str] | None = None,
     models_by_folder: Mapping[str, list[str]] | None = None,
+    masks: Collection[str] = (),
 ) -> dict:
     """Return the parameters with defaults filled in, or raise InvalidInput naming the field.
 
-    `images` are the slot ids the user supplied (None means none). With
-    `models_by_folder` a model must be installed; an unset model whose default is missing
-    falls back to the first installed file of its folder.
+    `images` are the slot ids the user supplied (None means none), `masks` the slot ids
+    with a painted mask. With `models_by_folder` a model must be installed; an unset model
+    whose default is missing falls back to the first installed file of its folder that fits.
     """
     if not isinstance(raw, Mapping):
         raise InvalidInput("parameters must be a JSON object")
@@ -35,6 +36,7 @@ def validate_params(
     for key in raw:
         if key not in known:
             raise InvalidInput(f"{tool.id} has no parameter '{key}'", field=str(key))
+    check_mask_slots(tool, images or (), masks)
     _check_slots(tool, images or ())
     result: dict[str, Any] = {}
     for param in tool.parameters:
@@ -48,6 +50,8 @@ def validate_params(
             result[param.id] = value
             continue
         result[param.id] = _check_value(param, value, models_by_folder)
+    if masks:
+        _check_mask_size(tool, result)
     return result
 
 
@@ -74,8 +78,33 @@ def _check_slots(tool: ToolSpec, images: Collection[str]) -> None:
             raise InvalidInput(f"image '{slot.id}' is required", field=slot.id)
 
 
+def check_mask_slots(tool: ToolSpec, images: Collection[str], masks: Collection[str]) -> None:
+    """Masks only on slots that take one, each over its slot's image (InvalidInput naming
+    `masks.<slot>` otherwise)."""
+    slots = {slot.id: slot for slot in tool.slots}
+    for slot_id in masks:
+        field = f"masks.{slot_id}"
+        if slot_id not in slots or not slots[slot_id].mask:
+            raise InvalidInput(f"{tool.id} takes no mask for '{slot_id}'", field=field)
+        if slot_id not in images:
+            raise InvalidInput(f"a mask for '{slot_id}' needs the image '{slot_id}'", field=field)
+
+
+def _check_mask_size(tool: ToolSpec, params: Mapping[str, Any]) -> None:
+    """A mask repaints a region of the input in place (the latent is the encoded input), so
+    an aspect parameter must sit on a preset that keeps the input's size (a `rewire` one)."""
+    for param in tool.parameters:
+        if param.type == "aspect" and not param.preset(params[param.id]).rewire:
+            keep = [p.id for p in param.presets if p.rewire]
+            raise InvalidInput(
+                f"a masked edit keeps the input's size: '{param.id}' must be "
+                f"{' or '.join(repr(k) for k in keep) or 'a preset that keeps the input'}",
+                field=param.id,
+            )
+
+
 def _installed_default(param: Param, models_by_folder: Mapping[str, list[str]]) -> str:
-    installed = list(models_by_folder.get(param.folder or "", []))
+    installed = [m for m in models_by_folder.get(param.folder or "", []) if param.fits(m)]
     if param.default in installed or not installed:
         return param.default
     return sorted(installed)[0]
@@ -166,6 +195,8 @@ def _check_model(param: Param, value: Any, models: Mapping[str, list[str]] | Non
     parts = value.replace("\\", "/").split("/")
     if value.startswith(("/", "\\")) or ".." in parts or ":" in value or "\x00" in value:
         raise InvalidInput(f"'{param.id}' is not a valid model file name", field=param.id)
+    if not param.fits(value):
+        raise InvalidInput(f"model '{value}' does not fit this tool", field=param.id)
     if models is not None and value not in models.get(param.folder or "", []):
         raise InvalidInput(
             f"model '{value}' is not installed in ComfyUI's {param.folder} folder", field=param.id

@@ -11,7 +11,14 @@ from studio_core.catalog.tools import Tool, combo_options
 from studio_core.catalog.workflow import SEED_INPUTS, ancestors, is_link, links_of
 
 PROMPT, NEGATIVE = "catalog-check positive text", "catalog-check negative text"
-ALT_MODEL, PREFIX = "catalog-check/alternative.safetensors", "studio/catalog-check"
+PREFIX = "studio/catalog-check"
+
+
+def alt_model(param: Any) -> str:
+    """Another file for a model parameter: the default's name in a subfolder, so it fits
+    the parameter's filter whenever the default does."""
+    base = str(param.default or "alternative.safetensors").rsplit("/", 1)[-1]
+    return f"catalog-check/{base}"
 
 
 def input_spec(object_info: Mapping[str, Any], class_type: str, name: str) -> list | None:
@@ -55,10 +62,16 @@ def validate_graph(graph: dict, info: dict, image_names: list[str]) -> list[str]
 
 
 def built_graph_problems(
-    tool: Tool, label: str, params: dict, given: dict, images: dict, graph: dict
+    tool: Tool,
+    label: str,
+    params: dict,
+    given: dict,
+    images: dict,
+    graph: dict,
+    masked: tuple[str, ...] = (),
 ) -> list[str]:
     """What is wrong in one built graph of `tool` (built from `params` with the check's texts)."""
-    problems = []
+    problems = _mask_problems(tool, graph, masked)
     roles = {role: _sources(graph, role) for role in ("positive", "negative")}
     if not roles["positive"]:
         problems.append("no sampler takes a positive conditioning")
@@ -89,8 +102,29 @@ def built_graph_problems(
             problems += _size_problems(graph, param.preset(params[param.id]), params)
         if param.type == "model" and label.startswith(f"{param.id}="):
             files = [graph.get(t.node, {}).get("inputs", {}).get(t.input) for t in param.targets]
-            if not files or any(name != ALT_MODEL for name in files):
+            if not files or any(name != alt_model(param) for name in files):
                 problems.append(f"'{param.id}' does not change the loader's file")
+    return problems
+
+
+def _mask_problems(tool: Tool, graph: dict, masked: tuple[str, ...]) -> list[str]:
+    """A painted mask (LoadImage's MASK output) reaches every sampler's latent, or nothing."""
+    problems = []
+    for slot in tool.slots:
+        if not slot.mask:
+            continue
+        mask_link = [slot.node, 1]
+        readers = {nid for nid, n in graph.items() for _, link in links_of(n) if link == mask_link}
+        if slot.id not in masked:
+            if readers:
+                problems.append(f"slot {slot.id}: the mask path stays without a mask {readers}")
+            continue
+        for node_id, node in graph.items():
+            link = node["inputs"].get("latent_image")
+            if is_link(link) and not readers & ancestors(graph, [link[0]]):
+                problems.append(f"slot {slot.id}: the mask does not reach sampler {node_id}")
+        if not readers:
+            problems.append(f"slot {slot.id}: nothing reads the mask ({slot.node} output 1)")
     return problems
 
 

@@ -60,10 +60,12 @@ class Tool(ToolSpec):
         raw: Mapping[str, Any],
         images: Collection[str] | None = None,
         models_by_folder: Mapping[str, list[str]] | None = None,
+        masks: Collection[str] = (),
     ) -> dict:
         """Checked parameters with defaults filled; raises InvalidInput(field=...).
 
-        `images` (slot ids supplied) may also come as a mapping under `raw["images"]`.
+        `images` (slot ids supplied) may also come as a mapping under `raw["images"]`;
+        `masks` are the slot ids that carry a painted mask.
         """
         raw = dict(raw)
         if "images" in raw:
@@ -72,7 +74,7 @@ class Tool(ToolSpec):
                 raise InvalidInput("images must map slot ids to uploads", field="images")
             if images is None:
                 images = [slot for slot, ref in supplied.items() if ref]
-        return validate_params(self, raw, images, models_by_folder)
+        return validate_params(self, raw, images, models_by_folder, masks)
 
     def availability(
         self, object_info: Mapping[str, Any] | None, models_by_folder: Mapping | None = None
@@ -108,17 +110,32 @@ class Tool(ToolSpec):
                 if name in installed:
                     continue
                 # the dropdown can pick any other file of its folder instead of the default
-                if choice and choice.folder == folder and name == choice.default and installed:
+                if (
+                    choice
+                    and choice.folder == folder
+                    and name == choice.default
+                    and self.fitting_models(models_by_folder)
+                ):
                     continue
                 missing.append(f"{folder}/{name}")
-        if choice and not models_by_folder.get(choice.folder):
-            missing.append(f"any file in {choice.folder}")
+        if choice and not self.fitting_models(models_by_folder):
+            suffix = " that fits this tool" if choice.match or choice.exclude else ""
+            missing.append(f"any file in {choice.folder}{suffix}")
         return sorted(set(missing))
 
-    def public_dict(self, lang: str | None = None) -> dict:
+    def fitting_models(self, models_by_folder: Mapping) -> list[str]:
+        """The installed files the model dropdown offers: its folder's, filtered (sorted)."""
+        choice = self.model_param
+        if choice is None:
+            return []
+        return sorted(m for m in models_by_folder.get(choice.folder) or [] if choice.fits(m))
+
+    def public_dict(self, lang: str | None = None, models_by_folder: Mapping | None = None) -> dict:
         """The tool as `GET /api/tools` shows it: no node ids, no template.
 
         With `lang` ("en" or "zh-TW") labels are plain strings, otherwise `{en, zh-TW}`.
+        With `models_by_folder` (the engines' files) the model parameter's `choices` are the
+        installed files that fit the tool, so the dropdown never offers one that does not.
         """
 
         def text(value: Any) -> Any:
@@ -134,15 +151,22 @@ class Tool(ToolSpec):
             "category": self.category,
             "variant_of": self.variant_of,
             "slots": [
-                {"id": s.id, "label": text(s.label), "required": s.required} for s in self.slots
+                {"id": s.id, "label": text(s.label), "required": s.required, "mask": bool(s.mask)}
+                for s in self.slots
             ],
-            "parameters": [_public_param(p, text) for p in self.parameters],
+            "parameters": [self._public_param(p, text, models_by_folder) for p in self.parameters],
             "requires": {
                 "nodes": sorted(self.requires["nodes"]),
                 "models": self.required_models,
                 "custom_node_packs": list(self.requires["custom_node_packs"]),
             },
         }
+
+    def _public_param(self, param: Param, text: Any, models_by_folder: Mapping | None) -> dict:
+        out = _public_param(param, text)
+        if param.type == "model" and models_by_folder is not None:
+            out["choices"] = self.fitting_models(models_by_folder)
+        return out
 
 
 def _public_param(param: Param, text: Any) -> dict:

@@ -8,6 +8,7 @@ per-owner counters, stored params and public JSON.
     queries      reads only: load, list, events, files
     counts       per-owner counters by status, moved with every transition
     params       the tool parameters that also have a column of their own
+    inputs       a job's stored inputs split into slot images and painted masks
     public       to_public: the one job JSON for REST, SSE and the worker's events
     download_names  the name an output is downloaded under (tool, prompt words, seed, n)
 """

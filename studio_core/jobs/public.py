@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from studio_core.jobs.inputs import split_inputs
 from studio_core.jobs.states import ACTIVE, JobStage, JobStatus
 
 
@@ -50,13 +51,13 @@ def _outputs(job: Mapping[str, Any], base_url: str) -> list[dict]:
     ]
 
 
-def _inputs(job: Mapping[str, Any]) -> dict[str, dict]:
+def _uploads(rows: Mapping[str, Mapping[str, Any]]) -> dict[str, dict]:
     return {
-        i["slot"]: {
+        slot: {
             "upload_id": i["upload_id"],
             "url": upload_url(i["upload_id"]) if i["upload_id"] else None,
         }
-        for i in job.get("inputs") or []
+        for slot, i in rows.items()
     }
 
 
@@ -103,6 +104,7 @@ def to_public(
         progress = max(progress, int(live["progress"]))  # never backwards
     outputs = _outputs(job, base_url)
     images = [o["url"] for o in outputs]
+    inputs, masks = split_inputs(job.get("inputs") or [])
     running = status == JobStatus.PROCESSING
     return {
         "job_id": job["id"],
@@ -121,7 +123,8 @@ def to_public(
         "aspect_ratio": job.get("aspect_ratio"),
         "batch_size": job.get("batch_size"),
         "params": dict(job.get("params") or {}),
-        "inputs": _inputs(job),
+        "inputs": _uploads(inputs),
+        "masks": _uploads(masks),
         "images": images,
         "image_url": images[0] if images else None,
         "outputs": outputs,

@@ -120,8 +120,8 @@ def test_engine_registry_is_read_at_most_once_per_cache_period(make_app, monkeyp
 def test_fresh_engine_registry_when_caching_is_off(make_app):
     app = make_app(ENGINES_CACHE_S=0)
     client = token_client(app)
-    body = {"workflow": "text_to_image", "prompt": "x", "model": "other.safetensors"}
+    body = {"workflow": "text_to_image", "prompt": "x", "model": "other_z_image.safetensors"}
     publish_engine(app)
     assert submit(client, body).status_code == 400  # not installed on any engine
-    publish_engine(app, models={"diffusion_models": ["other.safetensors"]})
+    publish_engine(app, models={"diffusion_models": ["other_z_image.safetensors"]})
     assert submit(client, body).status_code == 202

@@ -194,7 +194,9 @@ def test_generate_rejects_bad_bodies(client, data, content_type, status):
 
 def test_model_must_be_installed_when_an_engine_reports_models(client, app):
     publish_engine(app)
-    resp = submit(client, {"workflow": "text_to_image", "prompt": "x", "model": "nope.safetensors"})
+    resp = submit(
+        client, {"workflow": "text_to_image", "prompt": "x", "model": "nope_z_image.safetensors"}
+    )
     assert resp.status_code == 400 and resp.get_json()["error"]["field"] == "model"
 
 

@@ -55,7 +55,7 @@ def test_public_dict_hides_the_template(catalog):
 def test_public_dict_in_one_language(catalog):
     public = catalog.get("single_image_edit").public_dict("zh-TW")
     assert public["name"] == "單圖編輯"
-    assert public["slots"] == [{"id": "input", "label": "輸入圖片", "required": True}]
+    assert public["slots"] == [{"id": "input", "label": "輸入圖片", "required": True, "mask": True}]
     aspect = next(p for p in public["parameters"] if p["id"] == "aspect_ratio")
     assert aspect["presets"][0]["id"] == "keep" and aspect["presets"][0]["label"] == "保持原圖比例"
     assert {"id": "16:9", "width": 1344, "height": 768} in aspect["presets"]

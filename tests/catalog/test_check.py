@@ -60,6 +60,19 @@ def bad_input_name(manifest):
     manifest["parameters"][0]["targets"] = [{"node": "positive", "input": "clip"}]
 
 
+def mask_rewire(manifest, node, name, link):
+    manifest["slots"][0]["mask"] = {"rewire": [{"node": node, "input": name, "link": link}]}
+
+
+def mask_reads_the_image(workflow):
+    workflow["mask_latent"]["inputs"]["mask"] = ["load_input", 0]
+
+
+def filter_refusing_the_default(manifest):
+    model = next(p for p in manifest["parameters"] if p["id"] == "model")
+    model["filter"] = {"exclude": ["z_image*"]}
+
+
 @pytest.mark.parametrize(
     ("tool_id", "kind", "change", "expected"),
     [
@@ -82,6 +95,22 @@ def bad_input_name(manifest):
         ("text_to_image_classic", "manifest",
          lambda m: m["requires"]["models"].update(checkpoints=["other.safetensors"]),
          "requires.models"),
+        # the mask path: a MASK where a LATENT goes, a mask that never reaches the sampler,
+        # a mask rewire onto a value input, a mask node wired in without a mask
+        ("single_image_edit", "workflow", mask_reads_the_image, "Return type mismatch"),
+        ("single_image_edit", "manifest",
+         lambda m: mask_rewire(m, "sampler", "latent_image", ["repeat", 0]),
+         "the mask does not reach sampler"),
+        ("single_image_edit", "manifest",
+         lambda m: mask_rewire(m, "sampler", "steps", ["mask_latent", 0]), "cannot take a link"),
+        ("single_image_edit", "workflow",
+         lambda w: w["sampler"]["inputs"].update(latent_image=["mask_latent", 0]),
+         "the mask path stays without a mask"),
+        ("single_image_edit", "manifest",
+         lambda m: m["requires"].update(nodes=[n for n in m["requires"]["nodes"]
+                                               if n != "SetLatentNoiseMask"]),
+         "requires.nodes"),
+        ("text_to_image", "manifest", filter_refusing_the_default, "does not fit this tool"),
     ],
 )  # fmt: skip
 def test_broken_copies_fail(catalog_copy, capsys, tool_id, kind, change, expected):

@@ -21,7 +21,7 @@ from tests.e2e.flows import (
 
 pytestmark = pytest.mark.e2e
 
-OTHER_MODEL = "qwen_image_edit_2509_fp8_e4m3fn.safetensors"  # a second diffusion model
+OTHER_MODEL = "z_image_turbo_fp8_e4m3fn.safetensors"  # a second model text_to_image fits
 
 
 def _upload(live) -> str:

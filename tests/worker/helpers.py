@@ -23,6 +23,7 @@ from studio_core.db.migrate import upgrade
 from studio_core.db.tables import LOCAL_USER_ID
 from studio_core.events import EventBus
 from studio_core.images import Limits
+from studio_core.jobs.inputs import mask_key
 from studio_core.jobs.repo import JobRepository
 from studio_core.queue.job_queue import JobQueue
 from studio_core.redis_client import connect_redis
@@ -111,12 +112,14 @@ class Stack:
         tool: str = "text_to_image",
         images: dict[str, bytes] | None = None,
         user_id: int = LOCAL_USER_ID,
+        masks: dict[str, bytes] | None = None,
         **fields,
     ) -> str:
-        """Record then enqueue a job like the backend: inputs first, seed resolved."""
+        """Record then enqueue a job like the backend: inputs (and masks) first, seed resolved."""
+        files = {**(images or {}), **{mask_key(slot): data for slot, data in (masks or {}).items()}}
         inputs = {
             slot: save_upload(self.repo.engine, self.storage, user_id, data, Limits())["id"]
-            for slot, data in (images or {}).items()
+            for slot, data in files.items()
         }
         row = {"user_id": user_id, "tool": tool, "prompt": "a cat", "seed": 1000 + next(_ids)}
         row.update(fields)

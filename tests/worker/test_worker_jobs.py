@@ -138,11 +138,11 @@ def test_cancel_pending_and_running_prompts_are_targeted(stack, sim_url):
 
 
 def test_validation_error_fails_with_node_and_input(stack):
-    job_id = stack.create_job(model="no-such-model.safetensors")
+    job_id = stack.create_job(model="no-such-z_image.safetensors")  # fits the tool, absent
     stack.start_worker()
     job = stack.wait_status(job_id)
     assert job["status"] == "failed"
-    assert "#" in job["error"] and "no-such-model.safetensors" in job["error"]
+    assert "#" in job["error"] and "no-such-z_image.safetensors" in job["error"]
     assert "_name" in job["error"]  # the input (unet_name / ckpt_name) is named
 
 

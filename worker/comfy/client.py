@@ -204,6 +204,18 @@ class ComfyClient:
         """Upload an input image; returns the value for LoadImage's `image` input ("sub/name")."""
         return self.http.upload_image(data, filename, subfolder, overwrite)
 
+    def upload_mask(
+        self,
+        data: bytes,
+        filename: str,
+        original: dict,
+        subfolder: str = "studio",
+        overwrite: bool = True,
+    ) -> str:
+        """Upload a mask painted over an uploaded image; returns the masked file's LoadImage
+        value ("sub/name"), whose MASK output is 1 - the mask's alpha."""
+        return self.http.upload_mask(data, filename, original, subfolder, overwrite)
+
     def download(self, image: dict, *, timeout: float | None = None) -> bytes:
         """Bytes of one output file ({filename, subfolder, type}) through /view."""
         return self.http.download(image, timeout=timeout)

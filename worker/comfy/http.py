@@ -7,6 +7,7 @@ of these next to the WebSocket router and the watches.
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote
 
 import requests
@@ -90,6 +91,29 @@ class ComfyHttp:
         resp = self._request("POST", "/upload/image", files={"image": (filename, data)}, data=form)
         self._check(resp, "POST /upload/image")
         answer = self._json(resp, "POST /upload/image")
+        name, sub = answer["name"], answer.get("subfolder") or ""
+        return f"{sub}/{name}" if sub else name
+
+    def upload_mask(
+        self,
+        data: bytes,
+        filename: str,
+        original: dict,
+        subfolder: str = "studio",
+        overwrite: bool = True,
+    ) -> str:
+        """Upload a painted mask for an uploaded image (`original`: {filename, subfolder,
+        type} as /upload/image named it): ComfyUI writes the image's RGB with the mask's alpha
+        to `filename`. Returns the LoadImage value of that file ("sub/name")."""
+        form = {
+            "original_ref": json.dumps(original),
+            "subfolder": subfolder,
+            "type": "input",
+            "overwrite": "true" if overwrite else "false",
+        }
+        resp = self._request("POST", "/upload/mask", files={"image": (filename, data)}, data=form)
+        self._check(resp, "POST /upload/mask")
+        answer = self._json(resp, "POST /upload/mask")
         name, sub = answer["name"], answer.get("subfolder") or ""
         return f"{sub}/{name}" if sub else name
 

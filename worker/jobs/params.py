@@ -8,16 +8,20 @@ from typing import Any
 
 from studio_core.catalog.params import resolve_seed
 from studio_core.catalog.tools import Tool
+from studio_core.jobs.inputs import split_inputs
 from studio_core.jobs.params import stored_params
 
 logger = logging.getLogger(__name__)
+
+SUBFOLDER = "studio"  # where the studio's inputs land in ComfyUI's input folder
 
 
 def job_params(tool: Tool, job: Mapping[str, Any]) -> dict:
     """The tool's validated parameters from a job row (columns win over `params`)."""
     known = set(tool.parameter_ids)
     raw = {key: value for key, value in stored_params(job).items() if key in known}
-    params = tool.validate(raw, images=[i["slot"] for i in job.get("inputs") or []])
+    images, masks = split_inputs(job.get("inputs") or [])
+    params = tool.validate(raw, images=list(images), masks=list(masks))
     if any(p.type == "seed" and params.get(p.id) == -1 for p in tool.parameters):
         # The backend records a resolved seed; a -1 here would make the run unreproducible.
         logger.warning("job=%s has an unresolved seed; using a random one", job["id"])
@@ -25,7 +29,8 @@ def job_params(tool: Tool, job: Mapping[str, Any]) -> dict:
     return params
 
 
-def input_name(job_id: str, slot: str) -> tuple[str, str]:
-    """(file name, LoadImage value) for a job's input image uploaded to ComfyUI."""
-    filename = f"{job_id}_{slot}.png"
-    return filename, f"studio/{filename}"
+def input_name(job_id: str, slot: str, masked: bool = False) -> tuple[str, str]:
+    """(file name, LoadImage value) for a job's input image uploaded to ComfyUI; `masked`:
+    the file /upload/mask writes (the image with the painted mask as its alpha)."""
+    filename = f"{job_id}_{slot}_masked.png" if masked else f"{job_id}_{slot}.png"
+    return filename, f"{SUBFOLDER}/{filename}"

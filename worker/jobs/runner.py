@@ -11,7 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 from studio_core.catalog.build import build_graph
+from studio_core.catalog.tools import Tool
 from studio_core.errors import AppError, StorageFull
+from studio_core.jobs.inputs import split_inputs
 from worker.comfy.errors import (
     ComfyError,
     ComfyPromptLost,
@@ -22,6 +24,7 @@ from worker.comfy.errors import (
 from worker.comfy.state import PromptResult
 from worker.jobs.attempt_gate import log_state, open_attempt
 from worker.jobs.engine_clock import EngineClock
+from worker.jobs.inputs import place_inputs, upload_inputs
 from worker.jobs.outage_retry import retry_through_outages
 from worker.jobs.outcomes import JobCancelled, JobFailed, JobFencedOut, JobHandedBack
 from worker.jobs.outputs import store_outputs
@@ -105,15 +108,16 @@ class JobRunner:
         try:
             tool = s.catalog.get(job["tool"])
             params = job_params(tool, job)
-            images = {i["slot"]: input_name(job_id, i["slot"])[1] for i in job["inputs"]}
-            graph = build_graph(tool, params, images, f"studio/{job_id}")
+            given, masks = split_inputs(job["inputs"])
+            images = {slot: input_name(job_id, slot, masked=slot in masks)[1] for slot in given}
+            graph = build_graph(tool, params, images, f"studio/{job_id}", masked=list(masks))
         except (AppError, ValueError) as exc:
             raise JobFailed(f"cannot build the workflow: {exc}") from exc
         reporter.graph = graph
         clock = EngineClock(s.engine_wait_s)
         for _ in range(MAX_RESUBMITS):
             watch_started = self._engine_call(
-                slot, clock, lambda: self._start_prompt(job, graph, slot, reporter)
+                slot, clock, lambda: self._start_prompt(job, tool, graph, slot, reporter)
             )
             try:
                 result = self._wait(slot, clock, watch_started)
@@ -156,7 +160,9 @@ class JobRunner:
             raise JobFencedOut("finish refused")
         return "finished"
 
-    def _start_prompt(self, job: dict, graph: dict, slot: JobSlot, reporter: JobReporter):
+    def _start_prompt(
+        self, job: dict, tool: Tool, graph: dict, slot: JobSlot, reporter: JobReporter
+    ):
         """Reuse the prompt if ComfyUI has it (history or queue), else upload and submit."""
         s, job_id = self.s, job["id"]
         self._check_flags(slot)
@@ -173,13 +179,7 @@ class JobRunner:
             if existing == "running":
                 watch.mark_started()  # its run time counts from now, not from a queue wait
         else:
-            for item in job["inputs"]:
-                filename, _ = input_name(job_id, item["slot"])
-                try:
-                    data = s.storage.resolve(item["path"]).read_bytes()
-                except (OSError, ValueError) as exc:
-                    raise JobFailed(f"input image '{item['slot']}' is missing") from exc
-                s.client.upload_image(data, filename, subfolder="studio", overwrite=True)
+            place_inputs(tool, graph, upload_inputs(s.client, s.storage, job))
             self._check_flags(slot)
             watch = s.client.watch(job_id, graph, on_update=on_update)
             try:
