@@ -4,7 +4,7 @@ import { createJobCard } from "../components/job-card.js";
 import { createSettingsPanel, kindOf } from "../components/settings-panel.js";
 import { toast, toastError } from "../components/toast.js";
 import { availabilityText, pickTool } from "../components/tool-picker.js";
-import { createUploadSlot } from "../components/upload-slot.js";
+import { createSlotControl } from "../components/slot-control.js";
 import { api, ApiError, NetworkError, randomKey } from "../lib/api.js";
 import { isReady, loadTools } from "../lib/catalog.js";
 import { startEvents } from "../lib/events.js";
@@ -107,7 +107,7 @@ function setupTool(root, tool, tools, draft, openPicker) {
   const toolNames = Object.fromEntries(tools.map((x) => [x.id, localized(x.name)]));
   root.querySelector("[data-switch]").addEventListener("click", openPicker);
 
-  const slots = (tool.slots || []).map((slot) => createUploadSlot(slot, { onError: (err) => toastError(err, t) }));
+  const slots = (tool.slots || []).map((slot) => createSlotControl(tool, slot, { onError: (err) => toastError(err, t) }));
   root.querySelector("[data-slots]")?.append(...slots.map((s) => s.el));
   const settings = createSettingsPanel(tool);
   root.querySelector("[data-settings]").append(settings.el);
@@ -180,6 +180,7 @@ function setupTool(root, tool, tools, draft, openPicker) {
   let lastAttempt = null; // {body, key}: a retry after a network error reuses the key
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (!(await prepareSlots(slots, generate, tool))) return;
     const problem = validate(tool, slots, prompt, promptParam, settings);
     formError.hidden = !problem;
     formError.textContent = problem || "";
@@ -187,6 +188,8 @@ function setupTool(root, tool, tools, draft, openPicker) {
     const body = { workflow: tool.id, ...settings.values(), images: {} };
     if (prompt) body.prompt = prompt.value.trim();
     for (const ctl of slots) if (ctl.value()) body.images[ctl.slot.id] = ctl.value();
+    const masks = slots.filter((ctl) => ctl.mask?.()).map((ctl) => [ctl.slot.id, ctl.mask()]);
+    if (masks.length) body.masks = Object.fromEntries(masks);
     const text = JSON.stringify(body);
     const key = lastAttempt && lastAttempt.body === text ? lastAttempt.key : randomKey();
     lastAttempt = { body: text, key };
@@ -223,6 +226,20 @@ function setupTool(root, tool, tools, draft, openPicker) {
     document.removeEventListener("paste", onPaste);
     for (const ctl of slots) ctl.destroy();
   };
+}
+
+/** Let slots that upload on send (a drawing) do so; false when one failed (it was reported). */
+async function prepareSlots(slots, generate, tool) {
+  generate.disabled = true;
+  try {
+    await Promise.all(slots.map((ctl) => ctl.prepare?.()));
+    return true;
+  } catch (err) {
+    toastError(err, t);
+    return false;
+  } finally {
+    generate.disabled = !isReady(tool);
+  }
 }
 
 function validate(tool, slots, prompt, promptParam, settings) {
