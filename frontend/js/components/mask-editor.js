@@ -36,7 +36,7 @@ export function maskThumbnail(image, layer, invert, side = 96) {
   paintRegion(region.getContext("2d"), layer, invert);
   const ctx = canvas.getContext("2d");
   ctx.drawImage(image, 0, 0, canvas.width, canvas.height);
-  ctx.globalAlpha = 0.6;
+  ctx.globalAlpha = 0.8;
   ctx.drawImage(region, 0, 0);
   return canvas.toDataURL("image/png");
 }

@@ -37,10 +37,10 @@ export function createMaskedSlot(slot, { onError = () => {} } = {}) {
       render(bar, html`<span class="mask-badge" data-testid="mask-badge-${slot.id}">
           <img class="mask-thumb" src="${mask.thumb}" alt="${t("canvas.mask_thumb")}">
           <span>${t("canvas.mask_set")}</span></span>
-        <button type="button" class="btn small subtle" data-paint data-testid="mask-edit-${slot.id}">
-          ${icon("paint", { size: 16 })}<span>${t("canvas.edit_mask")}</span></button>
         <button type="button" class="icon-btn danger" data-unmask aria-label="${t("canvas.remove_mask")}"
-          title="${t("canvas.remove_mask")}" data-testid="mask-remove-${slot.id}">${icon("close", { size: 16 })}</button>`);
+          title="${t("canvas.remove_mask")}" data-testid="mask-remove-${slot.id}">${icon("close", { size: 16 })}</button>
+        <button type="button" class="btn small subtle" data-paint data-testid="mask-edit-${slot.id}">
+          ${icon("paint", { size: 16 })}<span>${t("canvas.edit_mask")}</span></button>`);
     } else {
       render(bar, html`<button type="button" class="btn small subtle" data-paint data-testid="mask-paint-${slot.id}">
         ${icon("paint", { size: 16 })}<span>${t("canvas.paint_mask")}</span></button>`);
