@@ -252,6 +252,29 @@ def test_remix_continues_from_the_previous_sketch(open_app, fake_api):
     assert img.getpixel((1000, 20)) == (200, 120, 60) and _dark(img.getpixel((512, 512)))
 
 
+def test_leaving_the_studio_keeps_the_drawing(open_app, fake_api):
+    page = _sketch_page(open_app)
+    canvas = "[data-testid=sketch-canvas]"
+    _stroke(page, canvas, [(0.1, 0.2), (0.9, 0.2)])
+    assert _generate(page, fake_api)["images"] == {"sketch": "up1"}
+    _stroke(page, canvas, [(0.1, 0.8), (0.9, 0.8)])  # not sent yet
+
+    def away_and_back():
+        page.goto(re.sub(r"#.*", "#/gallery", page.url))
+        page.wait_for_selector("[data-testid=view-gallery]")
+        page.goto(re.sub(r"#.*", "#/studio/sketch_to_image", page.url))
+        page.wait_for_selector(canvas)
+
+    away_and_back()
+    assert page.is_enabled("[data-testid=pad-undo]")
+    assert _generate(page, fake_api)["images"] == {"sketch": "up2"}
+    img = _uploaded(fake_api).convert("RGB")
+    assert _dark(img.getpixel((512, 205))) and _dark(img.getpixel((512, 819)))
+    away_and_back()
+    assert _generate(page, fake_api)["images"] == {"sketch": "up2"}  # the same picture
+    assert len(fake_api.upload_bodies) == 2
+
+
 def test_the_sketch_slot_still_takes_an_upload(open_app, fake_api):
     page = _sketch_page(open_app)
     page.click("[data-testid=sketch-mode-upload]")

@@ -52,15 +52,16 @@ function toolbar(slot) {
 /**
  * The sketch slot. Same surface as createUploadSlot ({el, slot, value, upload, isEmpty, isBusy,
  * setFile, setUpload, clear, destroy}) plus prepare(): upload the drawing if it changed (the
- * studio awaits it before it reads value()).
+ * studio awaits it before it reads value()), and drawing(): the drawing to keep in the tool's
+ * draft, which `options.drawing` gives back to the next pad (leaving the page loses nothing).
  */
-export function createSketchPad(slot, { onError = () => {} } = {}) {
+export function createSketchPad(slot, { onError = () => {}, drawing = null } = {}) {
   const label = localized(slot.label) || slot.id;
   const inner = createUploadSlot(slot, { onError });
   let mode = "draw";
   let busy = false;
   // Layer state -> its upload: a picture already sent (or undone back to) is not sent again.
-  const sent = new WeakMap();
+  const sent = drawing?.sent || new WeakMap();
   let shownBackground = null;
 
   const el = element(html`<div class="sketch-slot" data-testid="sketch-pad" data-mode="draw">
@@ -91,7 +92,8 @@ export function createSketchPad(slot, { onError = () => {} } = {}) {
   const statusText = el.querySelector("[data-status]");
   let tool = "paint";
 
-  const layer = createStrokeLayer({ width: SKETCH_SIDE, height: SKETCH_SIDE, onChange: refresh });
+  const layer = drawing?.layer || createStrokeLayer({ width: SKETCH_SIDE, height: SKETCH_SIDE });
+  const unwatch = layer.watch(refresh);
   const ink = layer.canvas;
   ink.className = "pad-ink";
   ink.dataset.testid = "sketch-canvas";
@@ -166,6 +168,7 @@ export function createSketchPad(slot, { onError = () => {} } = {}) {
   /** Show an existing upload (remix, a draft, "use as input") as the drawing to continue. */
   async function setUpload(upload) {
     setMode("draw");
+    if (drawn()?.upload_id === upload.upload_id) return; // the kept drawing is that picture
     try {
       const response = await fetch(upload.url, { credentials: "same-origin" });
       if (!response.ok) throw new Error(`cannot fetch ${upload.url}`);
@@ -237,11 +240,13 @@ export function createSketchPad(slot, { onError = () => {} } = {}) {
     upload: () => (mode === "draw" ? drawn() : inner.upload()),
     isEmpty: () => (mode === "draw" ? layer.isBlank : inner.isEmpty()),
     isBusy: () => busy || (mode === "upload" && inner.isBusy()),
+    drawing: () => ({ layer, sent }),
     setFile,
     setUpload,
     clear: () => (mode === "draw" ? layer.clear() : inner.clear()),
     destroy() {
       detach();
+      unwatch();
       document.removeEventListener("keydown", onKey);
       inner.destroy();
     },

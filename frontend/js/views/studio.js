@@ -107,7 +107,8 @@ function setupTool(root, tool, tools, draft, openPicker) {
   const toolNames = Object.fromEntries(tools.map((x) => [x.id, localized(x.name)]));
   root.querySelector("[data-switch]").addEventListener("click", openPicker);
 
-  const slots = (tool.slots || []).map((slot) => createSlotControl(tool, slot, { onError: (err) => toastError(err, t) }));
+  const slots = (tool.slots || []).map((slot) =>
+    createSlotControl(tool, slot, { onError: (err) => toastError(err, t), drawing: draft?.drawings?.[slot.id] }));
   root.querySelector("[data-slots]")?.append(...slots.map((s) => s.el));
   const settings = createSettingsPanel(tool);
   root.querySelector("[data-settings]").append(settings.el);
@@ -221,6 +222,7 @@ function setupTool(root, tool, tools, draft, openPicker) {
       ...settings.values(),
       ...settings.values().params,
       inputs: Object.fromEntries(slots.filter((s) => s.upload()).map((s) => [s.slot.id, s.upload()])),
+      drawings: Object.fromEntries(slots.filter((s) => s.drawing).map((s) => [s.slot.id, s.drawing()])),
     });
     unsubscribe();
     document.removeEventListener("paste", onPaste);
