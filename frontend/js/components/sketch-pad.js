@@ -120,7 +120,6 @@ export function createSketchPad(slot, { onError = () => {}, drawing = null } = {
     el.querySelector("[data-pad=undo]").disabled = !layer.canUndo;
     el.querySelector("[data-pad=redo]").disabled = !layer.canRedo;
     el.querySelector("[data-pad=clear]").disabled = layer.isBlank;
-    el.classList.toggle("has-image", !layer.isBlank);
   }
 
   const detach = attachPointerDrawing(ink, layer, () => ({
@@ -221,7 +220,7 @@ export function createSketchPad(slot, { onError = () => {}, drawing = null } = {
     if (file) setFile(file);
   });
   const onKey = (event) => {
-    if (mode !== "draw" || !el.isConnected) return;
+    if (mode !== "draw" || !el.isConnected || event.target.closest?.("dialog")) return; // not under an overlay
     const action = undoShortcut(event);
     if (!action) return;
     event.preventDefault();
