@@ -364,6 +364,27 @@ def test_mask_is_painted_uploaded_and_sent_with_the_image(open_app, fake_api):
     assert _alpha(mask, (320, 240 - 45)) == 255  # 30 px half-width: 45 px off is untouched
 
 
+def test_mask_eraser_undo_and_clear(open_app, fake_api):
+    page = _edit_page(open_app)
+    page.click("[data-testid=mask-paint-input]")
+    page.wait_for_selector("[data-testid=mask-canvas]")
+    _set(page, "[data-testid=mask-size]", 60)
+    _set(page, "[data-testid=mask-feather]", 0)
+    _stroke(page, "[data-testid=mask-canvas]", [(0.1, 0.5), (0.9, 0.5)])
+    page.click("[data-testid=mask-eraser]")
+    _set(page, "[data-testid=mask-size]", 100)
+    _stroke(page, "[data-testid=mask-canvas]", [(0.5, 0.3), (0.5, 0.7)])
+    page.click("[data-testid=mask-clear]")
+    page.wait_for_selector("[data-testid=mask-clear]:disabled")  # redrawn on the next frame
+    page.keyboard.press("Control+z")  # the clear goes: the stroke with its middle erased
+    page.wait_for_selector("[data-testid=mask-clear]:enabled")
+    page.click("[data-testid=mask-done]")
+    page.wait_for_selector("[data-testid=mask-badge-input]")
+    mask = _uploaded(fake_api)
+    assert _alpha(mask, (100, 240)) == 0 and _alpha(mask, (540, 240)) == 0
+    assert _alpha(mask, (320, 240)) == 255  # erased: kept as it is
+
+
 def test_mask_has_the_size_of_the_stored_image_not_of_the_picked_file(open_app, fake_api):
     page = _edit_page(open_app, size=(2400, 1200))  # the page uploads it downscaled
     _paint_mask(page, [(0.4, 0.5), (0.6, 0.5)])

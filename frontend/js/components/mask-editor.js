@@ -137,17 +137,20 @@ export function openMaskEditor(image, layer, { invert = false, feather = 6 } = {
       } else if (button.hasAttribute("data-cancel")) dialog.close();
     });
     featherInput.addEventListener("input", schedule);
-    dialog.addEventListener("keydown", (event) => {
+    // On the document: a button that turned disabled (Clear) drops the focus to <body>.
+    const onKey = (event) => {
       const action = undoShortcut(event);
       if (action) {
         event.preventDefault();
         layer[action]();
       }
-    });
+    };
+    document.addEventListener("keydown", onKey);
     dialog.addEventListener("close", () => {
       if (frame) cancelAnimationFrame(frame);
       detach();
       unwatch();
+      document.removeEventListener("keydown", onKey);
       if (!result) layer.restore(before);
       dialog.remove();
       resolve(result);

@@ -220,7 +220,7 @@ export function createSketchPad(slot, { onError = () => {}, drawing = null } = {
     if (file) setFile(file);
   });
   const onKey = (event) => {
-    if (mode !== "draw" || !el.isConnected || event.target.closest?.("dialog")) return; // not under an overlay
+    if (mode !== "draw" || !el.isConnected || document.querySelector("dialog[open]")) return; // an overlay has its own
     const action = undoShortcut(event);
     if (!action) return;
     event.preventDefault();
