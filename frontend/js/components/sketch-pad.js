@@ -143,14 +143,17 @@ export function createSketchPad(slot, { onError = () => {}, drawing = null } = {
     for (const button of el.querySelectorAll("[data-tool]")) button.setAttribute("aria-pressed", String(button.dataset.tool === next));
   }
 
+  /** Draw over the image from now on; false (and said) when it cannot be decoded. */
   async function startFrom(blob, { reset = false } = {}) {
     try {
       const { image, size } = await backgroundFrom(blob);
       if (reset) layer.reset(size);
       layer.setBackground(image, size);
+      return true;
     } catch (err) {
       statusText.textContent = t("canvas.load_failed");
       onError(err);
+      return false;
     }
   }
 
@@ -171,8 +174,7 @@ export function createSketchPad(slot, { onError = () => {}, drawing = null } = {
     try {
       const response = await fetch(upload.url, { credentials: "same-origin" });
       if (!response.ok) throw new Error(`cannot fetch ${upload.url}`);
-      await startFrom(await response.blob(), { reset: true });
-      sent.set(layer.state(), upload);
+      if (await startFrom(await response.blob(), { reset: true })) sent.set(layer.state(), upload);
     } catch (err) {
       onError(err);
     }
