@@ -14,12 +14,17 @@ every protected route when signed out, and the admin-only routes refused to plai
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email import policy
+from email.parser import BytesParser
 from urllib.parse import parse_qs, urlsplit
+
+from PIL import Image, UnidentifiedImageError
 
 from studio_core.jobs.download_names import content_disposition
 from studio_core.jobs.states import ACTIVE
@@ -38,6 +43,28 @@ from tests.openapi_contract import match_path, request_problems, response_proble
 JOB_SCHEMA = {"$ref": "#/components/schemas/Job"}
 
 
+def multipart_file(body: bytes) -> bytes | None:
+    """The bytes of the `file` part of a multipart/form-data body (None without one).
+
+    The boundary is the body's first line (the fake's handlers see the body, not the headers).
+    """
+    boundary = body.split(b"\r\n", 1)[0][2:].decode("latin-1")
+    head = f'Content-Type: multipart/form-data; boundary="{boundary}"\r\n\r\n'.encode()
+    message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        return None
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") == "file":
+            return part.get_payload(decode=True)
+    return None
+
+
+def bad_input(code: str, message: str, field_name: str | None = None) -> Answer:
+    """A 400 in the real API's shape (with the field it is about, when there is one)."""
+    err = {"code": code, "message": message, **({"field": field_name} if field_name else {})}
+    return Answer(400, {"error": err})
+
+
 @dataclass
 class FakeApi(AccountRoutes):
     """State + request handler; install with `fake.install(page)`."""
@@ -52,6 +79,7 @@ class FakeApi(AccountRoutes):
     generate_status: str = "queued"  # the status a new job has at once ("finished": a fast worker)
     requests: list[tuple[str, str, dict, str]] = field(default_factory=list)
     upload_bodies: list[bytes] = field(default_factory=list)
+    uploads: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # id -> image, mime
     generate_bodies: list[dict] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)  # where the fake left the document
     users: dict[int, dict] = field(default_factory=default_users)  # id -> user + "password"
@@ -205,17 +233,40 @@ class FakeApi(AccountRoutes):
         return Answer(200, MODELS)
 
     def _upload(self, params, query, body) -> Answer:
-        self._uploads += 1
+        # Checked and kept as sent, as the real API does: its size is the image's own.
         self.upload_bodies.append(body)
+        data = multipart_file(body) or b""
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                size, mime = img.size, Image.MIME.get(img.format, "image/png")
+        except UnidentifiedImageError:
+            return bad_input("invalid_image", "the file is not a PNG, JPEG or WebP image", "file")
+        self._uploads += 1
         uid = f"up{self._uploads}"
-        upload = {"upload_id": uid, "url": f"/api/uploads/{uid}", "width": 512, "height": 512}
-        return Answer(201, {**upload, "mime": "image/png"})
+        self.uploads[uid] = (data, mime)
+        upload = {
+            "upload_id": uid,
+            "url": f"/api/uploads/{uid}",
+            "width": size[0],
+            "height": size[1],
+        }
+        return Answer(201, {**upload, "mime": mime})
 
     def _uploaded(self, params, query, body) -> Answer:
-        return Answer(200, png_bytes(256, 256, (200, 120, 60)), {"Content-Type": "image/png"})
+        data, mime = self.uploads.get(
+            params["upload_id"], (png_bytes(256, 256, (200, 120, 60)), "image/png")
+        )  # an id a test made up (a remixed job's input) is a plain 256 px image
+        return Answer(200, data, {"Content-Type": mime})
 
     def _generate(self, params, query, body) -> Answer:
         self.generate_bodies.append(body)
+        tool = next((t for t in self.tools if t["id"] == body.get("workflow")), None)
+        maskable = {s["id"] for s in (tool or {}).get("slots", []) if s.get("mask")}
+        for slot_id in body.get("masks", {}):
+            if slot_id not in maskable or slot_id not in body.get("images", {}):
+                return bad_input(
+                    "invalid_input", f"slot {slot_id} takes no mask here", f"masks.{slot_id}"
+                )
         seed = body.get("seed", -1)
         queued = self.generate_status == "queued"
         job = self.add_job(

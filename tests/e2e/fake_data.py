@@ -54,7 +54,8 @@ def _tool(tid, en, zh, slots, params, status="ready", reason=None, icon=None):
         "category": "image",
         "variant_of": None,
         "slots": [
-            {"id": s, "label": {"en": lbl, "zh-TW": lbl}, "required": req} for s, lbl, req in slots
+            {"id": s[0], "label": {"en": s[1], "zh-TW": s[1]}, "required": s[2], **dict(s[3:])}
+            for s in slots
         ],
         "parameters": params,
         "availability": {"status": status, "reason": reason},
@@ -102,7 +103,7 @@ def default_tools() -> list[dict]:
             "single_image_edit",
             "Image Edit",
             "單圖編輯",
-            [("input", "Input image", True)],
+            [("input", "Input image", True, ("mask", True))],  # takes a painted mask
             [prompt, seed, p["steps"], p["batch"], p["keep_aspect"]],
         ),
         _tool(

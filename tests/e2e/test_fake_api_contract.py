@@ -11,11 +11,12 @@ import json
 import pytest
 
 from tests.e2e.fake_api import ROUTES, FakeApi
+from tests.e2e.fake_data import png_bytes
 from tests.openapi_contract import DOC, match_path
 
-MULTIPART = (
-    b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\nx\r\n--b--'
-)
+PART = b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n'
+MULTIPART = PART + png_bytes(8, 6, (1, 2, 3)) + b"\r\n--b--"
+NOT_AN_IMAGE = PART + b"x\r\n--b--"
 GENERATE = {
     "workflow": "single_image_edit",
     "prompt": "make it blue",
@@ -43,8 +44,25 @@ CASES = {
     "tools": ("GET", "/api/tools", {"lang": "zh-TW"}, None, {}, 200),
     "models": ("GET", "/api/models", {}, None, {}, 200),
     "upload": ("POST", "/api/uploads", {}, None, {}, 201),
+    "upload-not-an-image": ("POST", "/api/uploads", {}, None, {}, 400),
     "uploaded": ("GET", "/api/uploads/up1", {}, None, {}, 200),
     "generate": ("POST", "/api/generate", {}, GENERATE, {}, 202),
+    "generate-mask": (
+        "POST",
+        "/api/generate",
+        {},
+        {**GENERATE, "masks": {"input": "up2"}},
+        {},
+        202,
+    ),
+    "generate-mask-refused": (
+        "POST",
+        "/api/generate",
+        {},
+        {**GENERATE, "workflow": "text_to_image", "masks": {"input": "up2"}},
+        {},
+        400,
+    ),
     "jobs": ("GET", "/api/jobs", {"limit": "30", "offset": "0", "q": "fox"}, None, {}, 200),
     "jobs-filtered": (
         "GET",
@@ -131,7 +149,8 @@ def test_every_answer_of_the_fake_fits_the_document(fake, case):
     method, path, query, body, settings, status = CASES[case]
     for name, value in settings.items():
         setattr(fake, name, value)
-    answer = _serve(fake, method, path, query, body, MULTIPART if path == "/api/uploads" else b"")
+    raw = (NOT_AN_IMAGE if "not-an-image" in case else MULTIPART) if path == "/api/uploads" else b""
+    answer = _serve(fake, method, path, query, body, raw)
     assert answer.status == status
     assert fake.violations == []
 

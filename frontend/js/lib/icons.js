@@ -41,6 +41,11 @@ const PATHS = {
   plus: '<path d="M12 5v14M5 12h14"/>',
   globe: '<circle cx="12" cy="12" r="9"/><path d="M3 12h18M12 3a14 14 0 010 18M12 3a14 14 0 000 18"/>',
   user: '<circle cx="12" cy="8" r="4"/><path d="M4 21a8 8 0 0116 0"/>',
+  paint: '<path d="M18.5 3.5a2.1 2.1 0 013 3L12 16l-4-4z"/><path d="M8 12c-2.5 0-4 1.8-4 4 0 1.5-.7 2.7-2 3.5 4 .8 8-.5 8-4.5"/>',
+  eraser: '<path d="M7 20h13"/><path d="M4.5 14.5l9-9a2 2 0 012.8 0l3.2 3.2a2 2 0 010 2.8L12 19H8z"/><path d="M9 10l5 5"/>',
+  undo: '<path d="M9 14L4 9l5-5"/><path d="M4 9h10.5a5.5 5.5 0 010 11H11"/>',
+  redo: '<path d="M15 14l5-5-5-5"/><path d="M20 9H9.5a5.5 5.5 0 000 11H13"/>',
+  invert: '<circle cx="12" cy="12" r="9"/><path d="M12 3a9 9 0 010 18z" fill="currentColor"/>',
 };
 
 /** Known icon names (tools may name one of these in their manifest `icon`). */

@@ -55,3 +55,10 @@ export async function uploadFromUrl(url) {
   const file = new File([blob], url.split("/").pop() || "image.png", { type: blob.type || "image/png" });
   return uploadImage(file);
 }
+
+/** POST a PNG the page drew (a sketch, a mask) as it is: its pixel size must not change. */
+export async function uploadPng(blob, name) {
+  const form = new FormData();
+  form.append("file", blob, name);
+  return api.post("/api/uploads", form);
+}

@@ -46,6 +46,7 @@ export function remixDraft(job) {
     batch_size: job.batch_size,
     params: { ...(job.params || {}) },
     inputs: { ...(job.inputs || {}) },
+    masks: { ...(job.masks || {}) },
   };
 }
 

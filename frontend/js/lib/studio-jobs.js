@@ -26,6 +26,8 @@ export function requestOf(job) {
     if (job[field] !== null && job[field] !== undefined) body[field] = job[field];
   }
   for (const [slot, input] of Object.entries(job.inputs || {})) if (input?.upload_id) body.images[slot] = input.upload_id;
+  const masks = Object.entries(job.masks || {}).filter(([, mask]) => mask?.upload_id);
+  if (masks.length) body.masks = Object.fromEntries(masks.map(([slot, mask]) => [slot, mask.upload_id]));
   return body;
 }
 

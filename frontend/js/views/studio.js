@@ -7,7 +7,7 @@ import { createSettingsPanel, kindOf, seedMax } from "../components/settings-pan
 import { createStyleChips } from "../components/style-chips.js";
 import { toast, toastError } from "../components/toast.js";
 import { availabilityText, pickTool } from "../components/tool-picker.js";
-import { createUploadSlot } from "../components/upload-slot.js";
+import { createSlotControl } from "../components/slot-control.js";
 import { ApiError, NetworkError, randomKey } from "../lib/api.js";
 import { isReady, loadTools } from "../lib/catalog.js";
 import { html, render } from "../lib/html.js";
@@ -117,7 +117,8 @@ function setupTool(root, tool, tools, draft, openPicker) {
   const toolNames = Object.fromEntries(tools.map((x) => [x.id, localized(x.name)]));
   root.querySelector("[data-switch]").addEventListener("click", openPicker);
 
-  const slots = (tool.slots || []).map((slot) => createUploadSlot(slot, { onError: (err) => toastError(err, t) }));
+  const slots = (tool.slots || []).map((slot) =>
+    createSlotControl(tool, slot, { onError: (err) => toastError(err, t), drawing: draft?.drawings?.[slot.id] }));
   root.querySelector("[data-slots]")?.append(...slots.map((s) => s.el));
   const settings = createSettingsPanel(tool);
   root.querySelector("[data-settings]").append(settings.el);
@@ -145,6 +146,7 @@ function setupTool(root, tool, tools, draft, openPicker) {
     for (const ctl of slots) {
       const input = draft.inputs?.[ctl.slot.id];
       if (input?.upload_id) ctl.setUpload({ upload_id: input.upload_id, url: input.url || `/api/uploads/${input.upload_id}` });
+      ctl.setMask?.(draft.masks?.[ctl.slot.id]);
     }
     updateCounter();
   }
@@ -231,6 +233,7 @@ function setupTool(root, tool, tools, draft, openPicker) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (repeat.running()) return;
+    if (!(await prepareSlots(slots, generate, tool))) return;
     const problem = validate(tool, slots, prompt, promptParam, settings);
     formError.hidden = !problem;
     formError.textContent = problem || "";
@@ -243,6 +246,8 @@ function setupTool(root, tool, tools, draft, openPicker) {
       if (hasNegative && styled.negative) body.params.negative_prompt = styled.negative;
     }
     for (const ctl of slots) if (ctl.value()) body.images[ctl.slot.id] = ctl.value();
+    const masks = slots.filter((ctl) => ctl.mask?.()).map((ctl) => [ctl.slot.id, ctl.mask()]);
+    if (masks.length) body.masks = Object.fromEntries(masks);
     if (prompt) rememberPrompt(prompt.value, tool.id);
     generate.disabled = true;
     try {
@@ -271,6 +276,8 @@ function setupTool(root, tool, tools, draft, openPicker) {
       ...settings.values(),
       ...settings.values().params,
       inputs: Object.fromEntries(slots.filter((s) => s.upload()).map((s) => [s.slot.id, s.upload()])),
+      drawings: Object.fromEntries(slots.filter((s) => s.drawing).map((s) => [s.slot.id, s.drawing()])),
+      masks: Object.fromEntries(slots.filter((s) => s.mask?.()).map((s) => [s.slot.id, { upload_id: s.mask() }])),
     });
     unsubscribe();
     repeat.stop();
@@ -278,6 +285,20 @@ function setupTool(root, tool, tools, draft, openPicker) {
     document.removeEventListener("paste", onPaste);
     for (const ctl of slots) ctl.destroy();
   };
+}
+
+/** Let slots that upload on send (a drawing) do so; false when one failed (it was reported). */
+async function prepareSlots(slots, generate, tool) {
+  generate.disabled = true;
+  try {
+    await Promise.all(slots.map((ctl) => ctl.prepare?.()));
+    return true;
+  } catch (err) {
+    toastError(err, t);
+    return false;
+  } finally {
+    generate.disabled = !isReady(tool);
+  }
 }
 
 function validate(tool, slots, prompt, promptParam, settings) {
