@@ -45,7 +45,7 @@ class FakeApi(AccountRoutes):
     jobs: dict[str, dict] = field(default_factory=dict)
     metrics_status: int = 200
     demo_mode: bool = True
-    backends_online: bool = True
+    backends_online: bool = True  # what /api/metrics and /api/engine say of ComfyUI
     sse_enabled: bool = True
     sse_events: list[dict] = field(default_factory=list)  # delivered once, on the next SSE connect
     requests: list[tuple[str, str, dict, str]] = field(default_factory=list)
@@ -185,6 +185,9 @@ class FakeApi(AccountRoutes):
             return error(self.metrics_status)
         return Answer(200, metrics(list(self.jobs.values()), self.demo_mode, self.backends_online))
 
+    def _engine(self, params, query, body) -> Answer:
+        return Answer(200, {"online": self.backends_online, "demo_mode": self.demo_mode})
+
     def _health(self, params, query, body) -> Answer:
         return Answer(200, health(self.demo_mode))
 
@@ -286,6 +289,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/outputs/thumbs/{name}"): FakeApi._thumb,
     ("GET", "/api/events"): FakeApi._events,
     ("GET", "/api/metrics"): FakeApi._metrics,
+    ("GET", "/api/engine"): FakeApi._engine,
     ("GET", "/health"): FakeApi._health,
     ("GET", "/api/tools"): FakeApi._tools,
     ("GET", "/api/models"): FakeApi._models,
