@@ -51,6 +51,7 @@ class FakeApi(AccountRoutes):
     requests: list[tuple[str, str, dict, str]] = field(default_factory=list)
     upload_bodies: list[bytes] = field(default_factory=list)
     generate_bodies: list[dict] = field(default_factory=list)
+    generate_error: Answer | None = None  # set: POST /api/generate answers this instead
     violations: list[str] = field(default_factory=list)  # where the fake left the document
     users: dict[int, dict] = field(default_factory=default_users)  # id -> user + "password"
     session_user: int | None = 1  # who the browser is signed in as (None: signed out)
@@ -208,6 +209,8 @@ class FakeApi(AccountRoutes):
         return Answer(200, png_bytes(256, 256, (200, 120, 60)), {"Content-Type": "image/png"})
 
     def _generate(self, params, query, body) -> Answer:
+        if self.generate_error is not None:
+            return self.generate_error
         self.generate_bodies.append(body)
         seed = body.get("seed", -1)
         job = self.add_job(

@@ -104,7 +104,9 @@ export function mountSidebar(shell) {
   // Tab from the last control goes to the first and Shift+Tab from the first to the last; a
   // focus that strayed outside (a click on the page behind) is brought back in.
   function trapTab(event) {
-    const items = [...aside.querySelectorAll(FOCUSABLE)].filter((el) => el.getClientRects().length > 0);
+    // checkVisibility() also skips the items of the closed account menu (<details>).
+    const items = [...aside.querySelectorAll(FOCUSABLE)].filter((el) =>
+      el.checkVisibility ? el.checkVisibility({ visibilityProperty: true }) : el.getClientRects().length > 0);
     if (!items.length) return;
     const first = items[0];
     const last = items[items.length - 1];
