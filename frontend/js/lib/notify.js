@@ -82,9 +82,14 @@ function announce(job) {
 export function watchJobEndings() {
   const seenActive = new Set(); // job ids this page saw queued or processing
   return subscribe((job) => {
-    if (job.deleted) return seenActive.delete(job.job_id);
-    if (!isTerminal(job)) return seenActive.add(job.job_id);
-    if (!seenActive.delete(job.job_id)) return; // ended before we saw it run: nothing new
-    if (ENDINGS.has(job.status) && notificationsEnabled() && document.visibilityState === "hidden") announce(job);
+    if (job.deleted || !isTerminal(job)) {
+      if (job.deleted) seenActive.delete(job.job_id);
+      else seenActive.add(job.job_id);
+      return;
+    }
+    const sawItRun = seenActive.delete(job.job_id); // else it ended before this page saw it
+    if (sawItRun && ENDINGS.has(job.status) && notificationsEnabled() && document.visibilityState === "hidden") {
+      announce(job);
+    }
   });
 }
