@@ -1,7 +1,8 @@
 """Rate limits in Redis via Flask-Limiter, one bucket per user (per client IP before login).
 
-Reads get RATE_LIMIT_READS per route; the writes that cost work (`POST /api/generate` and
-`POST /api/uploads`: decoding and storing images) share one RATE_LIMIT_GENERATE bucket instead.
+Reads get RATE_LIMIT_READS per route; the writes that cost work have buckets of their own:
+`POST /api/generate` RATE_LIMIT_GENERATE and `POST /api/uploads` (decoding and storing images)
+RATE_LIMIT_UPLOADS, so picking three images for a blend does not eat into the Generate clicks.
 Static files, images, health probes and CORS preflights are not counted: a gallery page loads
 dozens of thumbnails at once, and a monitor must never be locked out.
 
@@ -40,8 +41,7 @@ EXEMPT_ENDPOINTS = frozenset(
     }
 )
 GENERATE_ENDPOINT = "jobs.generate"
-# Writes that cost work, counted together: an upload decodes an image as a generate may.
-COSTLY_WRITE_ENDPOINTS = (GENERATE_ENDPOINT, "uploads.create")
+UPLOAD_ENDPOINT = "uploads.create"
 LOGIN_ENDPOINT = "auth.login"
 
 
@@ -69,9 +69,12 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         key_prefix="studio:limits",
     )
     limiter.request_filter(_exempt)
-    costly = limiter.shared_limit(settings.rate_limit_generate, scope="costly_writes")
-    for endpoint in COSTLY_WRITE_ENDPOINTS:
-        app.view_functions[endpoint] = costly(app.view_functions[endpoint])
+    # Writes that cost work: their own limit instead of the reads' (which they do not count in).
+    for endpoint, limit in (
+        (GENERATE_ENDPOINT, settings.rate_limit_generate),
+        (UPLOAD_ENDPOINT, settings.rate_limit_uploads),
+    ):
+        app.view_functions[endpoint] = limiter.limit(limit)(app.view_functions[endpoint])
     # Login is limited per client address, whoever is already logged in on it.
     login = app.view_functions[LOGIN_ENDPOINT]
     app.view_functions[LOGIN_ENDPOINT] = limiter.limit(

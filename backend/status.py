@@ -109,6 +109,11 @@ class SystemStatus:
             "demo_mode": demo_mode(studio, engines),
         }
 
+    def engine_state(self) -> dict:
+        """What every signed-in user may know: is any engine up, is this a demo (no internals)."""
+        online = self.studio.online_engines.get()
+        return {"online": bool(online), "demo_mode": demo_mode(self.studio, online)}
+
     def snapshot(self) -> dict:
         """What the Prometheus collector exposes."""
         studio = self.studio

@@ -21,6 +21,16 @@ def metrics():
     return _status().metrics()
 
 
+@bp.get("/api/engine")
+def engine():
+    """Whether ComfyUI answers and whether the studio runs in demo mode (any signed-in user).
+
+    The page's "ComfyUI is not reachable" and demo banners; unlike /api/metrics it names no
+    engine URL or worker, so plain users may read it.
+    """
+    return _status().engine_state()
+
+
 @bp.get("/health")
 def health():
     """Every component's state; 200 when all are ok, 503 otherwise."""

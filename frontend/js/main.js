@@ -1,9 +1,15 @@
-// Boot: strings, session, shell (sidebar + outlet + toasts), routes, live job updates.
+// Boot: strings, session, shell (sidebar + banners + outlet + toasts), routes, live job updates,
+// and what follows the jobs outside the page (the tab's title, notifications).
 
 import { mountSidebar, setActiveCount, setConnectionText } from "./components/sidebar.js";
-import { mountToasts, toast } from "./components/toast.js";
+import { mountShellBanners } from "./components/shell-banners.js";
+import { clearErrorToasts, mountToasts, toast } from "./components/toast.js";
+import { onWriteSuccess } from "./lib/api.js";
+import { startEngineWatch, stopEngineWatch } from "./lib/engine.js";
 import { connectionMode, onModeChange, startEvents, stopEvents } from "./lib/events.js";
 import { initI18n, onLanguageChange, t } from "./lib/i18n.js";
+import { watchJobEndings } from "./lib/notify.js";
+import { followJobsInTitle } from "./lib/tab-title.js";
 import { loadTools } from "./lib/catalog.js";
 import { refresh, route, setGuard, startRouter } from "./lib/router.js";
 import { currentUser, isAdmin, loadSession, onSessionChange, rememberReturn, takeReturn } from "./lib/session.js";
@@ -35,12 +41,23 @@ function guard(name) {
   return null;
 }
 
+/** Strings of the static page (index.html) that exist before any view. */
+function translateStatic() {
+  const skip = document.querySelector(".skip-link");
+  if (skip) skip.textContent = t("shell.skip_link");
+}
+
 async function boot() {
   await initI18n();
-  document.title = t("app.title");
+  translateStatic();
+  followJobsInTitle();
+  watchJobEndings();
   const shell = document.getElementById("app");
   const outlet = document.getElementById("outlet");
+  const view = document.getElementById("view");
   mountToasts(document.body);
+  mountShellBanners(outlet.querySelector(".shell-banners"));
+  onWriteSuccess(clearErrorToasts);
   // The skip link must not touch the hash (the router owns it): focus the content instead.
   document.querySelector(".skip-link")?.addEventListener("click", (event) => {
     event.preventDefault();
@@ -55,9 +72,11 @@ async function boot() {
     document.body.classList.remove("signed-out");
     showActive();
     startEvents();
+    startEngineWatch();
   }
   function leaveApp() {
     stopEvents();
+    stopEngineWatch();
     removeSidebar();
     removeSidebar = () => {};
     document.body.classList.add("signed-out");
@@ -93,7 +112,7 @@ async function boot() {
   });
 
   onLanguageChange(() => {
-    document.title = t("app.title");
+    translateStatic();
     if (currentUser()) {
       removeSidebar();
       removeSidebar = mountSidebar(shell);
@@ -113,7 +132,7 @@ async function boot() {
   }
   if (user) enterApp();
   else document.body.classList.add("signed-out");
-  startRouter(outlet);
+  startRouter(view);
   document.body.classList.remove("booting");
 }
 

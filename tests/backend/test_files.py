@@ -153,14 +153,18 @@ def test_output_path_tricks_are_404(client, app, path):
     assert b"SQLite" not in resp.data and b"root:" not in resp.data
 
 
-def test_uploads_share_the_generate_limit_not_the_read_limit(make_app):
-    """Decoding an image costs work: uploads and generates draw on one RATE_LIMIT_GENERATE."""
-    app = make_app(RATE_LIMIT_READS="100/minute", RATE_LIMIT_GENERATE="2/minute")
+def test_uploads_and_generates_have_buckets_of_their_own(make_app):
+    """Decoding an image costs work: uploads draw on RATE_LIMIT_UPLOADS, generates on
+    RATE_LIMIT_GENERATE, and neither on the reads' limit."""
+    app = make_app(
+        RATE_LIMIT_READS="100/minute", RATE_LIMIT_GENERATE="1/minute", RATE_LIMIT_UPLOADS="2/minute"
+    )
     make_user(app, "alice")
     client = login_client(app, "alice", USER_PASSWORD)  # the bucket is the user's
     client.environ_base["HTTP_X_CSRF_TOKEN"] = client.csrf
     assert _upload(client, png_bytes()).status_code == 201
     assert submit(client).status_code == 202
+    assert _upload(client, png_bytes()).status_code == 201  # the generate did not count here
     limited = _upload(client, png_bytes())
     assert limited.status_code == 429 and limited.get_json()["error"]["code"] == "rate_limited"
     assert submit(client).status_code == 429

@@ -55,6 +55,7 @@ def test_job_lifecycle_responses_match_the_document(app, client):
         "/api/tools",
         "/api/models",
         "/api/metrics",
+        "/api/engine",
         "/health",
         "/readyz",
         "/livez",

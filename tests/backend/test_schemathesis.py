@@ -60,7 +60,11 @@ def _operations() -> list[str]:
 def schema_app(make_app, sim_url):
     """A healthy studio (a worker's heartbeat, an engine that answers), so that /health and
     /readyz answer 200 and generate gets past "no engine" to its validation."""
-    app = make_app(RATE_LIMIT_READS="100000/second", RATE_LIMIT_GENERATE="100000/second")
+    app = make_app(
+        RATE_LIMIT_READS="100000/second",
+        RATE_LIMIT_GENERATE="100000/second",
+        RATE_LIMIT_UPLOADS="100000/second",
+    )
     services(app).queue.heartbeat("w1", {})
     publish_engine(app, simulator=False, url=sim_url)
     return app

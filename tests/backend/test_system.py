@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import redis as redis_lib
 
-from studio_core.config import ConfigError
+from studio_core.config import ConfigError, Settings
 from studio_ops.processes import free_port
 from tests.backend.helpers import (
+    USER_PASSWORD,
     finish_job,
+    login_client,
     make_user,
     publish_engine,
     services,
@@ -85,6 +89,19 @@ def test_metrics_document(client, app, redis_client):
     assert not {k for k in stats if k in ("cmdstat_keys", "cmdstat_scan")}, stats.keys()
 
 
+def test_engine_state_for_every_signed_in_user(make_app):
+    """Plain users learn whether ComfyUI is up and whether it is a demo, and nothing else."""
+    app = make_app(ENGINES_CACHE_S=0)
+    alice = token_client(app, make_user(app, "alice")["id"])
+    assert alice.get("/api/metrics").status_code == 403
+    assert alice.get("/api/engine").get_json() == {"online": False, "demo_mode": False}
+    publish_engine(app, simulator=True)
+    assert alice.get("/api/engine").get_json() == {"online": True, "demo_mode": True}
+    publish_engine(app, online=False)
+    assert alice.get("/api/engine").get_json() == {"online": False, "demo_mode": False}
+    assert app.test_client().get("/api/engine").status_code == 401
+
+
 def test_health_and_probes(make_app, sim_url):
     # COMFYUI_URL names no engine here, so only what a worker publishes can answer.
     app = make_app(COMFYUI_URL=f"http://127.0.0.1:{free_port()}")
@@ -126,7 +143,7 @@ def test_redis_outage_is_503_json_never_a_traceback(make_app):
     assert health.get_json()["status"] == "down"
     assert client.get("/readyz").status_code == 503
     assert client.get("/livez").status_code == 200
-    for path in ("/api/metrics", "/api/tools", "/api/events"):
+    for path in ("/api/metrics", "/api/engine", "/api/tools", "/api/events"):
         resp = client.get(path)
         assert resp.status_code == 503 and resp.headers["Retry-After"] == "5", path
         assert resp.get_json()["error"]["code"] == "redis_unavailable"
@@ -260,3 +277,19 @@ def test_redis_client_is_not_global(make_app):
     a, b = make_app(), make_app()
     assert services(a).redis is not services(b).redis
     assert isinstance(services(a).redis, redis_lib.Redis)
+
+
+def test_default_generate_limit_lets_a_person_click_on(make_app):
+    """The shipped RATE_LIMIT_GENERATE: the 11th Generate in a minute of a signed-in user is
+    accepted (it used to be refused at 10/minute), and a script is still stopped."""
+    default = dataclasses.fields(Settings)
+    limit = next(f.default for f in default if f.name == "rate_limit_generate")
+    app = make_app(RATE_LIMIT_GENERATE=limit)
+    make_user(app, "alice")
+    client = login_client(app, "alice", USER_PASSWORD)
+    client.environ_base["HTTP_X_CSRF_TOKEN"] = client.csrf
+    codes = [submit(client).status_code for _ in range(11)]
+    assert codes == [202] * 11
+    per_minute = int(limit.split("/")[0])
+    codes = [submit(client).status_code for _ in range(per_minute - 11 + 1)]
+    assert codes[-1] == 429 and set(codes[:-1]) == {202}

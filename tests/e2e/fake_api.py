@@ -73,7 +73,7 @@ class FakeApi(AccountRoutes):
     jobs: dict[str, dict] = field(default_factory=dict)
     metrics_status: int = 200
     demo_mode: bool = True
-    backends_online: bool = True
+    backends_online: bool = True  # what /api/metrics and /api/engine say of ComfyUI
     sse_enabled: bool = True
     sse_events: list[dict] = field(default_factory=list)  # delivered once, on the next SSE connect
     generate_status: str = "queued"  # the status a new job has at once ("finished": a fast worker)
@@ -81,6 +81,7 @@ class FakeApi(AccountRoutes):
     upload_bodies: list[bytes] = field(default_factory=list)
     uploads: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # id -> image, mime
     generate_bodies: list[dict] = field(default_factory=list)
+    generate_error: Answer | None = None  # set: POST /api/generate answers this instead
     violations: list[str] = field(default_factory=list)  # where the fake left the document
     users: dict[int, dict] = field(default_factory=default_users)  # id -> user + "password"
     session_user: int | None = 1  # who the browser is signed in as (None: signed out)
@@ -223,6 +224,9 @@ class FakeApi(AccountRoutes):
             return error(self.metrics_status)
         return Answer(200, metrics(list(self.jobs.values()), self.demo_mode, self.backends_online))
 
+    def _engine(self, params, query, body) -> Answer:
+        return Answer(200, {"online": self.backends_online, "demo_mode": self.demo_mode})
+
     def _health(self, params, query, body) -> Answer:
         return Answer(200, health(self.demo_mode))
 
@@ -259,6 +263,8 @@ class FakeApi(AccountRoutes):
         return Answer(200, data, {"Content-Type": mime})
 
     def _generate(self, params, query, body) -> Answer:
+        if self.generate_error is not None:
+            return self.generate_error
         self.generate_bodies.append(body)
         tool = next((t for t in self.tools if t["id"] == body.get("workflow")), None)
         maskable = {s["id"] for s in (tool or {}).get("slots", []) if s.get("mask")}
@@ -365,6 +371,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/outputs/thumbs/{name}"): FakeApi._thumb,
     ("GET", "/api/events"): FakeApi._events,
     ("GET", "/api/metrics"): FakeApi._metrics,
+    ("GET", "/api/engine"): FakeApi._engine,
     ("GET", "/health"): FakeApi._health,
     ("GET", "/api/tools"): FakeApi._tools,
     ("GET", "/api/models"): FakeApi._models,

@@ -40,6 +40,8 @@ CASES = {
     "metrics": ("GET", "/api/metrics", {}, None, {}, 200),
     "metrics-429": ("GET", "/api/metrics", {}, None, {"metrics_status": 429}, 429),
     "metrics-503": ("GET", "/api/metrics", {}, None, {"metrics_status": 503}, 503),
+    "engine": ("GET", "/api/engine", {}, None, {}, 200),
+    "engine-down": ("GET", "/api/engine", {}, None, {"backends_online": False}, 200),
     "health": ("GET", "/health", {}, None, {}, 200),
     "tools": ("GET", "/api/tools", {"lang": "zh-TW"}, None, {}, 200),
     "models": ("GET", "/api/models", {}, None, {}, 200),

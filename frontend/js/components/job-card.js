@@ -44,6 +44,7 @@ export function createJobCard(job, { toolName = job.tool, lightboxOptions = {}, 
     <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-label="${t("job.progress")}"
       data-testid="progress-bar"><div class="progress-fill"></div></div>
     <p class="job-status" aria-live="polite" data-testid="job-status" id="${base}-status"></p>
+    <p class="job-engine-note" data-testid="job-engine-note">${icon("engine", { size: 16 })}<span>${t("shell.engine_wait_note")}</span></p>
     <img class="job-preview" alt="${t("job.preview")}" data-testid="job-preview" hidden>
     <div class="job-results"></div>
   </article>`);

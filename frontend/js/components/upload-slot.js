@@ -1,5 +1,6 @@
 // One image slot of a tool: click, drag and drop or paste; preview; clear; upload on pick.
 
+import { errorText } from "../lib/error-text.js";
 import { element, html, render } from "../lib/html.js";
 import { localized, t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
@@ -60,7 +61,7 @@ export function createUploadSlot(slot, { onChange = () => {}, onError = () => {}
     } catch (err) {
       if (state.preview !== objectUrl) return;
       releasePreview();
-      state = { status: "empty", uploadId: null, preview: null, error: err.message || t("error.generic") };
+      state = { status: "empty", uploadId: null, preview: null, error: errorText(err) };
       onError(err);
     }
     draw();

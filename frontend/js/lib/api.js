@@ -7,6 +7,7 @@ const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 let csrfToken = null;
 let onUnauthorized = () => {};
 let refreshCsrf = async () => null;
+const writeListeners = new Set();
 
 /** The token cookie-authenticated writes carry as X-CSRF-Token (from login or /api/auth/me). */
 export function setCsrfToken(token) {
@@ -20,6 +21,12 @@ export function setCsrfToken(token) {
 export function setSessionHooks({ unauthorized, refresh }) {
   onUnauthorized = unauthorized;
   refreshCsrf = refresh;
+}
+
+/** Call fn() after every write the server accepted (the shell closes stale error toasts). */
+export function onWriteSuccess(fn) {
+  writeListeners.add(fn);
+  return () => writeListeners.delete(fn);
 }
 
 /** Tell the session a request was refused for want of one (e.g. the event stream's probe). */
@@ -124,6 +131,7 @@ export async function request(method, path, options = {}) {
   }
   if (response.status === 401 && !OWN_401.has(path.split("?")[0])) onUnauthorized(path);
   if (!response.ok && !acceptStatus.includes(response.status)) throw await errorFrom(response);
+  if (response.ok && UNSAFE.has(method)) for (const fn of writeListeners) fn();
   if (response.status === 204) return null;
   const type = response.headers.get("Content-Type") || "";
   if (!type.includes("json")) throw new ApiError(response.status, "bad_response", "Unexpected response");

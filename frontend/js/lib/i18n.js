@@ -49,6 +49,11 @@ export function onLanguageChange(fn) {
   return () => listeners.delete(fn);
 }
 
+/** Whether the current language (or English) has a string for this key. */
+export function hasKey(key) {
+  return key in strings || key in english;
+}
+
 /** Translate a key, filling {name} placeholders from vars. */
 export function t(key, vars = {}) {
   const text = strings[key] ?? english[key] ?? key;

@@ -1,7 +1,8 @@
 // Account (#/account): who I am and changing my own password.
 
 import { toast } from "../components/toast.js";
-import { api, ApiError, RateLimited } from "../lib/api.js";
+import { api, ApiError } from "../lib/api.js";
+import { errorText } from "../lib/error-text.js";
 import { html, render, setText } from "../lib/html.js";
 import { t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
@@ -18,9 +19,7 @@ export function passwordProblem(password, confirm) {
 
 /** Words for an API error shown next to a form. */
 export function formErrorText(err) {
-  if (err instanceof RateLimited) return t("error.rate_limited", { seconds: err.retryAfter ?? "?" });
-  if (err instanceof ApiError) return err.message;
-  return t("error.offline");
+  return errorText(err);
 }
 
 /** Mount the account view. */

@@ -1,6 +1,7 @@
-// Dashboard: demo banner, "no engine" help, tool shortcuts, System HUD (admins: the system
-// details are theirs), recent results. The tools come before the HUD's tiles: on a phone they
-// are what a person came for, and five tiles pushed them below the fold.
+// Dashboard: "no engine" help, tool shortcuts, System HUD (admins: the system details are
+// theirs), recent results. The tools come before the HUD's tiles: on a phone they are what a
+// person came for, and five tiles pushed them below the fold. The engine and demo banners are
+// the shell's, on every page.
 
 import { mountHud } from "../components/hud.js";
 import { openLightbox } from "../components/lightbox.js";
@@ -13,11 +14,6 @@ import { t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
 import { navigate } from "../lib/router.js";
 import { isAdmin } from "../lib/session.js";
-
-function demoBanner() {
-  return html`<div class="banner banner-demo" role="note" data-testid="demo-banner">
-    ${icon("alert", { size: 18 })}<span>${t("dashboard.demo_banner")}</span></div>`;
-}
 
 function noEngineHelp() {
   return html`<section class="empty-state glass" data-testid="no-engine">
@@ -34,10 +30,7 @@ function noEngineHelp() {
 /** Mount the dashboard view. */
 export function mountDashboard(root) {
   let alive = true;
-  let healthDemo = false;
-  let metricsDemo = false;
   render(root, html`<div class="view dashboard" data-testid="view-dashboard">
-    <div data-banner></div>
     <header class="view-head">
       <h1>${t("dashboard.title")}</h1>
       <p class="muted">${isAdmin() ? t("dashboard.subtitle") : t("dashboard.subtitle_user")}</p>
@@ -56,27 +49,15 @@ export function mountDashboard(root) {
       <div class="recent-grid" data-recent><p class="muted">${t("common.loading")}</p></div>
     </section>
   </div>`);
-  const banner = root.querySelector("[data-banner]");
   const empty = root.querySelector("[data-empty]");
-  const drawBanner = () => render(banner, healthDemo || metricsDemo ? demoBanner() : html``);
 
   const admin = isAdmin();
   root.querySelector("[data-hud]").hidden = !admin;
   const stopHud = !admin ? () => {} : mountHud(root.querySelector("[data-hud]"), (metrics) => {
     if (!metrics) return; // offline/rate limited: the HUD says so; keep the last known help
     const backends = metrics.backends || [];
-    // Demo mode, or an engine that says it is the simulator: either way the images are not real.
-    metricsDemo = Boolean(metrics.demo_mode) || backends.some((b) => b.online && b.simulator);
-    drawBanner();
     render(empty, backends.some((b) => b.online) ? html`` : noEngineHelp());
   });
-
-  if (admin) {
-    api.get("/health", { acceptStatus: [503] }).then((health) => {
-      healthDemo = Boolean(health && health.demo_mode);
-      if (alive) drawBanner();
-    }, () => {});
-  }
 
   const toolsBox = root.querySelector("[data-tools]");
   loadTools().then((tools) => {

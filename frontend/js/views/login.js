@@ -1,6 +1,7 @@
 // Sign-in page (#/login): user name and password, errors inline, language choice.
 
 import { ApiError, NetworkError, RateLimited } from "../lib/api.js";
+import { errorText } from "../lib/error-text.js";
 import { html, render, setText } from "../lib/html.js";
 import { language, LANGUAGES, setLanguage, t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
@@ -12,7 +13,7 @@ export function loginErrorText(err) {
   if (err instanceof NetworkError || (err instanceof ApiError && err.status >= 500)) return t("error.offline");
   if (err instanceof ApiError && (err.status === 401 || err.code === "invalid_credentials")) return t("login.invalid");
   if (err instanceof ApiError && err.code === "account_disabled") return t("login.disabled");
-  return err && err.message ? err.message : t("error.generic");
+  return errorText(err);
 }
 
 /** Mount the sign-in page; onSignedIn(result) runs after a successful login. */

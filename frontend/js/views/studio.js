@@ -10,6 +10,7 @@ import { availabilityText, pickTool } from "../components/tool-picker.js";
 import { createSlotControl } from "../components/slot-control.js";
 import { ApiError, NetworkError, randomKey } from "../lib/api.js";
 import { isReady, loadTools } from "../lib/catalog.js";
+import { errorText } from "../lib/error-text.js";
 import { html, render } from "../lib/html.js";
 import { localized, t } from "../lib/i18n.js";
 import { icon, toolIcon } from "../lib/icons.js";
@@ -26,6 +27,7 @@ function layout(tool, promptParam) {
   const limit = promptParam?.max_length || DEFAULT_PROMPT_LIMIT;
   const required = Boolean(promptParam?.required);
   return html`<div class="view studio" data-testid="view-studio" data-tool="${tool.id}">
+    <h1 class="visually-hidden">${t("nav.studio")} · ${localized(tool.name)}</h1>
     <header class="studio-head">
       <button type="button" class="tool-switch glass" data-switch data-testid="switch-tool">
         <span class="tool-icon">${toolIcon(tool)}</span>
@@ -70,7 +72,7 @@ function layout(tool, promptParam) {
 export function mountStudio(root, { param, state }) {
   let alive = true;
   const cleanups = [];
-  render(root, html`<div class="view studio" data-testid="view-studio"><p class="muted">${t("common.loading")}</p></div>`);
+  render(root, html`<div class="view studio" data-testid="view-studio"><h1 class="visually-hidden">${t("nav.studio")}</h1><p class="muted">${t("common.loading")}</p></div>`);
 
   async function choose(tools) {
     const picked = await pickTool(tools);
@@ -84,7 +86,7 @@ export function mountStudio(root, { param, state }) {
     const tool = tools.find((x) => x.id === param);
     if (!tool) {
       if (param) toast(t("studio.unknown_tool", { tool: param }), "error");
-      render(root, html`<div class="view studio" data-testid="view-studio">
+      render(root, html`<div class="view studio" data-testid="view-studio"><h1 class="visually-hidden">${t("nav.studio")}</h1>
         <section class="empty-state glass">${icon("studio", { size: 32 })}<h2>${t("studio.pick_title")}</h2>
         <button type="button" class="btn primary" data-testid="open-picker">${t("studio.pick")}</button></section></div>`);
       root.querySelector("[data-testid=open-picker]").addEventListener("click", () => choose(tools));
@@ -95,7 +97,7 @@ export function mountStudio(root, { param, state }) {
   }, (err) => {
     if (!alive) return;
     toastError(err, t);
-    render(root, html`<div class="view studio" data-testid="view-studio"><section class="empty-state glass">
+    render(root, html`<div class="view studio" data-testid="view-studio"><h1 class="visually-hidden">${t("nav.studio")}</h1><section class="empty-state glass">
       ${icon("alert", { size: 32 })}<h2>${t("error.tools")}</h2></section></div>`);
   });
 
@@ -217,7 +219,7 @@ function setupTool(root, tool, tools, draft, openPicker) {
       if (!(err instanceof NetworkError)) lastAttempt = null;
       if (err instanceof ApiError && err.status !== 429 && err.status < 500) {
         formError.hidden = false;
-        formError.textContent = err.field ? `${err.field}: ${err.message}` : err.message;
+        formError.textContent = errorText(err);
       } else toastError(err, t);
       return null;
     }
