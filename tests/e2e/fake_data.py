@@ -17,6 +17,7 @@ from studio_core.jobs.states import ACTIVE
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 ASPECTS = ["1:1", "16:9", "9:16", "2:3", "3:2", "3:4", "4:3"]
 SEED_MAX = MAX_SEED  # what the real catalog reports
+THUMB_PX = 384  # the longest side of a thumbnail, as the studio's default thumb_px
 
 
 def png_bytes(width: int, height: int, color: tuple[int, int, int]) -> bytes:
