@@ -31,6 +31,7 @@ from tests.e2e.fake_data import (
     fake_job,
     health,
     metrics,
+    picture_bytes,
     png_bytes,
 )
 from tests.openapi_contract import match_path, request_problems, response_problems, schema_problems
@@ -171,14 +172,16 @@ class FakeApi(AccountRoutes):
 
     def _output(self, params, query, body) -> Answer:
         width, height = self._output_size(params["name"])
-        return Answer(200, png_bytes(width, height, (40, 160, 200)), {"Content-Type": "image/png"})
+        return Answer(
+            200, picture_bytes(width, height, (40, 160, 200)), {"Content-Type": "image/png"}
+        )
 
     def _thumb(self, params, query, body) -> Answer:
         # As the real storage does: the output scaled to THUMB_PX on its longest side.
         width, height = self._output_size(params["name"])
         scale = min(1.0, THUMB_PX / max(width, height))
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        return Answer(200, png_bytes(*size, (120, 80, 200)), {"Content-Type": "image/png"})
+        return Answer(200, picture_bytes(*size, (120, 80, 200)), {"Content-Type": "image/png"})
 
     def _events(self, params, query, body) -> Answer:
         if not self.sse_enabled:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from datetime import datetime, timedelta, timezone
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from studio_core.catalog.manifest import MAX_SEED
 from studio_core.jobs.states import ACTIVE
@@ -24,6 +24,19 @@ def png_bytes(width: int, height: int, color: tuple[int, int, int]) -> bytes:
     """A solid PNG of the given size."""
     buf = io.BytesIO()
     Image.new("RGB", (width, height), color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def picture_bytes(width: int, height: int, color: tuple[int, int, int]) -> bytes:
+    """A PNG with a pale ellipse inscribed in a `color` ground: its shape shows in a screenshot
+    whether a portrait or landscape image was cropped or squeezed."""
+    image = Image.new("RGB", (width, height), color)
+    inset = max(1, min(width, height) // 12)
+    ImageDraw.Draw(image).ellipse(
+        (inset, inset, width - inset, height - inset), fill=(225, 230, 250), outline=(20, 20, 40)
+    )
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
     return buf.getvalue()
 
 

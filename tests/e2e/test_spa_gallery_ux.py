@@ -201,8 +201,11 @@ def test_lightbox_arrows_are_whole_and_visible(open_app, fake_api, size):
         # A drawn rim: a see-through button over the black letterbox looked cut in half.
         rim_alpha = re.findall(r"[\d.]+", box["rim"])
         assert box["border"] >= 1 and (len(rim_alpha) == 3 or float(rim_alpha[3]) >= 0.3), box
-    page.click("[data-testid=lightbox] [data-next]")
+    page.focus("[data-testid=lightbox-next]")
+    page.keyboard.press("Enter")
     page.wait_for_selector("[data-testid=lightbox] .counter:has-text('2 / 2')")
+    # The redraw keeps focus on the arrow, so Enter pages on (and Tab stays in order).
+    assert page.evaluate("() => document.activeElement.dataset.testid") == "lightbox-next"
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-TW"])
@@ -210,6 +213,7 @@ def test_lightbox_arrows_are_whole_and_visible(open_app, fake_api, size):
 def test_lightbox_download_is_above_the_fold_on_a_phone(open_app, fake_api, job_id, lang):
     page = _gallery(open_app, fake_api, PHONE, lang)
     _open_lightbox(page, job_id)
+    screenshot(page, f"lightbox-{job_id}-390-{lang}")
     box = _lightbox_rects(page, "[data-testid=lightbox-download]")
     assert _visible_without_scrolling(box), box
     assert all(box["reached"]), box

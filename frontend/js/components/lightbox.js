@@ -80,8 +80,8 @@ export async function openLightbox(job, index = 0, options = {}) {
         ${out && !before ? html`<img src="${out.url}" alt="${t("result.alt", { n: current + 1 })}" data-testid="lightbox-image">` : ""}
         ${out ? "" : html`<p class="empty">${job.error || t("lightbox.no_image")}</p>`}
         ${outputs.length > 1 ? html`
-          <button type="button" class="icon-btn nav prev" data-prev aria-label="${t("common.previous")}">${icon("chevronLeft")}</button>
-          <button type="button" class="icon-btn nav next" data-next aria-label="${t("common.next")}">${icon("chevronRight")}</button>
+          <button type="button" class="icon-btn nav prev" data-prev data-testid="lightbox-prev" aria-label="${t("common.previous")}">${icon("chevronLeft")}</button>
+          <button type="button" class="icon-btn nav next" data-next data-testid="lightbox-next" aria-label="${t("common.next")}">${icon("chevronRight")}</button>
           <span class="counter">${current + 1} / ${outputs.length}</span>` : ""}
       </div>
       <aside class="lightbox-info">
@@ -144,7 +144,10 @@ export async function openLightbox(job, index = 0, options = {}) {
       dialog.close();
       return use.run(outputs[current]);
     } else return;
+    // The redraw replaces every control: keep focus on the one that was used.
+    const used = document.activeElement?.dataset?.testid;
     draw();
+    if (used) dialog.querySelector(`[data-testid="${CSS.escape(used)}"]`)?.focus();
   });
   dialog.addEventListener("keydown", (event) => {
     if (outputs.length < 2) return;
