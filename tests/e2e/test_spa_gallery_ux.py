@@ -280,10 +280,10 @@ def test_before_after_slider_by_pointer_and_keyboard(open_app, fake_api, size, l
     page.mouse.move(image["left"] + image["width"] * 0.2, y, steps=4)
     page.mouse.up()
     assert abs(int(slider.get_attribute("aria-valuenow")) - 20) <= 1
+    assert slider.evaluate("(el) => el === document.activeElement")  # the keys go on from here
     assert _is_input(_pixel(page, image, 0.1)) and not _is_input(_pixel(page, image, 0.3))
 
     # Keyboard: the arrows move the handle (not to another output), Home and End to the ends.
-    slider.focus()
     before = int(slider.get_attribute("aria-valuenow"))
     page.keyboard.press("ArrowRight")
     assert int(slider.get_attribute("aria-valuenow")) == before + 5
