@@ -53,8 +53,12 @@ def _open_pages(browser, origin: str, install=None, headers: dict | None = None)
     contexts: list = []
     watches: list[PageWatch] = []
 
-    def _open(hash_: str = "#/dashboard", viewport: dict | None = None, lang: str = "en"):
-        context = browser.new_context(viewport=viewport or DESKTOP, locale=lang)
+    def _open(
+        hash_: str = "#/dashboard", viewport: dict | None = None, lang: str = "en", scale: float = 1
+    ):
+        context = browser.new_context(
+            viewport=viewport or DESKTOP, locale=lang, device_scale_factor=scale
+        )
         context.add_init_script(f"localStorage.setItem('studio.lang', '{lang}')")
         if headers:
             context.set_extra_http_headers(headers)
@@ -135,7 +139,8 @@ def fake():
 
 @pytest.fixture
 def open_app(browser, static_url, fake_api):
-    """open_app(hash, width=1280, height=800) -> a page on the fake API; JS errors fail the test.
+    """open_app(hash, width=1280, height=800, lang, scale) -> a page on the fake API (scale: the
+    screen's device pixel ratio); JS errors fail the test.
 
     So does any request or answer of the fake that the OpenAPI document does not allow.
     Console errors are not checked here: several of these tests answer 429/5xx on purpose, and
@@ -143,8 +148,8 @@ def open_app(browser, static_url, fake_api):
     """
     _open, contexts, watches = _open_pages(browser, static_url, install=fake_api.install)
 
-    def _open_sized(hash_="#/dashboard", width=1280, height=800, lang="en"):
-        return _open(hash_, viewport={"width": width, "height": height}, lang=lang)
+    def _open_sized(hash_="#/dashboard", width=1280, height=800, lang="en", scale=1):
+        return _open(hash_, viewport={"width": width, "height": height}, lang=lang, scale=scale)
 
     yield _open_sized
     for context in contexts:

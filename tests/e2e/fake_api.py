@@ -31,11 +31,13 @@ from studio_core.jobs.states import ACTIVE
 from tests.e2e.fake_accounts import ACCOUNT_ROUTES, AccountRoutes, Answer, error
 from tests.e2e.fake_data import (
     MODELS,
+    THUMB_PX,
     default_tools,
     default_users,
     fake_job,
     health,
     metrics,
+    picture_bytes,
     png_bytes,
 )
 from tests.openapi_contract import match_path, request_problems, response_problems, schema_problems
@@ -190,6 +192,15 @@ class FakeApi(AccountRoutes):
         return answer
 
     # ---- routes (arguments: path parameters, query, JSON body or raw bytes) ---------------
+    def _output_size(self, name: str) -> tuple[int, int]:
+        """Width and height the job's record gives output `name` (<job_id>_<n>.*); else 512."""
+        job_id, _, rest = name.rpartition("_")
+        outputs = self.jobs.get(job_id, {}).get("outputs") or []
+        n = int(rest.split(".")[0]) if rest.split(".")[0].isdigit() else -1
+        if 0 <= n < len(outputs):
+            return outputs[n].get("width", 512), outputs[n].get("height", 512)
+        return 512, 512
+
     def _output(self, params, query, body) -> Answer:
         # As the real server: the name to save it under, from the job (`<job>_<n>.png`).
         job_id, n = params["name"].removesuffix(".png").rsplit("_", 1)
@@ -199,10 +210,15 @@ class FakeApi(AccountRoutes):
         kind = "attachment" if query.get("download") in ("1", "true") else "inline"
         disposition = content_disposition(kind, job["tool"], job["prompt"], job["seed"], int(n) + 1)
         headers = {"Content-Type": "image/png", "Content-Disposition": disposition}
-        return Answer(200, png_bytes(512, 512, (40, 160, 200)), headers)
+        width, height = self._output_size(params["name"])
+        return Answer(200, picture_bytes(width, height, (40, 160, 200)), headers)
 
     def _thumb(self, params, query, body) -> Answer:
-        return Answer(200, png_bytes(64, 64, (120, 80, 200)), {"Content-Type": "image/png"})
+        # As the real storage does: the output scaled to THUMB_PX on its longest side.
+        width, height = self._output_size(params["name"])
+        scale = min(1.0, THUMB_PX / max(width, height))
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        return Answer(200, picture_bytes(*size, (120, 80, 200)), {"Content-Type": "image/png"})
 
     def _events(self, params, query, body) -> Answer:
         if not self.sse_enabled:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from datetime import datetime, timedelta, timezone
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from studio_core.catalog.manifest import MAX_SEED
 from studio_core.jobs.states import ACTIVE
@@ -17,12 +17,26 @@ from studio_core.jobs.states import ACTIVE
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 ASPECTS = ["1:1", "16:9", "9:16", "2:3", "3:2", "3:4", "4:3"]
 SEED_MAX = MAX_SEED  # what the real catalog reports
+THUMB_PX = 384  # the longest side of a thumbnail, as the studio's default thumb_px
 
 
 def png_bytes(width: int, height: int, color: tuple[int, int, int]) -> bytes:
     """A solid PNG of the given size."""
     buf = io.BytesIO()
     Image.new("RGB", (width, height), color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def picture_bytes(width: int, height: int, color: tuple[int, int, int]) -> bytes:
+    """A PNG with a pale ellipse inscribed in a `color` ground: its shape shows in a screenshot
+    whether a portrait or landscape image was cropped or squeezed."""
+    image = Image.new("RGB", (width, height), color)
+    inset = max(1, min(width, height) // 12)
+    ImageDraw.Draw(image).ellipse(
+        (inset, inset, width - inset, height - inset), fill=(225, 230, 250), outline=(20, 20, 40)
+    )
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
     return buf.getvalue()
 
 

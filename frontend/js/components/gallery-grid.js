@@ -16,7 +16,8 @@ function cardMarkup(job, toolNames) {
   const first = outputs[0];
   const fav = Boolean(job.favorite);
   return html`<article class="gallery-item glass" data-testid="gallery-item" data-job-id="${job.job_id}" data-status="${job.status}">
-    <button type="button" class="thumb" data-open aria-label="${t("gallery.open")}">
+    <button type="button" class="thumb" data-open data-testid="gallery-open">
+      <span class="visually-hidden">${t("gallery_ux.open_image")}</span>
       ${first
         ? html`<img src="${first.thumb_url || first.url}" alt="" loading="lazy" decoding="async" data-testid="gallery-thumb">`
         : html`<span class="thumb-empty">${icon(job.status === "failed" ? "alert" : "image", { size: 32 })}</span>`}

@@ -1,11 +1,14 @@
 // Full-size viewer for a job's outputs with all its parameters and actions.
 
+import { createBeforeAfter } from "./before-after.js";
 import { toastError } from "./toast.js";
 import { findTool, modelLabel } from "../lib/catalog.js";
+import { trapFocus } from "../lib/focus-trap.js";
 import { element, html, render } from "../lib/html.js";
 import { formatDate, localized, t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
 import { deleteJob, downloadName, remixJob, setFavorite } from "../lib/job-actions.js";
+import { paramLabel } from "../lib/param-labels.js";
 import { outputsOf } from "./results-grid.js";
 
 // Values longer than this (a 16-digit seed, a model file name) get a full row, so they do
@@ -14,7 +17,7 @@ const WIDE_VALUE = 14;
 
 const SHOWN_ELSEWHERE = new Set(["negative_prompt", "seed", "model", "aspect_ratio", "batch_size", "prompt"]);
 
-function paramRows(job, toolName) {
+function paramRows(job, tool, toolName) {
   const rows = [
     [t("param.tool"), toolName],
     [t("param.status"), t(`status.${job.status}`)],
@@ -25,11 +28,32 @@ function paramRows(job, toolName) {
   ];
   for (const [key, value] of Object.entries(job.params || {})) {
     if (SHOWN_ELSEWHERE.has(key) || value === null || typeof value === "object") continue;
-    const label = t(`param.${key}`);
-    rows.push([label === `param.${key}` ? key : label, value]);
+    rows.push([paramLabel(key, tool), value]);
   }
   rows.push([t("param.created"), formatDate(job.created_at)], [t("param.finished"), formatDate(job.finished_at)]);
   return rows.filter(([, v]) => v !== null && v !== undefined && v !== "");
+}
+
+/**
+ * The input image of an edit (single-image edit, sketch): the "before" of the comparison. Jobs
+ * with several inputs (blend, face swap) have no single before, and get none.
+ */
+function inputOf(job, tool) {
+  const slots = tool?.slots ? new Set(tool.slots.map((s) => s.id)) : null;
+  const urls = Object.entries(job.inputs || {})
+    .filter(([slot, input]) => input?.url && (!slots || slots.has(slot)))
+    .map(([, input]) => input.url);
+  return urls.length === 1 ? urls[0] : null;
+}
+
+/** Where focus goes back on close: the opener, or its twin when its card was redrawn meanwhile. */
+function returnTarget(opener) {
+  if (!opener || opener === document.body) return null;
+  if (opener.isConnected) return opener;
+  const jobId = opener.closest("[data-job-id]")?.dataset.jobId;
+  const testId = opener.dataset.testid;
+  if (!jobId || !testId) return null;
+  return document.querySelector(`[data-job-id="${CSS.escape(jobId)}"] [data-testid="${CSS.escape(testId)}"]`);
 }
 
 /**
@@ -38,11 +62,13 @@ function paramRows(job, toolName) {
  * favourite (job) or delete (null).
  */
 export async function openLightbox(job, index = 0, options = {}) {
+  const opener = document.activeElement;
   const outputs = outputsOf(job);
   const tool = await findTool(job.tool).catch(() => null);
   const toolName = tool ? localized(tool.name) : job.tool;
   let current = Math.max(0, Math.min(index, outputs.length - 1));
   let favorite = Boolean(job.favorite);
+  const before = inputOf(job, tool);
   const dialog = element(html`<dialog class="overlay-dialog lightbox" data-testid="lightbox" aria-label="${t("lightbox.label")}"></dialog>`);
 
   function draw() {
@@ -50,11 +76,12 @@ export async function openLightbox(job, index = 0, options = {}) {
     const negative = job.negative_prompt ?? job.params?.negative_prompt;
     render(dialog, html`<div class="lightbox-panel glass">
       <div class="lightbox-stage">
-        ${out ? html`<img src="${out.url}" alt="${t("result.alt", { n: current + 1 })}" data-testid="lightbox-image">`
-              : html`<p class="empty">${job.error || t("lightbox.no_image")}</p>`}
+        ${out && before ? html`<div data-compare></div>` : ""}
+        ${out && !before ? html`<img src="${out.url}" alt="${t("result.alt", { n: current + 1 })}" data-testid="lightbox-image">` : ""}
+        ${out ? "" : html`<p class="empty">${job.error || t("lightbox.no_image")}</p>`}
         ${outputs.length > 1 ? html`
-          <button type="button" class="icon-btn nav prev" data-prev aria-label="${t("common.previous")}">${icon("chevronLeft")}</button>
-          <button type="button" class="icon-btn nav next" data-next aria-label="${t("common.next")}">${icon("chevronRight")}</button>
+          <button type="button" class="icon-btn nav prev" data-prev data-testid="lightbox-prev" aria-label="${t("common.previous")}">${icon("chevronLeft")}</button>
+          <button type="button" class="icon-btn nav next" data-next data-testid="lightbox-next" aria-label="${t("common.next")}">${icon("chevronRight")}</button>
           <span class="counter">${current + 1} / ${outputs.length}</span>` : ""}
       </div>
       <aside class="lightbox-info">
@@ -63,11 +90,6 @@ export async function openLightbox(job, index = 0, options = {}) {
           <button type="button" class="icon-btn" data-close data-testid="lightbox-close" aria-label="${t("common.close")}">${icon("close")}</button>
         </header>
         <p class="prompt-text" data-testid="lightbox-prompt">${job.prompt || t("job.no_prompt")}</p>
-        ${negative ? html`<p class="muted small"><strong>${t("param.negative_prompt")}:</strong> ${negative}</p>` : ""}
-        ${job.error ? html`<p class="field-error">${job.error}</p>` : ""}
-        <dl class="param-list" data-testid="lightbox-params">
-          ${paramRows(job, toolName).map(([k, v]) => html`<div class="${String(v).length > WIDE_VALUE ? "wide" : ""}"><dt>${k}</dt><dd>${v}</dd></div>`)}
-        </dl>
         <div class="action-row">
           ${out ? html`<a class="btn" href="${out.url}" download="${downloadName(job, current)}" data-testid="lightbox-download">${icon("download", { size: 18 })}${t("common.download")}</a>` : ""}
           <button type="button" class="btn" data-remix data-testid="lightbox-remix">${icon("remix", { size: 18 })}${t("job.remix")}</button>
@@ -75,12 +97,19 @@ export async function openLightbox(job, index = 0, options = {}) {
             aria-pressed="${favorite ? "true" : "false"}">${icon("heart", { size: 18 })}${favorite ? t("job.unfavorite") : t("job.favorite")}</button>
           <button type="button" class="btn danger" data-delete data-testid="lightbox-delete">${icon("trash", { size: 18 })}${t("common.delete")}</button>
         </div>
+        ${negative ? html`<p class="muted small"><strong>${t("param.negative_prompt")}:</strong> ${negative}</p>` : ""}
+        ${job.error ? html`<p class="field-error">${job.error}</p>` : ""}
+        <dl class="param-list" data-testid="lightbox-params">
+          ${paramRows(job, tool, toolName).map(([k, v]) => html`<div class="${String(v).length > WIDE_VALUE ? "wide" : ""}"><dt>${k}</dt><dd>${v}</dd></div>`)}
+        </dl>
         ${out && options.useAsInput?.length ? html`<div class="action-row">
           ${options.useAsInput.map((u, i) => html`<button type="button" class="btn subtle" data-use="${i}" data-testid="use-as-input">
             ${icon("upload", { size: 18 })}${t("result.use_as", { slot: u.label })}</button>`)}
         </div>` : ""}
       </aside>
     </div>`);
+    const slot = dialog.querySelector("[data-compare]");
+    if (slot) slot.replaceWith(createBeforeAfter({ before, after: out.url, afterAlt: t("result.alt", { n: current + 1 }) }));
   }
 
   dialog.addEventListener("click", async (event) => {
@@ -115,14 +144,23 @@ export async function openLightbox(job, index = 0, options = {}) {
       dialog.close();
       return use.run(outputs[current]);
     } else return;
+    // The redraw replaces every control: keep focus on the one that was used.
+    const used = document.activeElement?.dataset?.testid;
     draw();
+    if (used) dialog.querySelector(`[data-testid="${CSS.escape(used)}"]`)?.focus();
   });
   dialog.addEventListener("keydown", (event) => {
     if (outputs.length < 2) return;
     if (event.key === "ArrowLeft") dialog.querySelector("[data-prev]").click();
     if (event.key === "ArrowRight") dialog.querySelector("[data-next]").click();
   });
-  dialog.addEventListener("close", () => dialog.remove());
+  const releaseFocus = trapFocus(dialog);
+  // Escape closes through the dialog's own cancel event; every way out gives focus back.
+  dialog.addEventListener("close", () => {
+    releaseFocus();
+    dialog.remove();
+    returnTarget(opener)?.focus();
+  });
   draw();
   document.body.append(dialog);
   dialog.showModal();

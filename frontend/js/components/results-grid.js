@@ -4,6 +4,11 @@ import { element, html } from "../lib/html.js";
 import { t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
 import { downloadName } from "../lib/job-actions.js";
+import { imageSources } from "../lib/renditions.js";
+
+// How wide a result is drawn: "auto" (lazy images) lets the browser use the laid-out width; the
+// rest is for browsers without it: a phone's full width, else the 560 px cap of .results-grid.
+const RESULT_SIZES = "auto, (max-width: 520px) 100vw, 560px";
 
 /** The outputs of a job, from `outputs` or (older rows) from `images`. */
 export function outputsOf(job) {
@@ -17,7 +22,8 @@ export function createResultsGrid(job, { onOpen }) {
   const el = element(html`<div class="results-grid n-${Math.min(outputs.length, 4)}" data-testid="results-grid">
     ${outputs.map((out, i) => html`<figure class="result">
       <button type="button" class="result-open" data-index="${i}" aria-label="${t("result.open", { n: i + 1 })}">
-        <img src="${out.thumb_url || out.url}" alt="${t("result.alt", { n: i + 1 })}" loading="lazy" decoding="async"
+        <img src="${imageSources(out).src}" srcset="${imageSources(out).srcset}" sizes="${RESULT_SIZES}"
+          alt="${t("result.alt", { n: i + 1 })}" loading="lazy" decoding="async"
           width="${out.width || ""}" height="${out.height || ""}" data-testid="result-image" data-full="${out.url}">
       </button>
       <a class="icon-btn small result-download" href="${out.url}" download="${downloadName(job, i)}"

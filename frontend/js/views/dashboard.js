@@ -12,6 +12,7 @@ import { isReady, loadTools } from "../lib/catalog.js";
 import { element, html, render } from "../lib/html.js";
 import { t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
+import { imageSources } from "../lib/renditions.js";
 import { navigate } from "../lib/router.js";
 import { isAdmin } from "../lib/session.js";
 
@@ -84,7 +85,8 @@ export function mountDashboard(root) {
       const out = outputsOf(job)[0];
       return element(html`<button type="button" class="recent-item" data-index="${i}" data-testid="recent-item"
         aria-label="${job.prompt || t("job.no_prompt")}">
-        ${out ? html`<img src="${out.thumb_url || out.url}" alt="" loading="lazy">` : icon("image")}
+        ${out ? html`<img src="${imageSources(out).src}" srcset="${imageSources(out).srcset}" sizes="auto, 180px"
+          alt="" loading="lazy" data-testid="recent-image">` : icon("image")}
       </button>`);
     }));
   }, () => alive && render(recentBox, html`<p class="muted">${t("error.offline")}</p>`));

@@ -1,0 +1,114 @@
+"""Accessibility: axe-core on every page of the SPA, in English and Traditional Chinese, on a
+1440x900 desktop and a 390x844 phone, with fake data that fills each page; 0 violations of
+any impact.
+
+axe-core comes from tests/e2e/vendor/ (see its README), injected by the test into the page;
+nothing loads it from the network.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e import showcase
+
+pytestmark = pytest.mark.e2e
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+TOOLS = ["text_to_image", "single_image_edit", "sketch_to_image", "face_swap", "multi_image_blend"]
+
+# The violations, one line each with up to three offending nodes, for the failure message.
+RUN_AXE = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  return result.violations.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.length}x) `
+    + v.nodes.slice(0, 3).map((n) => `[${n.target.join(' ')}] ${n.failureSummary}`).join(' | '));
+}"""
+
+
+class MissingH1(AssertionError):
+    """The only violation left is page-has-heading-one."""
+
+
+# The studio pages have no <h1> yet; the shell's part of issue 10 adds one per page. Only that
+# rule is expected to fail (any other violation fails the test), and strictly, so the test
+# turns red the day the <h1> arrives: then drop the mark.
+NO_H1_YET = pytest.mark.xfail(
+    strict=True,
+    raises=MissingH1,
+    reason="studio pages lack an <h1> (page-has-heading-one): the shell's fix",
+)
+
+# page name -> (hash, selector that shows the page is filled)
+PAGES = {
+    "login": ("#/login", "[data-testid=view-login]"),
+    "dashboard": ("#/dashboard", "[data-testid=recent-item]"),
+    **{
+        f"studio-{tool}": (f"#/studio/{tool}", f"[data-testid=view-studio][data-tool={tool}]")
+        for tool in TOOLS
+    },
+    # A job that finishes while the studio is open: its card shows the results grid.
+    "studio-results": ("#/studio/text_to_image", "[data-testid=result-image]"),
+    "gallery": ("#/gallery", "[data-testid=gallery-item][data-job-id=job0010]"),
+    "queue": ("#/queue", "[data-testid=job-card]"),
+    "settings": ("#/settings", "[data-testid=view-settings]"),
+    "account": ("#/account", "[data-testid=view-account]"),
+    "tokens": ("#/tokens", "[data-testid=token-row]"),
+    "users": ("#/users", "[data-testid=user-row]"),
+    "lightbox": ("#/gallery", "[data-testid=gallery-item][data-job-id=job0010]"),
+}
+PAGE_PARAMS = [
+    pytest.param(name, marks=NO_H1_YET) if name.startswith("studio") else name for name in PAGES
+]
+
+
+def _fill(fake_api) -> None:
+    showcase.fill(fake_api)
+    fake_api.tokens[7] = {
+        "id": 7,
+        "name": "laptop script",
+        "created_at": "2026-05-01T12:00:00+00:00",
+        "last_used_at": None,
+        "owner": 1,
+        "secret": "cst_0007_" + "s3cr3t" * 4,
+    }
+
+
+def _settle(page) -> None:
+    """Wait until every image has loaded and nothing is still fading in."""
+    page.wait_for_function(
+        "() => [...document.images].every((img) => img.complete)"
+        " && document.getAnimations().every((a) => a.playState !== 'running'"
+        " || a.effect?.getComputedTiming().iterations === Infinity)"
+    )
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("lang", ["en", "zh-TW"])
+@pytest.mark.parametrize("name", PAGE_PARAMS)
+def test_axe_finds_no_violations(open_app, fake_api, name, lang, size):
+    _fill(fake_api)
+    if name == "login":
+        fake_api.sign_out()
+    if name == "studio-results":
+        fake_api.sse_events = [fake_api.add_job(50, status="processing", progress=10)]
+    hash_, ready = PAGES[name]
+    page = open_app(hash_, size["width"], size["height"], lang=lang)
+    if name == "studio-results":
+        page.wait_for_selector("[data-testid=job-card][data-job-id=job0050]")
+        # Delivered when the event stream reconnects.
+        fake_api.sse_events = [showcase.finished(fake_api, 50, "2:3", count=2)]
+    page.wait_for_selector(ready, timeout=8000)
+    if name == "lightbox":
+        page.click(f"[data-job-id={showcase.EDIT_JOB}] [data-testid=gallery-open]")
+        page.wait_for_selector("[data-testid=compare-slider]")
+    _settle(page)
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(RUN_AXE)
+    others = [v for v in violations if " page-has-heading-one:" not in v]
+    assert not others, "\n".join(others)
+    if violations:
+        raise MissingH1("\n".join(violations))
