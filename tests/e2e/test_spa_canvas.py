@@ -49,6 +49,8 @@ def _stroke(page, selector, points, pointer="mouse", pressure=0.5, coalesced=Fal
 
 
 def _mouse_stroke(page, selector, points):
+    # A real mouse only reaches what is on screen (banners above may push the pad down).
+    page.locator(selector).scroll_into_view_if_needed()
     box = page.locator(selector).bounding_box()
     xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
     page.mouse.move(*xy[0])

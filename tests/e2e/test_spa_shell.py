@@ -175,7 +175,7 @@ def test_engine_banner_in_zh_tw_and_absent_when_up(open_app, fake_api):
     fake_api.demo_mode = False
     fake_api.add_job(2, status="processing", progress=50)
     page = open_app("#/queue")
-    page.wait_for_selector("[data-testid=job-card]")
+    page.wait_for_selector("[data-testid=queue-row]")
     _wait_requests(page, fake_api, "/api/engine", 1)
     page.wait_for_function("() => true")  # the answer is drawn before the next task runs
     assert page.locator("[data-testid=engine-banner], [data-testid=demo-banner]").count() == 0

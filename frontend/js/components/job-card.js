@@ -7,7 +7,7 @@ import { element, html, render, safeUrl, setText } from "../lib/html.js";
 import { formatDate, t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
 import { cancelJob } from "../lib/job-actions.js";
-import { activeStatusLine, badgeOf, percentOf, showsProgress, stageOf } from "../lib/job-stage.js";
+import { activeStatusLine, badgeOf, engineNote, percentOf, showsProgress, stageOf } from "../lib/job-stage.js";
 import { isTerminal } from "../lib/store.js";
 
 function statusLine(job) {
@@ -44,7 +44,7 @@ export function createJobCard(job, { toolName = job.tool, lightboxOptions = {}, 
     <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-label="${t("job.progress")}"
       data-testid="progress-bar"><div class="progress-fill"></div></div>
     <p class="job-status" aria-live="polite" data-testid="job-status" id="${base}-status"></p>
-    <p class="job-engine-note" data-testid="job-engine-note">${icon("engine", { size: 16 })}<span>${t("shell.engine_wait_note")}</span></p>
+    ${engineNote()}
     <img class="job-preview" alt="${t("job.preview")}" data-testid="job-preview" hidden>
     <div class="job-results"></div>
   </article>`);

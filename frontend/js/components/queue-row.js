@@ -7,7 +7,7 @@ import { element, html, safeUrl, setText } from "../lib/html.js";
 import { t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
 import { cancelJob } from "../lib/job-actions.js";
-import { activeStatusLine, badgeOf, percentOf, showsProgress, stageOf } from "../lib/job-stage.js";
+import { activeStatusLine, badgeOf, engineNote, percentOf, showsProgress, stageOf } from "../lib/job-stage.js";
 
 const LEAVE_MS = 400; // the fade's length in app.css, and the latest a leaving row goes
 
@@ -26,6 +26,7 @@ export function createQueueRow(job, { toolName = job.tool, showOwner = false } =
       <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-label="${t("job.progress")}"
         data-testid="progress-bar"><div class="progress-fill"></div></div>
       <p class="job-status" aria-live="polite" data-testid="job-status"></p>
+      ${engineNote()}
     </div>
     <button type="button" class="btn small danger" data-testid="cancel-button">${icon("stop", { size: 16 })}${t("job.cancel")}</button>
   </li>`);

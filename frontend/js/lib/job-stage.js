@@ -2,7 +2,9 @@
 // derives it, and the badge and status line the job card and the queue row show for it.
 // A job waiting in ComfyUI's own queue is not "0% Generating": nothing runs yet.
 
+import { html } from "./html.js";
 import { t } from "./i18n.js";
+import { icon } from "./icons.js";
 
 const PROCESSING_STAGES = new Set(["starting", "waiting_engine", "running", "storing"]);
 
@@ -48,4 +50,9 @@ export function activeStatusLine(job) {
     return parts.join(" · ");
   }
   return null;
+}
+
+/** The line an active job's card or row shows while ComfyUI is down (the shell's .engine-down shows it). */
+export function engineNote() {
+  return html`<p class="job-engine-note" data-testid="job-engine-note">${icon("engine", { size: 16 })}<span>${t("shell.engine_wait_note")}</span></p>`;
 }
