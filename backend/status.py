@@ -112,7 +112,10 @@ class SystemStatus:
     def engine_state(self) -> dict:
         """What every signed-in user may know: is any engine up, is this a demo (no internals)."""
         online = self.studio.online_engines.get()
-        return {"online": bool(online), "demo_mode": demo_mode(self.studio, online)}
+        # The banner means "results are test patterns": true whenever the engine that answers is
+        # the simulator, even with DEMO_MODE=off (which only stops the launcher starting one).
+        placeholders = demo_mode(self.studio, online) or any(e.simulator for e in online)
+        return {"online": bool(online), "demo_mode": placeholders}
 
     def snapshot(self) -> dict:
         """What the Prometheus collector exposes."""

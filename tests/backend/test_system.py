@@ -100,6 +100,13 @@ def test_engine_state_for_every_signed_in_user(make_app):
     publish_engine(app, online=False)
     assert alice.get("/api/engine").get_json() == {"online": False, "demo_mode": False}
     assert app.test_client().get("/api/engine").status_code == 401
+    # DEMO_MODE=off stops the launcher starting a simulator; one that answers is still a demo.
+    off = make_app(ENGINES_CACHE_S=0, DEMO_MODE="off")
+    bob = token_client(off, make_user(off, "bob")["id"])
+    publish_engine(off, simulator=True)
+    assert bob.get("/api/engine").get_json() == {"online": True, "demo_mode": True}
+    publish_engine(off, simulator=False)
+    assert bob.get("/api/engine").get_json() == {"online": True, "demo_mode": False}
 
 
 def test_health_and_probes(make_app, sim_url):

@@ -88,11 +88,7 @@ class ComfyHttp:
             "type": "input",
             "overwrite": "true" if overwrite else "false",
         }
-        resp = self._request("POST", "/upload/image", files={"image": (filename, data)}, data=form)
-        self._check(resp, "POST /upload/image")
-        answer = self._json(resp, "POST /upload/image")
-        name, sub = answer["name"], answer.get("subfolder") or ""
-        return f"{sub}/{name}" if sub else name
+        return self._upload("/upload/image", data, filename, form)
 
     def upload_mask(
         self,
@@ -111,9 +107,15 @@ class ComfyHttp:
             "type": "input",
             "overwrite": "true" if overwrite else "false",
         }
-        resp = self._request("POST", "/upload/mask", files={"image": (filename, data)}, data=form)
-        self._check(resp, "POST /upload/mask")
-        answer = self._json(resp, "POST /upload/mask")
+        return self._upload("/upload/mask", data, filename, form)
+
+    def _upload(self, path: str, data: bytes, filename: str, form: dict) -> str:
+        """POST one multipart `image` to an upload route; the LoadImage value of what ComfyUI
+        wrote ("sub/name": it may rename the file)."""
+        what = f"POST {path}"
+        resp = self._request("POST", path, files={"image": (filename, data)}, data=form)
+        self._check(resp, what)
+        answer = self._json(resp, what)
         name, sub = answer["name"], answer.get("subfolder") or ""
         return f"{sub}/{name}" if sub else name
 

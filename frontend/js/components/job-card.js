@@ -7,7 +7,7 @@ import { element, html, render, safeUrl, setText } from "../lib/html.js";
 import { formatDate, t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
 import { cancelJob } from "../lib/job-actions.js";
-import { activeStatusLine, badgeOf, engineNote, percentOf, showsProgress, stageOf } from "../lib/job-stage.js";
+import { activeStatusLine, engineNote, paintProgress } from "../lib/job-stage.js";
 import { isTerminal } from "../lib/store.js";
 
 function statusLine(job) {
@@ -78,17 +78,8 @@ export function createJobCard(job, { toolName = job.tool, lightboxOptions = {}, 
 
   function update(next) {
     latest = next;
-    const progress = percentOf(next);
-    const shown = badgeOf(next);
-    el.dataset.status = next.status;
-    el.dataset.stage = stageOf(next) || "";
-    badge.className = `badge badge-${shown.tone}`;
-    badge.textContent = shown.text;
-    bar.setAttribute("aria-valuenow", String(progress));
-    bar.setAttribute("aria-valuetext", `${progress}%`);
+    paintProgress({ el, badge, bar, fill }, next);
     bar.hidden = isTerminal(next) && next.status !== "finished";
-    bar.classList.toggle("idle", !showsProgress(next)); // waiting: an empty bar, not "0%"
-    fill.style.width = `${progress}%`; // CSSOM, allowed by a CSP without 'unsafe-inline'
     setText(status, statusLine(next));
     status.classList.toggle("field-error", next.status === "failed");
     cancel.hidden = isTerminal(next);

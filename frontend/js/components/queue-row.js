@@ -7,7 +7,7 @@ import { element, html, safeUrl, setText } from "../lib/html.js";
 import { t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
 import { cancelJob } from "../lib/job-actions.js";
-import { activeStatusLine, badgeOf, engineNote, percentOf, showsProgress, stageOf } from "../lib/job-stage.js";
+import { activeStatusLine, engineNote, paintProgress } from "../lib/job-stage.js";
 
 const LEAVE_MS = 400; // the fade's length in app.css, and the latest a leaving row goes
 
@@ -49,16 +49,7 @@ export function createQueueRow(job, { toolName = job.tool, showOwner = false } =
 
   function update(next) {
     latest = next;
-    const progress = percentOf(next);
-    const shown = badgeOf(next);
-    el.dataset.status = next.status;
-    el.dataset.stage = stageOf(next) || "";
-    badge.className = `badge badge-${shown.tone}`;
-    badge.textContent = shown.text;
-    bar.setAttribute("aria-valuenow", String(progress));
-    bar.setAttribute("aria-valuetext", `${progress}%`);
-    bar.classList.toggle("idle", !showsProgress(next));
-    fill.style.width = `${progress}%`; // CSSOM, allowed by the CSP
+    paintProgress({ el, badge, bar, fill }, next);
     setText(status, activeStatusLine(next) ?? t(`status.${next.status}`));
     const showPreview = next.status === "processing" && next.preview_url;
     preview.hidden = !showPreview;

@@ -52,6 +52,23 @@ export function activeStatusLine(job) {
   return null;
 }
 
+/**
+ * Draw where a job is on its card or queue row: data-status/-stage, the badge, the progress bar
+ * (an empty, pulsing bar while it waits, never "0%"). `parts`: {el, badge, bar, fill}.
+ */
+export function paintProgress({ el, badge, bar, fill }, job) {
+  const progress = percentOf(job);
+  const shown = badgeOf(job);
+  el.dataset.status = job.status;
+  el.dataset.stage = stageOf(job) || "";
+  badge.className = `badge badge-${shown.tone}`;
+  badge.textContent = shown.text;
+  bar.setAttribute("aria-valuenow", String(progress));
+  bar.setAttribute("aria-valuetext", `${progress}%`);
+  bar.classList.toggle("idle", !showsProgress(job));
+  fill.style.width = `${progress}%`; // CSSOM, allowed by a CSP without 'unsafe-inline'
+}
+
 /** The line an active job's card or row shows while ComfyUI is down (the shell's .engine-down shows it). */
 export function engineNote() {
   return html`<p class="job-engine-note" data-testid="job-engine-note">${icon("engine", { size: 16 })}<span>${t("shell.engine_wait_note")}</span></p>`;
