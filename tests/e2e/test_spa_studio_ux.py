@@ -246,6 +246,21 @@ def test_a_dropped_pdf_is_refused_out_loud(open_app, fake_api):
     assert fake_api.upload_bodies == []
 
 
+def test_a_pasted_pdf_is_refused_out_loud(open_app, fake_api):
+    page = _studio(open_app, "single_image_edit")
+    page.evaluate(
+        """() => {
+          const data = new DataTransfer();
+          data.items.add(new File(['%PDF-1.4'], 'receipt.pdf', { type: 'application/pdf' }));
+          document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+        }"""
+    )
+    error = page.locator("[data-testid=slot-error-input]")
+    error.wait_for()
+    assert "receipt.pdf" in error.inner_text()
+    assert fake_api.upload_bodies == []
+
+
 def test_phone_settings_above_the_results(open_app, fake_api):
     for n in (1, 2, 3):
         fake_api.add_job(n)

@@ -195,7 +195,9 @@ function setupTool(root, tool, tools, draft, openPicker) {
   // Paste an image anywhere in the studio: into the focused slot, else the first empty one.
   const onPaste = (event) => {
     if (!slots.length) return;
-    const file = [...(event.clipboardData?.files || [])].find((f) => f.type.startsWith("image/"));
+    // A pasted file that is not an image goes to the slot too, which says so (ignoring it was silent).
+    const files = [...(event.clipboardData?.files || [])];
+    const file = files.find((f) => f.type.startsWith("image/")) || files[0];
     if (!file) return;
     event.preventDefault();
     const focused = slots.find((s) => s.el.contains(document.activeElement));
