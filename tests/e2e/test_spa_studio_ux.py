@@ -269,7 +269,9 @@ def test_phone_settings_above_the_results(open_app, fake_api):
     seed_top = page.locator("[data-testid=seed-input]").bounding_box()["y"]
     card_top = page.locator(CARDS).first.bounding_box()["y"]
     prompt_top = page.locator("[data-testid=prompt-input]").bounding_box()["y"]
-    assert prompt_top < seed_top < card_top
+    generate_top = page.locator("[data-testid=generate-button]").bounding_box()["y"]
+    # Set the seed, then press Generate below it, without scrolling back up.
+    assert prompt_top < seed_top < generate_top < card_top
     small = page.evaluate(
         """() => [...document.querySelectorAll('.studio button, .studio input, .studio select')]
              .filter((el) => el.offsetParent && !el.classList.contains('visually-hidden'))
@@ -278,6 +280,16 @@ def test_phone_settings_above_the_results(open_app, fake_api):
              .filter(([, h]) => h < 44)"""
     )
     assert small == []
+    # Two columns again: the settings go back beside the form, its values kept.
+    page.fill("[data-testid=seed-input]", "4242")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=compose] [data-testid=seed-input]')"
+    )
+    seed = page.locator("[data-testid=seed-input]").bounding_box()
+    prompt = page.locator("[data-testid=prompt-input]").bounding_box()
+    assert seed["x"] > prompt["x"] + prompt["width"]
+    assert page.input_value("[data-testid=seed-input]") == "4242"
 
 
 def test_reload_brings_back_this_tools_recent_jobs(open_app, fake_api):

@@ -22,6 +22,7 @@ import { loadRecentJobs, requestOf, sendJob } from "../lib/studio-jobs.js";
 
 const DEFAULT_PROMPT_LIMIT = 2000;
 const MAX_CARDS = 12;
+const ONE_COLUMN = "(max-width: 1100px)"; // app.css: the studio's one-column layout
 
 function layout(tool, promptParam) {
   const limit = promptParam?.max_length || DEFAULT_PROMPT_LIMIT;
@@ -124,6 +125,7 @@ function setupTool(root, tool, tools, draft, openPicker) {
   root.querySelector("[data-slots]")?.append(...slots.map((s) => s.el));
   const settings = createSettingsPanel(tool);
   root.querySelector("[data-settings]").append(settings.el);
+  const stopPlacing = placeSettings(root, form);
 
   // No maxlength: a paste over the limit stays whole and the page says so (a cut was silent).
   const over = root.querySelector("[data-testid=prompt-over]");
@@ -284,6 +286,7 @@ function setupTool(root, tool, tools, draft, openPicker) {
       masks: Object.fromEntries(slots.filter((s) => s.mask?.()).map((s) => [s.slot.id, { upload_id: s.mask() }])),
     });
     unsubscribe();
+    stopPlacing();
     repeat.stop();
     history?.destroy();
     document.removeEventListener("paste", onPaste);
@@ -303,6 +306,25 @@ async function prepareSlots(slots, generate, tool) {
   } finally {
     generate.disabled = !isReady(tool);
   }
+}
+
+/**
+ * In one column (phone, narrow window) the settings sit inside the form, between the prompt and
+ * Generate: set the seed or size, then press Generate without scrolling back up. In two columns
+ * they go back beside the form. Returns the cleanup function.
+ */
+function placeSettings(root, form) {
+  const aside = root.querySelector(".studio-settings");
+  const layout = root.querySelector(".studio-layout");
+  const narrow = matchMedia(ONE_COLUMN);
+  const place = () => {
+    if (narrow.matches) form.insertBefore(aside, form.querySelector("[data-testid=form-error]"));
+    else layout.append(aside);
+    aside.classList.toggle("in-form", narrow.matches);
+  };
+  place();
+  narrow.addEventListener("change", place);
+  return () => narrow.removeEventListener("change", place);
 }
 
 function validate(tool, slots, prompt, promptParam, settings) {
