@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,16 +58,34 @@ class LiveStudio:
         session.csrf = resp.json()["csrf_token"]
         return session
 
-    def _make_token(self) -> None:
-        with self.login() as session:
+    def token_for(
+        self, username: str = "admin", password: str = LIVE_ADMIN_PASSWORD, name: str = "live stack"
+    ) -> str:
+        """A new API token of that user (logged in with a cookie to make it)."""
+        with self.login(username, password) as session:
             resp = session.post(
                 self.url + "/api/auth/tokens",
-                json={"name": "live stack"},
+                json={"name": name},
                 headers={"X-CSRF-Token": session.csrf},
                 timeout=10,
             )
             resp.raise_for_status()
-            self.token = resp.json()["token"]
+            return resp.json()["token"]
+
+    def new_user(self, prefix: str = "u") -> tuple[str, str]:
+        """A new plain user with a random name, made by the admin: (username, password)."""
+        name, password = f"{prefix}{uuid.uuid4().hex[:10]}", "a-user-password-9"
+        resp = requests.post(
+            self.url + "/api/users",
+            json={"username": name, "password": password, "role": "user"},
+            headers=self.headers,
+            timeout=10,
+        )
+        resp.raise_for_status()
+        return name, password
+
+    def _make_token(self) -> None:
+        self.token = self.token_for()
 
     # -- processes ---------------------------------------------------------------------------
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:

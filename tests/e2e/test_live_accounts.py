@@ -7,8 +7,6 @@ pages start signed out, as a person's browser does, and sign in through the sign
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import requests
 
@@ -33,18 +31,6 @@ def open_signed_out(browser, live):
         watch.check()
 
 
-def _new_user(live) -> tuple[str, str]:
-    name, password = f"u{uuid.uuid4().hex[:10]}", "a-user-password-9"
-    made = requests.post(
-        f"{live.url}/api/users",
-        json={"username": name, "password": password, "role": "user"},
-        headers=live.headers,
-        timeout=10,
-    )
-    assert made.status_code == 201, made.text
-    return name, password
-
-
 def _sign_in(page, name: str, password: str, ok: bool = True) -> None:
     page.wait_for_selector("[data-testid=view-login]")
     page.fill("[data-testid=login-username]", name)
@@ -57,8 +43,8 @@ def _sign_in(page, name: str, password: str, ok: bool = True) -> None:
 
 
 def test_sign_in_generate_log_out_and_isolation(open_live, open_signed_out, live):
-    first, first_password = _new_user(live)
-    second, second_password = _new_user(live)
+    first, first_password = live.new_user()
+    second, second_password = live.new_user()
 
     page = open_signed_out("#/studio/text_to_image")
     _sign_in(page, "admin", "wrong password!", ok=False)  # stays on the page, says why

@@ -4,8 +4,6 @@ both, in the studio and in ComfyUI. A user of its own, so no other test's job is
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import requests
 
@@ -17,31 +15,11 @@ from tests.helpers import wait_until
 pytestmark = pytest.mark.e2e
 
 
-def _user_token(live) -> str:
-    """A new plain user's API token."""
-    name, password = f"q{uuid.uuid4().hex[:10]}", "a-queue-password-9"
-    made = requests.post(
-        f"{live.url}/api/users",
-        json={"username": name, "password": password, "role": "user"},
-        headers=live.headers,
-        timeout=10,
-    )
-    assert made.status_code == 201, made.text
-    with live.login(name, password) as session:
-        resp = session.post(
-            f"{live.url}/api/auth/tokens",
-            json={"name": "queue test"},
-            headers={"X-CSRF-Token": session.csrf},
-            timeout=10,
-        )
-        assert resp.status_code == 201, resp.text
-        return resp.json()["token"]
-
-
 @pytest.fixture
 def user_page(browser, live):
     """(page on #/queue of a new user, that user's headers); fails on any JS error."""
-    headers = {"Authorization": f"Bearer {_user_token(live)}"}
+    token = live.token_for(*live.new_user("q"), name="queue test")
+    headers = {"Authorization": f"Bearer {token}"}
     _open, contexts, watches = _open_pages(browser, live.url, headers=headers)
     yield _open("#/queue", viewport={"width": 1440, "height": 900}), headers
     for context in contexts:

@@ -154,8 +154,11 @@ def test_qwen_edit_graph_with_lora_and_input_image(sim):
     assert [d["value"] for k, d in frames if k == "progress"] == [1, 2, 3, 4]
     image = _output_image(sim, sim.history(prompt_id), "12")
     assert image.size == (64, 48)
-    red, green, _ = image.getpixel((32, 24))
-    assert red > green  # the input shows through the sampled picture
+    red, green, blue = image.getpixel((32, 24))
+    # The input (200, 10, 10) shows through: the sampled picture is half input, half a pattern
+    # drawn from the graph (any colour), so red is at least 100 and green/blue at most 133.
+    # ("red > green" failed for a pattern with little red and much green.)
+    assert red >= 100 and green <= 133 and blue <= 133, (red, green, blue)
     client.close()
 
 

@@ -66,15 +66,7 @@ export function createJobCard(job, { toolName = job.tool, lightboxOptions = {}, 
     }
   });
 
-  cancel.addEventListener("click", async () => {
-    cancel.disabled = true;
-    try {
-      await cancelJob(latest.job_id);
-    } catch (err) {
-      cancel.disabled = false;
-      toastError(err, t);
-    }
-  });
+  wireCancel(cancel, () => latest.job_id);
 
   function update(next) {
     latest = next;
@@ -96,4 +88,17 @@ export function createJobCard(job, { toolName = job.tool, lightboxOptions = {}, 
   }
   update(job);
   return { el, update, job: () => latest };
+}
+
+/** Make `button` cancel the job `jobId()` names: disabled while asking, enabled again on an error. */
+export function wireCancel(button, jobId) {
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await cancelJob(jobId());
+    } catch (err) {
+      button.disabled = false;
+      toastError(err, t);
+    }
+  });
 }

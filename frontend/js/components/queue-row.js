@@ -2,11 +2,10 @@
 // is (waiting in the queue, in ComfyUI's queue, running...), a small live preview, Cancel.
 // A row whose job ended fades out and removes itself (`leave`).
 
-import { toastError } from "./toast.js";
+import { wireCancel } from "./job-card.js";
 import { element, html, safeUrl, setText } from "../lib/html.js";
 import { t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
-import { cancelJob } from "../lib/job-actions.js";
 import { activeStatusLine, engineNote, paintProgress } from "../lib/job-stage.js";
 
 const LEAVE_MS = 400; // the fade's length in app.css, and the latest a leaving row goes
@@ -37,15 +36,7 @@ export function createQueueRow(job, { toolName = job.tool, showOwner = false } =
   const preview = el.querySelector(".queue-preview");
   const cancel = el.querySelector("[data-testid=cancel-button]");
 
-  cancel.addEventListener("click", async () => {
-    cancel.disabled = true;
-    try {
-      await cancelJob(latest.job_id);
-    } catch (err) {
-      cancel.disabled = false;
-      toastError(err, t);
-    }
-  });
+  wireCancel(cancel, () => latest.job_id);
 
   function update(next) {
     latest = next;
