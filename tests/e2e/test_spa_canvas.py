@@ -366,6 +366,19 @@ def test_mask_is_painted_uploaded_and_sent_with_the_image(open_app, fake_api):
     assert _alpha(mask, (320, 240 - 45)) == 255  # 30 px half-width: 45 px off is untouched
 
 
+def test_a_mask_with_another_aspect_is_refused_in_the_page(open_app, fake_api):
+    page = _edit_page(open_app)
+    _paint_mask(page, [(0.2, 0.5), (0.8, 0.5)])
+    page.click("[data-testid='aspect-1:1']")
+    page.click("[data-testid=generate-button]")
+    error = page.locator("[data-testid=form-error]")
+    error.wait_for()
+    assert "Keep input ratio" in error.inner_text()
+    assert fake_api.generate_bodies == []
+    page.click("[data-testid=aspect-keep]")
+    assert _generate(page, fake_api)["masks"] == {"input": "up2"}
+
+
 def test_mask_eraser_undo_and_clear(open_app, fake_api):
     page = _edit_page(open_app)
     page.click("[data-testid=mask-paint-input]")

@@ -336,5 +336,8 @@ function validate(tool, slots, prompt, promptParam, settings) {
   if (prompt && promptParam?.required && !prompt.value.trim()) return t("studio.need_prompt");
   const limit = promptParam?.max_length || DEFAULT_PROMPT_LIMIT;
   if (prompt && prompt.value.length > limit) return t("studio_ux.prompt_too_long", { count: prompt.value.length, limit });
+  // The server refuses it too (400 on aspect_ratio); said here in the page's words, before sending.
+  const aspect = settings.values().aspect_ratio;
+  if (aspect && aspect !== "keep" && slots.some((ctl) => ctl.mask?.())) return t("canvas.mask_needs_keep");
   return settings.validate();
 }
