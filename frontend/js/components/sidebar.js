@@ -3,13 +3,12 @@
 // link) closes it, and focus goes back to the menu button.
 
 import { toastError } from "./toast.js";
+import { cycleTab } from "../lib/focus-trap.js";
 import { element, html } from "../lib/html.js";
 import { t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
 import { onRouteChange } from "../lib/router.js";
 import { currentUser, isAdmin, logout } from "../lib/session.js";
-
-const FOCUSABLE = "a[href], button:not([disabled]), summary, select, input, [tabindex]:not([tabindex='-1'])";
 
 const NAV = [
   { id: "dashboard", icon: "dashboard", href: "#/dashboard" },
@@ -98,27 +97,9 @@ export function mountSidebar(shell) {
       event.preventDefault();
       close();
     } else if (event.key === "Tab") {
-      trapTab(event);
+      cycleTab(aside, event); // on the document: a focus that strayed behind comes back in
     }
   };
-  // Tab from the last control goes to the first and Shift+Tab from the first to the last; a
-  // focus that strayed outside (a click on the page behind) is brought back in.
-  function trapTab(event) {
-    // checkVisibility() also skips the items of the closed account menu (<details>).
-    const items = [...aside.querySelectorAll(FOCUSABLE)].filter((el) =>
-      el.checkVisibility ? el.checkVisibility({ visibilityProperty: true }) : el.getClientRects().length > 0);
-    if (!items.length) return;
-    const first = items[0];
-    const last = items[items.length - 1];
-    const inside = aside.contains(document.activeElement);
-    if (event.shiftKey && (document.activeElement === first || !inside)) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && (document.activeElement === last || !inside)) {
-      event.preventDefault();
-      first.focus();
-    }
-  }
   document.addEventListener("keydown", onKey);
   const wide = window.matchMedia("(min-width: 900px)");
   const onWide = () => wide.matches && close(false);
