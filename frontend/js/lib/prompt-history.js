@@ -1,16 +1,13 @@
 // The prompts this browser submitted, newest first, kept in localStorage (per browser, not per
 // account: it holds only what was typed here). Each entry remembers the tool it was sent with.
 
+import { readList, writeList } from "./saved-list.js";
+
 const STORAGE_KEY = "studio.prompt_history";
 export const HISTORY_LIMIT = 50;
 
 function load() {
-  try {
-    const list = JSON.parse(localStorage.getItem(STORAGE_KEY) || "[]");
-    return Array.isArray(list) ? list.filter((e) => e && typeof e.prompt === "string") : [];
-  } catch {
-    return []; // a damaged entry is not worth an error: start a new history
-  }
+  return readList(STORAGE_KEY).filter((e) => e && typeof e.prompt === "string");
 }
 
 /** Put a submitted prompt first (a repeat of an older one moves up instead of doubling). */
@@ -19,7 +16,7 @@ export function rememberPrompt(prompt, tool) {
   if (!text) return;
   const list = load().filter((e) => e.prompt !== text);
   list.unshift({ prompt: text, tool, at: new Date().toISOString() });
-  localStorage.setItem(STORAGE_KEY, JSON.stringify(list.slice(0, HISTORY_LIMIT)));
+  writeList(STORAGE_KEY, list.slice(0, HISTORY_LIMIT));
 }
 
 /** Entries whose prompt contains every word of the query (any case), newest first. */

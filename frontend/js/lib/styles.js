@@ -2,6 +2,7 @@
 // (their names are translated); the user's own live in localStorage with the chosen ones.
 
 import { t } from "./i18n.js";
+import { readList, writeList } from "./saved-list.js";
 
 const STORAGE_KEY = "studio.styles";
 const SELECTED_KEY = "studio.styles.selected";
@@ -14,17 +15,8 @@ const BUILT_IN = [
   { id: "builtin:watercolor", prompt: "watercolour painting, soft washes, paper texture", negative: "photo, harsh edges" },
 ];
 
-function readJson(key) {
-  try {
-    const value = JSON.parse(localStorage.getItem(key) || "[]");
-    return Array.isArray(value) ? value : [];
-  } catch {
-    return [];
-  }
-}
-
 function ownStyles() {
-  return readJson(STORAGE_KEY).filter((s) => s && typeof s.id === "string" && typeof s.name === "string");
+  return readList(STORAGE_KEY).filter((s) => s && typeof s.id === "string" && typeof s.name === "string");
 }
 
 /** Every style, built-in first: {id, name, prompt, negative, builtIn}. */
@@ -36,25 +28,25 @@ export function allStyles() {
 /** Save a new style of the user's; returns it. */
 export function addStyle({ name, prompt, negative }) {
   const style = { id: `own:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, name: name.trim(), prompt: prompt.trim(), negative: negative.trim() };
-  localStorage.setItem(STORAGE_KEY, JSON.stringify([...ownStyles(), style]));
+  writeList(STORAGE_KEY, [...ownStyles(), style]);
   return style;
 }
 
 /** Delete one of the user's styles (built-in ones cannot be deleted). */
 export function deleteStyle(id) {
-  localStorage.setItem(STORAGE_KEY, JSON.stringify(ownStyles().filter((s) => s.id !== id)));
+  writeList(STORAGE_KEY, ownStyles().filter((s) => s.id !== id));
   selectStyles(selectedStyleIds().filter((x) => x !== id));
 }
 
 /** The ids of the styles switched on, in the order they were chosen. */
 export function selectedStyleIds() {
   const known = new Set(allStyles().map((s) => s.id));
-  return readJson(SELECTED_KEY).filter((id) => known.has(id));
+  return readList(SELECTED_KEY).filter((id) => known.has(id));
 }
 
 /** Remember which styles are switched on. */
 export function selectStyles(ids) {
-  localStorage.setItem(SELECTED_KEY, JSON.stringify(ids));
+  writeList(SELECTED_KEY, ids);
 }
 
 /** The prompt and negative prompt with the chosen styles applied, in order. */
