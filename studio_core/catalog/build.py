@@ -21,12 +21,15 @@ def build_graph(
     images: Mapping[str, str],
     filename_prefix: str,
     masked: Collection[str] = (),
+    models: Mapping[str, list[str]] | None = None,
 ) -> dict:
     """Return a new API-format graph for `tool` (pure: the template is deep-copied, no I/O).
 
     `params` must come from `tool.validate` with the seed already resolved (never -1);
     `images` maps slot ids to image names ComfyUI knows (as returned by /upload/image, or by
     /upload/mask for the slots in `masked`, whose mask path is then wired in).
+    `models` are the model files per folder of the ComfyUI that will run the graph, as its
+    `/models/{folder}` lists them (None: unknown, e.g. the catalog check).
     """
     _check_prefix(filename_prefix)
     graph = copy.deepcopy(tool.workflow)

@@ -110,7 +110,15 @@ class JobRunner:
             params = job_params(tool, job)
             given, masks = split_inputs(job["inputs"])
             images = {slot: input_name(job_id, slot, masked=slot in masks)[1] for slot in given}
-            graph = build_graph(tool, params, images, f"studio/{job_id}", masked=list(masks))
+            engine = s.monitor.info  # the files of the ComfyUI this graph will run on
+            graph = build_graph(
+                tool,
+                params,
+                images,
+                f"studio/{job_id}",
+                masked=list(masks),
+                models=engine.models if engine and engine.online else None,
+            )
         except (AppError, ValueError) as exc:
             raise JobFailed(f"cannot build the workflow: {exc}") from exc
         reporter.graph = graph
