@@ -7,6 +7,7 @@ import logging
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from studio_core.catalog.loras import insert_loras
 from studio_core.catalog.manifest import Param, Rewire, ToolSpec
 from studio_core.catalog.params import check_mask_slots
 from studio_core.catalog.workflow import SEED_INPUTS, ancestors, dangling_links, is_link
@@ -29,7 +30,8 @@ def build_graph(
     `images` maps slot ids to image names ComfyUI knows (as returned by /upload/image, or by
     /upload/mask for the slots in `masked`, whose mask path is then wired in).
     `models` are the model files per folder of the ComfyUI that will run the graph, as its
-    `/models/{folder}` lists them (None: unknown, e.g. the catalog check).
+    `/models/{folder}` lists them (None: unknown, e.g. the catalog check); a manifest's
+    optional LoRAs are inserted only when it lists their file.
     """
     _check_prefix(filename_prefix)
     graph = copy.deepcopy(tool.workflow)
@@ -53,6 +55,8 @@ def build_graph(
         if slot.id not in given:
             for target in slot.detach:
                 graph[target.node]["inputs"].pop(target.input, None)
+    # Last of the rewirings: a LoRA chain takes over every reader of its attach outputs.
+    insert_loras(tool, graph, params, models)
     for node_id in tool.outputs:
         graph[node_id]["inputs"]["filename_prefix"] = filename_prefix
     # ComfyUI only runs ancestors of outputs; dropping the rest removes unused branches (the

@@ -2,7 +2,9 @@
 
 For every tool folder: templates valid against the node schemas, every mapping pointing at a
 real node input, the prompt in the positive conditioning, the seed in every sampler, each
-aspect preset giving its size, the model parameter changing the loader, no backslashes.
+aspect preset giving its size, the model parameter changing the loader, a LoRA list (and an
+installed optional LoRA) chained in front of every sampler's model and CLIP reader, no
+backslashes.
 """
 
 from __future__ import annotations
@@ -17,15 +19,20 @@ from typing import Any
 
 from comfy_schema.object_info import load_object_info, with_file_lists
 from studio_core.catalog.build import build_graph
+from studio_core.catalog.loras import lora_node_classes
 from studio_core.catalog.manifest import ManifestError, Target
 from studio_core.catalog.probes import (
+    CHECK_LORAS,
     NEGATIVE,
     PREFIX,
     PROMPT,
     alt_model,
     built_graph_problems,
+    check_lora_list,
     input_spec,
     is_widget,
+    lora_problems,
+    optional_lora_models,
     validate_graph,
 )
 from studio_core.catalog.tools import DEFAULT_DIR, Tool, load_tool
@@ -73,21 +80,27 @@ def check_tool(tool: Tool, object_info: Mapping) -> list[str]:
     models = {folder: list(files) for folder, files in tool.requires["models"].items()}
     if tool.model_param:
         models.setdefault(tool.model_param.folder, []).append(alt_model(tool.model_param))
+    with_loras = optional_lora_models(tool)
+    models.setdefault("loras", []).extend([*CHECK_LORAS, *with_loras["loras"]])
     info = with_file_lists(dict(object_info), models, list(images.values()))
     try:
         base = tool.validate(_base_raw(tool), images=list(images))
     except InvalidInput as exc:
         return [f"defaults do not validate: {exc.field}: {exc.message}"]
     base = {**base, "seed": SEED} if tool.param("seed") else base
-    for label, params, given, masked in _variants(tool, base, images):
+    variants = [(*variant, None) for variant in _variants(tool, base, images)]
+    if tool.optional_loras:  # the engine has them (in a subfolder): they join the graph
+        variants.append(("optional LoRAs installed", base, images, (), with_loras))
+    for label, params, given, masked, engine_models in variants:
         try:
             tool.validate(params, images=list(given), masks=masked)
-            graph = build_graph(tool, params, given, PREFIX, masked)
+            graph = build_graph(tool, params, given, PREFIX, masked, models=engine_models)
         except (ValueError, KeyError, InvalidInput) as exc:
             problems.append(f"[{label}] build failed: {exc}")
             continue
         found = validate_graph(graph, info, list(given.values()))
         found += built_graph_problems(tool, label, params, given, images, graph, masked)
+        found += lora_problems(tool, params, graph, engine_models)
         problems += [f"[{label}] {p}" for p in found]
     return problems
 
@@ -120,7 +133,8 @@ def _strings(data: Any):
 def _static_problems(tool: Tool, info: Mapping) -> list[str]:
     problems = []
     workflow = tool.workflow
-    used = {node["class_type"] for node in workflow.values()}
+    # what the template uses and the LoRA loaders build_graph may add to it
+    used = {node["class_type"] for node in workflow.values()} | lora_node_classes(tool)
     missing = sorted(c for c in used if c not in info)
     if missing and not tool.requires["custom_node_packs"]:
         problems.append(f"node classes not in ComfyUI core: {missing} (declare the pack)")
@@ -232,6 +246,10 @@ def _plain_variants(tool: Tool, base: dict, images: dict):
         elif param.type == "model":
             alternative = alt_model(param)
             yield f"{param.id}={alternative}", {**base, param.id: alternative}, images
+        elif param.type == "loras":
+            chain = check_lora_list(param)
+            yield f"{param.id}: {len(chain)} LoRAs", {**base, param.id: chain}, images
+            yield f"{param.id}: 1 LoRA", {**base, param.id: chain[:1]}, images
     for slot in tool.slots:
         if not slot.required:
             yield f"without {slot.id}", base, {k: v for k, v in images.items() if k != slot.id}

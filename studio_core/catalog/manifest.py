@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from studio_core.catalog.workflow import is_link
+from studio_core.catalog.workflow import INSERTED_LORA_ID, is_link, links_of
 
-PARAM_TYPES = {"string", "text", "int", "float", "seed", "aspect", "choice", "model", "bool"}
+PARAM_TYPES = {
+    "string", "text", "int", "float", "seed", "aspect", "choice", "model", "bool", "loras"
+}  # fmt: skip
 MAX_SEED = 2**53 - 1  # the largest integer a browser's JSON parser keeps exactly
 LANGS = ("en", "zh-TW")
 SLOT_ID = re.compile(r"[A-Za-z0-9_]{1,48}")  # also a key of stored job inputs (see jobs.inputs)
@@ -63,6 +66,25 @@ class Slot:
 
 
 @dataclass(frozen=True)
+class LoraAttach:
+    """Where a LoRA chain goes: after these template outputs (a MODEL, and a CLIP or None for a
+    model-only chain); every former reader of them reads the chain's end instead."""
+
+    model: tuple[str, int]
+    clip: tuple[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class OptionalLora:
+    """A LoRA the template uses only when the engine has its file (by base name)."""
+
+    file: str
+    strength: float
+    attach: LoraAttach
+    label: dict
+
+
+@dataclass(frozen=True)
 class Param:
     """One user-settable parameter and the node inputs it is written to."""
 
@@ -87,6 +109,9 @@ class Param:
     width_targets: tuple[Target, ...] = ()
     height_targets: tuple[Target, ...] = ()
     presets: tuple[Preset, ...] = ()
+    # A "loras" parameter: at most `max_items` files of `folder`, strengths within min..max.
+    max_items: int | None = None
+    attach: LoraAttach | None = None
 
     def fits(self, model_name: str) -> bool:
         """Whether a model file (as ComfyUI lists it, maybe with a subfolder) suits this tool."""
@@ -120,6 +145,7 @@ class ToolSpec:
     variant_of: str | None = None
     order: int = 100
     path: str = ""
+    optional_loras: list[OptionalLora] = field(default_factory=list)
 
 
 def _need(data: dict, key: str, kind: type | tuple, where: str) -> Any:
@@ -193,6 +219,108 @@ def _model_filter(raw: Any, where: str) -> tuple[tuple[str, ...], tuple[str, ...
     return lists[0], lists[1]
 
 
+def _lora_attach(raw: Any, workflow: dict, where: str) -> LoraAttach:
+    """`{"model": [node, output], "clip": [node, output]}` (clip optional): template outputs
+    that template nodes read through inputs of that name (so a chain there changes the run)."""
+    if not isinstance(raw, dict) or "model" not in raw or set(raw) - {"model", "clip"}:
+        raise ManifestError(f"{where}: 'attach' must be {{model: [node, output], clip?: [...]}}")
+    links: dict[str, tuple[str, int]] = {}
+    for kind in ("model", "clip"):
+        if kind not in raw:
+            continue
+        link = raw[kind]
+        if not is_link(link) or link[0] not in workflow or link[1] < 0:
+            raise ManifestError(f"{where}: attach {kind} {link!r} must be [template node, output]")
+        readers = [
+            name for node in workflow.values() for name, value in links_of(node) if value == link
+        ]
+        if kind not in readers:
+            raise ManifestError(
+                f"{where}: no template node reads attach {kind} {link!r} as its '{kind}'"
+            )
+        links[kind] = (link[0], link[1])
+    if links["model"] == links.get("clip"):
+        raise ManifestError(f"{where}: attach model and clip must be different outputs")
+    return LoraAttach(links["model"], links.get("clip"))
+
+
+def _strength(raw: Any, where: str, name: str) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
+        raise ManifestError(f"{where}: '{name}' must be a finite number")
+    return float(raw)
+
+
+def _lora_fields(raw: dict, workflow: dict, where: str) -> dict:
+    """The fields of a "loras" parameter (folder, max_items, strength range, attach)."""
+    for key in ("targets", "choices", "template", "filter"):
+        if key in raw:
+            raise ManifestError(f"{where}: a loras parameter takes no '{key}' (it has 'attach')")
+    folder = raw.get("folder", "loras")
+    max_items = raw.get("max_items", 4)
+    if not isinstance(folder, str) or not folder:
+        raise ManifestError(f"{where}: 'folder' must be a model folder name")
+    if isinstance(max_items, bool) or not isinstance(max_items, int) or not 1 <= max_items <= 16:
+        raise ManifestError(f"{where}: 'max_items' must be a whole number from 1 to 16")
+    low = _strength(raw.get("min", -2.0), where, "min")
+    high = _strength(raw.get("max", 2.0), where, "max")
+    if low >= high:
+        raise ManifestError(f"{where}: 'min' must be below 'max'")
+    if raw.get("default", []) != []:
+        raise ManifestError(f"{where}: a loras parameter's default is the empty list")
+    return {
+        "folder": folder,
+        "max_items": max_items,
+        "min": low,
+        "max": high,
+        "default": [],
+        "attach": _lora_attach(_need(raw, "attach", dict, where), workflow, where),
+    }
+
+
+def parse_optional_lora(raw: Any, workflow: dict, where: str) -> OptionalLora:
+    """One `optional_loras` entry: {file, strength, attach, label}."""
+    if not isinstance(raw, dict):
+        raise ManifestError(f"{where}: must be {{file, strength, attach, label}}")
+    unknown = sorted(set(raw) - {"file", "strength", "attach", "label"})
+    if unknown:
+        raise ManifestError(f"{where}: unknown key '{unknown[0]}'")
+    file = _need(raw, "file", str, where)
+    # a base name: the engine's file is found by it in any subfolder of loras/
+    if not file or any(c in file for c in "/\\:\x00") or file in (".", ".."):
+        raise ManifestError(f"{where}: 'file' must be a plain file name (no folder)")
+    return OptionalLora(
+        file=file,
+        strength=_strength(raw.get("strength", 1.0), where, "strength"),
+        attach=_lora_attach(_need(raw, "attach", dict, where), workflow, where),
+        label=_bilingual(raw, "label", where),
+    )
+
+
+def _optional_loras(manifest: dict, workflow: dict, tool_id: str) -> list[OptionalLora]:
+    raw = manifest.get("optional_loras", [])
+    if not isinstance(raw, list):
+        raise ManifestError(f"{tool_id}: 'optional_loras' must be a list")
+    found = [
+        parse_optional_lora(item, workflow, f"{tool_id} optional_loras[{index}]")
+        for index, item in enumerate(raw)
+    ]
+    files = [lora.file.lower() for lora in found]
+    if len(files) != len(set(files)):
+        raise ManifestError(f"{tool_id}: 'optional_loras' lists a file twice")
+    return found
+
+
+def _check_lora_node_ids(tool_id: str, workflow: dict, params: list[Param], optional: list) -> None:
+    """Inserted LoRA nodes get ids of their own: one loras parameter, and no template node
+    may already use such an id."""
+    if sum(p.type == "loras" for p in params) > 1:
+        raise ManifestError(f"{tool_id}: at most one parameter of type 'loras'")
+    if optional or any(p.type == "loras" for p in params):
+        clash = sorted(i for i in workflow if INSERTED_LORA_ID.fullmatch(i))
+        if clash:
+            raise ManifestError(f"{tool_id}: node ids {clash} are reserved for inserted LoRAs")
+
+
 def parse_param(raw: dict, workflow: dict, tool_id: str) -> Param:
     """Parse one parameter entry; mapped nodes and inputs must exist in the template."""
     where = f"{tool_id} parameter {raw.get('id')!r}"
@@ -219,6 +347,8 @@ def parse_param(raw: dict, workflow: dict, tool_id: str) -> Param:
         presets = _need(raw, "presets", list, where)
         fields["presets"] = tuple(_preset(p, workflow, where) for p in presets)
         fields["choices"] = tuple(p.id for p in fields["presets"])
+    elif kind == "loras":
+        fields.update(_lora_fields(raw, workflow, where))
     else:
         fields["targets"] = _targets(raw.get("targets"), workflow, where)
     if kind == "seed":
@@ -293,6 +423,8 @@ def parse_tool(manifest: dict, workflow: dict, path: str = "") -> ToolSpec:
         if node_id not in workflow:
             raise ManifestError(f"{tool_id}: output node '{node_id}' is not in the template")
     requires = _need(manifest, "requires", dict, tool_id)
+    optional_loras = _optional_loras(manifest, workflow, tool_id)
+    _check_lora_node_ids(tool_id, workflow, params, optional_loras)
     return ToolSpec(
         id=tool_id,
         name=_bilingual(manifest, "name", tool_id),
@@ -311,4 +443,5 @@ def parse_tool(manifest: dict, workflow: dict, path: str = "") -> ToolSpec:
         variant_of=manifest.get("variant_of"),
         order=int(manifest.get("order", 100)),
         path=path,
+        optional_loras=optional_loras,
     )

@@ -8,6 +8,7 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from studio_core.catalog.loras import check_loras
 from studio_core.catalog.manifest import MAX_SEED, Param, ToolSpec
 from studio_core.errors import InvalidInput
 
@@ -45,6 +46,8 @@ def validate_params(
             if param.required:
                 raise InvalidInput(f"'{param.id}' is required", field=param.id)
             value = param.default
+            if isinstance(value, list):
+                value = list(value)  # a loras default ([]): never the manifest's own list
             if param.type == "model" and models_by_folder is not None:
                 value = _installed_default(param, models_by_folder)
             result[param.id] = value
@@ -122,6 +125,8 @@ def _check_value(param: Param, value: Any, models: Mapping[str, list[str]] | Non
         return _as_bool(param, value)
     if kind == "model":
         return _check_model(param, value, models)
+    if kind == "loras":
+        return check_loras(param, value, models)
     # choice and aspect: exact members of the declared list
     if value not in (param.choices or ()):
         allowed = ", ".join(str(choice) for choice in param.choices or ())

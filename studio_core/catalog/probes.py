@@ -7,11 +7,27 @@ from collections.abc import Mapping
 from typing import Any
 
 from comfy_schema.validation import validate_prompt
+from studio_core.catalog.loras import installed_lora
+from studio_core.catalog.manifest import LoraAttach
 from studio_core.catalog.tools import Tool, combo_options
-from studio_core.catalog.workflow import SEED_INPUTS, ancestors, is_link, links_of
+from studio_core.catalog.workflow import (
+    INSERTED_LORA_ID,
+    LORA_NODE_ID,
+    OPTIONAL_LORA_NODE_ID,
+    SEED_INPUTS,
+    ancestors,
+    is_link,
+    links_of,
+)
 
 PROMPT, NEGATIVE = "catalog-check positive text", "catalog-check negative text"
 PREFIX = "studio/catalog-check"
+# LoRA files the check's engine has: at the top and in subfolders, as ComfyUI lists them
+CHECK_LORAS = (
+    "catalog-check-a.safetensors",
+    "catalog-check/b.safetensors",
+    "catalog-check/sub/c.safetensors",
+)
 
 
 def alt_model(param: Any) -> str:
@@ -162,4 +178,78 @@ def _size_problems(graph: dict, preset: Any, params: dict) -> list[str]:
         batch = params.get("batch_size")
         if batch and not any(i.get("batch_size", i.get("amount")) == batch for i in feeding):
             problems.append(f"'{preset.id}': batch_size {batch} does not reach sampler {node_id}")
+    return problems
+
+
+def check_lora_list(param: Any) -> list[dict]:
+    """A LoRA list for a loras parameter: up to three of CHECK_LORAS, strengths in range."""
+    strengths = (0.5, param.max, param.min)
+    count = min(len(CHECK_LORAS), param.max_items or 1)
+    return [
+        {"name": name, "strength": strength}
+        for name, strength in zip(CHECK_LORAS[:count], strengths[:count], strict=True)
+    ]
+
+
+def optional_lora_models(tool: Tool) -> dict[str, list[str]]:
+    """An engine's loras folder that has every optional LoRA of `tool`, in a subfolder."""
+    return {"loras": [f"catalog-check/{lora.file}" for lora in tool.optional_loras]}
+
+
+def lora_problems(tool: Tool, params: dict, graph: dict, models: dict | None) -> list[str]:
+    """The user's LoRAs and the installed optional LoRAs (and no others) sit in the graph,
+    chained so every sampler's model (and every CLIP reader) passes through them."""
+    problems, expected = [], set()
+    for param in tool.parameters:
+        if param.type == "loras" and param.attach:
+            chain = [
+                (LORA_NODE_ID.format(number), entry["name"], entry["strength"])
+                for number, entry in enumerate(params.get(param.id) or [], start=1)
+            ]
+            expected |= {node_id for node_id, _name, _strength in chain}
+            problems += _chain_problems(graph, param.attach, chain, f"'{param.id}'")
+    for number, lora in enumerate(tool.optional_loras, start=1):
+        name = installed_lora(lora, models)
+        if name is not None:
+            node_id = OPTIONAL_LORA_NODE_ID.format(number)
+            expected.add(node_id)
+            chain = [(node_id, name, lora.strength)]
+            problems += _chain_problems(graph, lora.attach, chain, f"optional LoRA {lora.file}")
+    inserted = {node_id for node_id in graph if INSERTED_LORA_ID.fullmatch(node_id)}
+    if inserted != expected:
+        problems.append(f"LoRA nodes {sorted(inserted)} where {sorted(expected)} belong")
+    return problems
+
+
+def _chain_problems(graph: dict, attach: LoraAttach, chain: list, what: str) -> list[str]:
+    if not chain:
+        return []
+    problems = []
+    ids = [node_id for node_id, _name, _strength in chain]
+    for node_id, name, strength in chain:
+        inputs = graph.get(node_id, {}).get("inputs", {})
+        wanted = {"lora_name": name, "strength_model": strength}
+        if attach.clip:
+            wanted["strength_clip"] = strength
+        if any(inputs.get(key) != value for key, value in wanted.items()):
+            problems.append(f"{what}: {node_id} does not load {name} at {strength}")
+    outputs = {attach.model, attach.clip} - {None}
+    bypass = sorted(
+        node_id
+        for node_id, node in graph.items()
+        for _name, link in links_of(node)
+        if tuple(link) in outputs and node_id != ids[0]
+    )
+    if bypass:
+        problems.append(f"{what}: {bypass} still read the outputs the LoRAs attach to")
+    for node_id, node in graph.items():
+        if node["class_type"] in SEED_INPUTS:
+            link = node["inputs"].get("model")
+            start = [link[0]] if is_link(link) else [node_id]
+            if not set(ids) <= ancestors(graph, start):
+                problems.append(f"{what}: sampler {node_id}'s model does not pass the LoRAs")
+        link = node["inputs"].get("clip")
+        reader = attach.clip and node_id not in ids and is_link(link)
+        if reader and ids[-1] not in ancestors(graph, [link[0]]):
+            problems.append(f"{what}: {node_id}'s clip does not pass the LoRAs")
     return problems

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from studio_core.catalog.loras import installed_lora
 from studio_core.catalog.manifest import ManifestError, Param, ToolSpec, parse_tool
 from studio_core.catalog.params import validate_params
 from studio_core.catalog.workflow import LOADER_INPUTS
@@ -155,6 +156,7 @@ class Tool(ToolSpec):
                 for s in self.slots
             ],
             "parameters": [self._public_param(p, text, models_by_folder) for p in self.parameters],
+            "optional_loras": self._public_optional_loras(text, models_by_folder),
             "requires": {
                 "nodes": sorted(self.requires["nodes"]),
                 "models": self.required_models,
@@ -166,7 +168,24 @@ class Tool(ToolSpec):
         out = _public_param(param, text)
         if param.type == "model" and models_by_folder is not None:
             out["choices"] = self.fitting_models(models_by_folder)
+        if param.type == "loras":
+            out["max_items"] = param.max_items
+            if models_by_folder is not None:
+                out["choices"] = sorted(models_by_folder.get(param.folder) or [])
         return out
+
+    def _public_optional_loras(self, text: Any, models_by_folder: Mapping | None) -> list[dict]:
+        """The optional LoRAs and whether the engines have each (None: not known)."""
+        return [
+            {
+                "file": lora.file,
+                "label": text(lora.label),
+                "installed": None
+                if models_by_folder is None
+                else installed_lora(lora, models_by_folder) is not None,
+            }
+            for lora in self.optional_loras
+        ]
 
 
 def _public_param(param: Param, text: Any) -> dict:

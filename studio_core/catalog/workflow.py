@@ -6,6 +6,7 @@ builds on them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -27,6 +28,13 @@ LOADER_INPUTS: dict[str, tuple[str, str]] = {
     "LoraLoaderModelOnly": ("lora_name", "loras"),
     "LoraLoader": ("lora_name", "loras"),
 }
+
+
+# Ids of the LoRA loaders build_graph inserts: "lora_1".. for the user's list (the "loras"
+# parameter), "optional_lora_1".. for a manifest's optional LoRAs; no template node may use one.
+LORA_NODE_ID = "lora_{}"
+OPTIONAL_LORA_NODE_ID = "optional_lora_{}"
+INSERTED_LORA_ID = re.compile(r"(optional_)?lora_[0-9]+")
 
 
 def is_link(value: Any) -> bool:

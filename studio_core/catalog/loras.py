@@ -1,0 +1,162 @@
+"""LoRAs: checking a user's LoRA list, and inserting LoRA loader chains into a built graph.
+
+A "loras" parameter's value is `[{"name": <file as ComfyUI lists it>, "strength": float}]`;
+build_graph chains one loader per entry ("lora_1".."lora_N") after the parameter's attach
+outputs. A manifest's `optional_loras` are chained the same way ("optional_lora_1"..) when
+the engine has the file, found by its base name in any subfolder of its loras folder.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from studio_core.catalog.manifest import LoraAttach, OptionalLora, Param, ToolSpec
+from studio_core.catalog.workflow import LORA_NODE_ID, OPTIONAL_LORA_NODE_ID, links_of
+from studio_core.errors import InvalidInput
+
+LORA_FOLDER = "loras"  # where ComfyUI lists LoRA files (optional LoRAs are looked up here)
+MAX_NAME = 255
+
+
+def check_loras(param: Param, value: Any, models: Mapping[str, list[str]] | None) -> list[dict]:
+    """The checked list `[{"name", "strength"}]`, or InvalidInput naming `<id>`,
+    `<id>.<i>.name` or `<id>.<i>.strength`.
+
+    A multipart form sends parameters as text, so a JSON-encoded list is read too; a missing
+    strength is 1.0; with `models` every name must be installed in the parameter's folder.
+    """
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, list):
+        raise InvalidInput(
+            f"'{param.id}' must be a list of {{name, strength}} objects", field=param.id
+        )
+    if param.max_items is not None and len(value) > param.max_items:
+        raise InvalidInput(f"'{param.id}' takes at most {param.max_items} LoRAs", field=param.id)
+    checked: list[dict] = []
+    for index, item in enumerate(value):
+        where = f"{param.id}.{index}"
+        if not isinstance(item, Mapping):
+            raise InvalidInput(f"'{where}' must be an object {{name, strength}}", field=where)
+        unknown = sorted(str(key) for key in item if key not in ("name", "strength"))
+        if unknown:
+            raise InvalidInput(
+                f"'{where}' has no field '{unknown[0]}'", field=f"{where}.{unknown[0]}"
+            )
+        name = _check_name(param, item.get("name"), models, f"{where}.name")
+        if any(entry["name"] == name for entry in checked):
+            raise InvalidInput(f"LoRA '{name}' is listed twice", field=f"{where}.name")
+        strength = _check_strength(param, item.get("strength"), f"{where}.strength")
+        checked.append({"name": name, "strength": strength})
+    return checked
+
+
+def _check_name(param: Param, name: Any, models: Mapping | None, field: str) -> str:
+    if not isinstance(name, str) or not name or len(name) > MAX_NAME:
+        raise InvalidInput(f"'{field}' must be a LoRA file name", field=field)
+    # names come from ComfyUI's own lists; anything path-like beyond that is refused
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith(("/", "\\")) or ".." in parts or ":" in name or "\x00" in name:
+        raise InvalidInput(f"'{field}' is not a valid LoRA file name", field=field)
+    if models is not None and name not in (models.get(param.folder or LORA_FOLDER) or []):
+        raise InvalidInput(
+            f"LoRA '{name}' is not installed in ComfyUI's {param.folder} folder", field=field
+        )
+    return name
+
+
+def _check_strength(param: Param, raw: Any, field: str) -> float:
+    if raw is None:
+        return 1.0
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise InvalidInput(f"'{field}' must be a number", field=field)
+    try:
+        strength = float(raw)
+    except ValueError:
+        raise InvalidInput(f"'{field}' must be a number", field=field) from None
+    if not math.isfinite(strength):
+        raise InvalidInput(f"'{field}' must be a finite number", field=field)
+    if param.min is not None and strength < param.min:
+        raise InvalidInput(f"'{field}' must be at least {param.min}", field=field)
+    if param.max is not None and strength > param.max:
+        raise InvalidInput(f"'{field}' must be at most {param.max}", field=field)
+    return strength
+
+
+def installed_lora(lora: OptionalLora, models: Mapping[str, list[str]] | None) -> str | None:
+    """The name the engine lists an optional LoRA's file under (maybe in a subfolder), or
+    None when it lacks the file; the exact name wins over a subfolder copy."""
+    files = (models or {}).get(LORA_FOLDER) or []
+    if lora.file in files:
+        return lora.file
+    matches = sorted(f for f in files if f.replace("\\", "/").rsplit("/", 1)[-1] == lora.file)
+    return matches[0] if matches else None
+
+
+def insert_loras(
+    tool: ToolSpec,
+    graph: dict,
+    params: Mapping[str, Any],
+    models: Mapping[str, list[str]] | None,
+) -> None:
+    """Chain the user's LoRAs and the installed optional LoRAs into `graph` (in place).
+
+    Nothing changes without LoRAs; `models` None (unknown) leaves optional LoRAs out.
+    """
+    for param in tool.parameters:
+        if param.type == "loras" and param.attach and params.get(param.id):
+            chain = [
+                (LORA_NODE_ID.format(number), entry["name"], entry["strength"])
+                for number, entry in enumerate(params[param.id], start=1)
+            ]
+            _insert_chain(graph, param.attach, chain)
+    for number, lora in enumerate(tool.optional_loras, start=1):
+        name = installed_lora(lora, models)
+        if name is not None:
+            node_id = OPTIONAL_LORA_NODE_ID.format(number)
+            _insert_chain(graph, lora.attach, [(node_id, name, lora.strength)])
+
+
+def _insert_chain(graph: dict, attach: LoraAttach, chain: Sequence[tuple[str, str, float]]) -> None:
+    """Put one loader per (node id, file, strength) after the attach outputs, and point every former
+    reader of those outputs at the chain's end."""
+    ends = {"model": attach.model, "clip": attach.clip}
+    outputs = {kind: list(link) for kind, link in ends.items() if link is not None}
+    readers = [
+        (node_id, name, kind)
+        for node_id, node in graph.items()
+        for name, link in links_of(node)
+        for kind, output in outputs.items()
+        if link == output
+    ]
+    with_clip = "clip" in outputs
+    for node_id, name, strength in chain:
+        if node_id in graph:
+            raise ValueError(f"LoRA node id {node_id!r} is already in the graph")
+        inputs: dict[str, Any] = {"model": outputs["model"]}
+        if with_clip:
+            inputs["clip"] = outputs["clip"]
+        inputs.update({"lora_name": name, "strength_model": strength})
+        if with_clip:
+            inputs["strength_clip"] = strength
+        graph[node_id] = {
+            "class_type": "LoraLoader" if with_clip else "LoraLoaderModelOnly",
+            "inputs": inputs,
+            "_meta": {"title": f"LoRA {name}"},
+        }
+        outputs = {"model": [node_id, 0], **({"clip": [node_id, 1]} if with_clip else {})}
+    for node_id, name, kind in readers:
+        graph[node_id]["inputs"][name] = list(outputs[kind])
+
+
+def lora_node_classes(tool: ToolSpec) -> set[str]:
+    """The loader classes build_graph may insert into this tool's graph."""
+    attaches = [p.attach for p in tool.parameters if p.type == "loras" and p.attach]
+    attaches += [lora.attach for lora in tool.optional_loras]
+    return {"LoraLoader" if a.clip else "LoraLoaderModelOnly" for a in attaches}
