@@ -305,8 +305,9 @@ def _optional_loras(manifest: dict, workflow: dict, tool_id: str) -> list[Option
         for index, item in enumerate(raw)
     ]
     files = [lora.file.lower() for lora in found]
-    if len(files) != len(set(files)):
-        raise ManifestError(f"{tool_id}: 'optional_loras' lists a file twice")
+    for index, file in enumerate(files):
+        if file in files[:index]:
+            raise ManifestError(f"{tool_id} optional_loras[{index}]: lists a file twice")
     return found
 
 
