@@ -136,7 +136,9 @@ class Tool(ToolSpec):
 
         With `lang` ("en" or "zh-TW") labels are plain strings, otherwise `{en, zh-TW}`.
         With `models_by_folder` (the engines' files) the model parameter's `choices` are the
-        installed files that fit the tool, so the dropdown never offers one that does not.
+        installed files that fit the tool, so the dropdown never offers one that does not; a
+        loras parameter's are the installed LoRA files, and `optional_loras` say `installed`
+        (None without it).
         """
 
         def text(value: Any) -> Any:
