@@ -3,8 +3,8 @@
 Modules, each importing only those above it (no cycles):
 
     workflow   reading API-format graphs: links, ancestors, sampler and loader classes
+    loras      LoRAs: their manifest entries, checking a user's list, inserting loader chains
     manifest   the manifest's data classes and their strict parsing
-    loras      checking a user's LoRA list; inserting LoRA loader chains into a graph
     params     checking user parameters against a tool; resolving the random seed
     build      the pure template builder (`build_graph`)
     tools      `Tool` (a parsed tool: validate, availability, public JSON), `Catalog.load/get`

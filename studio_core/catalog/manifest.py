@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any
 
-from studio_core.catalog.workflow import INSERTED_LORA_ID, is_link, links_of
+from studio_core.catalog.loras import (
+    LoraAttach,
+    OptionalLora,
+    check_lora_node_ids,
+    lora_param_fields,
+    parse_optional_lora,
+)
+from studio_core.catalog.workflow import is_link
 
 PARAM_TYPES = {
     "string", "text", "int", "float", "seed", "aspect", "choice", "model", "bool", "loras"
@@ -63,25 +69,6 @@ class Slot:
     # Links set when a mask is painted over this slot's image (the inpainting path); a slot
     # without them takes no mask.
     mask: tuple[Rewire, ...] = ()
-
-
-@dataclass(frozen=True)
-class LoraAttach:
-    """Where a LoRA chain goes: after these template outputs (a MODEL, and a CLIP or None for a
-    model-only chain); every former reader of them reads the chain's end instead."""
-
-    model: tuple[str, int]
-    clip: tuple[str, int] | None = None
-
-
-@dataclass(frozen=True)
-class OptionalLora:
-    """A LoRA the template uses only when the engine has its file (by base name)."""
-
-    file: str
-    strength: float
-    attach: LoraAttach
-    label: dict
 
 
 @dataclass(frozen=True)
@@ -219,107 +206,20 @@ def _model_filter(raw: Any, where: str) -> tuple[tuple[str, ...], tuple[str, ...
     return lists[0], lists[1]
 
 
-def _lora_attach(raw: Any, workflow: dict, where: str) -> LoraAttach:
-    """`{"model": [node, output], "clip": [node, output]}` (clip optional): template outputs
-    that template nodes read through inputs of that name (so a chain there changes the run)."""
-    if not isinstance(raw, dict) or "model" not in raw or set(raw) - {"model", "clip"}:
-        raise ManifestError(f"{where}: 'attach' must be {{model: [node, output], clip?: [...]}}")
-    links: dict[str, tuple[str, int]] = {}
-    for kind in ("model", "clip"):
-        if kind not in raw:
-            continue
-        link = raw[kind]
-        if not is_link(link) or link[0] not in workflow or link[1] < 0:
-            raise ManifestError(f"{where}: attach {kind} {link!r} must be [template node, output]")
-        readers = [
-            name for node in workflow.values() for name, value in links_of(node) if value == link
-        ]
-        if kind not in readers:
-            raise ManifestError(
-                f"{where}: no template node reads attach {kind} {link!r} as its '{kind}'"
-            )
-        links[kind] = (link[0], link[1])
-    if links["model"] == links.get("clip"):
-        raise ManifestError(f"{where}: attach model and clip must be different outputs")
-    return LoraAttach(links["model"], links.get("clip"))
-
-
-def _strength(raw: Any, where: str, name: str) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
-        raise ManifestError(f"{where}: '{name}' must be a finite number")
-    return float(raw)
-
-
-def _lora_fields(raw: dict, workflow: dict, where: str) -> dict:
-    """The fields of a "loras" parameter (folder, max_items, strength range, attach)."""
-    for key in ("targets", "choices", "template", "filter"):
-        if key in raw:
-            raise ManifestError(f"{where}: a loras parameter takes no '{key}' (it has 'attach')")
-    folder = raw.get("folder", "loras")
-    max_items = raw.get("max_items", 4)
-    if not isinstance(folder, str) or not folder:
-        raise ManifestError(f"{where}: 'folder' must be a model folder name")
-    if isinstance(max_items, bool) or not isinstance(max_items, int) or not 1 <= max_items <= 16:
-        raise ManifestError(f"{where}: 'max_items' must be a whole number from 1 to 16")
-    low = _strength(raw.get("min", -2.0), where, "min")
-    high = _strength(raw.get("max", 2.0), where, "max")
-    if low >= high:
-        raise ManifestError(f"{where}: 'min' must be below 'max'")
-    if raw.get("default", []) != []:
-        raise ManifestError(f"{where}: a loras parameter's default is the empty list")
-    return {
-        "folder": folder,
-        "max_items": max_items,
-        "min": low,
-        "max": high,
-        "default": [],
-        "attach": _lora_attach(_need(raw, "attach", dict, where), workflow, where),
-    }
-
-
-def parse_optional_lora(raw: Any, workflow: dict, where: str) -> OptionalLora:
-    """One `optional_loras` entry: {file, strength, attach, label}."""
-    if not isinstance(raw, dict):
-        raise ManifestError(f"{where}: must be {{file, strength, attach, label}}")
-    unknown = sorted(set(raw) - {"file", "strength", "attach", "label"})
-    if unknown:
-        raise ManifestError(f"{where}: unknown key '{unknown[0]}'")
-    file = _need(raw, "file", str, where)
-    # a base name: the engine's file is found by it in any subfolder of loras/
-    if not file or any(c in file for c in "/\\:\x00") or file in (".", ".."):
-        raise ManifestError(f"{where}: 'file' must be a plain file name (no folder)")
-    return OptionalLora(
-        file=file,
-        strength=_strength(raw.get("strength", 1.0), where, "strength"),
-        attach=_lora_attach(_need(raw, "attach", dict, where), workflow, where),
-        label=_bilingual(raw, "label", where),
-    )
-
-
 def _optional_loras(manifest: dict, workflow: dict, tool_id: str) -> list[OptionalLora]:
+    """The top-level `optional_loras`, each with its bilingual label."""
     raw = manifest.get("optional_loras", [])
     if not isinstance(raw, list):
         raise ManifestError(f"{tool_id}: 'optional_loras' must be a list")
-    found = [
-        parse_optional_lora(item, workflow, f"{tool_id} optional_loras[{index}]")
-        for index, item in enumerate(raw)
-    ]
-    files = [lora.file.lower() for lora in found]
-    for index, file in enumerate(files):
-        if file in files[:index]:
-            raise ManifestError(f"{tool_id} optional_loras[{index}]: lists a file twice")
+    found = []
+    for index, item in enumerate(raw):
+        where = f"{tool_id} optional_loras[{index}]"
+        try:
+            lora = parse_optional_lora(item, workflow, [f.file for f in found])
+        except ValueError as exc:
+            raise ManifestError(f"{where}: {exc}") from None
+        found.append(replace(lora, label=_bilingual(item, "label", where)))
     return found
-
-
-def _check_lora_node_ids(tool_id: str, workflow: dict, params: list[Param], optional: list) -> None:
-    """Inserted LoRA nodes get ids of their own: one loras parameter, and no template node
-    may already use such an id."""
-    if sum(p.type == "loras" for p in params) > 1:
-        raise ManifestError(f"{tool_id}: at most one parameter of type 'loras'")
-    if optional or any(p.type == "loras" for p in params):
-        clash = sorted(i for i in workflow if INSERTED_LORA_ID.fullmatch(i))
-        if clash:
-            raise ManifestError(f"{tool_id}: node ids {clash} are reserved for inserted LoRAs")
 
 
 def parse_param(raw: dict, workflow: dict, tool_id: str) -> Param:
@@ -349,7 +249,10 @@ def parse_param(raw: dict, workflow: dict, tool_id: str) -> Param:
         fields["presets"] = tuple(_preset(p, workflow, where) for p in presets)
         fields["choices"] = tuple(p.id for p in fields["presets"])
     elif kind == "loras":
-        fields.update(_lora_fields(raw, workflow, where))
+        try:
+            fields.update(lora_param_fields(raw, workflow))
+        except ValueError as exc:
+            raise ManifestError(f"{where}: {exc}") from None
     else:
         fields["targets"] = _targets(raw.get("targets"), workflow, where)
     if kind == "seed":
@@ -425,7 +328,10 @@ def parse_tool(manifest: dict, workflow: dict, path: str = "") -> ToolSpec:
             raise ManifestError(f"{tool_id}: output node '{node_id}' is not in the template")
     requires = _need(manifest, "requires", dict, tool_id)
     optional_loras = _optional_loras(manifest, workflow, tool_id)
-    _check_lora_node_ids(tool_id, workflow, params, optional_loras)
+    try:
+        check_lora_node_ids(workflow, params, optional_loras)
+    except ValueError as exc:
+        raise ManifestError(f"{tool_id}: {exc}") from None
     return ToolSpec(
         id=tool_id,
         name=_bilingual(manifest, "name", tool_id),

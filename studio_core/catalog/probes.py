@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from comfy_schema.validation import validate_prompt
-from studio_core.catalog.loras import installed_lora
-from studio_core.catalog.manifest import LoraAttach
+from studio_core.catalog.loras import LoraAttach, installed_lora
 from studio_core.catalog.tools import Tool, combo_options
 from studio_core.catalog.workflow import (
     INSERTED_LORA_ID,

@@ -12,7 +12,8 @@ import pytest
 
 from studio_core.catalog.build import build_graph
 from studio_core.catalog.check import check_catalog
-from studio_core.catalog.manifest import LoraAttach, ManifestError, parse_tool
+from studio_core.catalog.loras import LoraAttach
+from studio_core.catalog.manifest import ManifestError, parse_tool
 from studio_core.catalog.params import resolve_seed
 from studio_core.catalog.probes import lora_problems
 from studio_core.catalog.tools import DEFAULT_DIR
