@@ -258,8 +258,8 @@ def insert_loras(
 
 
 def _insert_chain(graph: dict, attach: LoraAttach, chain: Sequence[tuple[str, str, float]]) -> None:
-    """Put one loader per (node id, file, strength) after the attach outputs, and point every former
-    reader of those outputs at the chain's end."""
+    """Put one loader per (node id, file, strength) after the attach outputs, and point
+    every former reader of those outputs at the chain's end."""
     ends = {"model": attach.model, "clip": attach.clip}
     outputs = {kind: list(link) for kind, link in ends.items() if link is not None}
     readers = [
