@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from studio_core.engines import EngineInfo, merged_families
 from studio_core.errors import InvalidInput
 from studio_core.models.family import SIZE_CLASS, FamilyGuess, detect_family
 from studio_core.models.files import base_name, installed_name
@@ -167,3 +168,18 @@ def test_installed_name_finds_subfolders():
     assert installed_name("ae.safetensors", ["Z\\ae.safetensors"]) == "Z\\ae.safetensors"
     assert installed_name("gone.safetensors", files) is None
     assert base_name("A\\B/c.ckpt") == "c.ckpt"
+
+
+def test_merged_families_prefer_metadata_and_skip_offline_engines():
+    def engine(url, online, guess):
+        return EngineInfo(url, online, families={"checkpoints": {"m.safetensors": guess}})
+
+    by_name = {"family": "sd15", "size_class": 512, "source": "filename"}
+    by_meta = {"family": "sdxl", "size_class": 1024, "source": "metadata"}
+    offline = {"family": "flux", "size_class": 1024, "source": "metadata"}
+    engines = [engine("a", True, by_name), engine("b", True, by_meta), engine("c", False, offline)]
+    assert merged_families(engines) == {"checkpoints": {"m.safetensors": by_meta}}
+    assert merged_families(engines[:1]) == {"checkpoints": {"m.safetensors": by_name}}
+    info = engines[1]
+    assert EngineInfo.from_json(info.to_json()).families == info.families
+    assert EngineInfo.from_json('{"url": "x"}').families == {}  # a record from an older worker
