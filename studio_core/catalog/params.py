@@ -9,7 +9,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from studio_core.catalog.manifest import MAX_SEED, Param, ToolSpec
-from studio_core.catalog.sizing import Families, check_aspect, keeps_input
+from studio_core.catalog.sizing import Families, check_aspect, family_of, keeps_input
 from studio_core.errors import InvalidInput
 from studio_core.models.files import installed_name
 
@@ -113,11 +113,10 @@ def _check_mask_size(tool: ToolSpec, params: Mapping[str, Any]) -> None:
 def _installed_default(
     param: Param, models_by_folder: Mapping[str, list[str]], families: Families | None
 ) -> str:
-    known = (families or {}).get(param.folder or "") or {}
     installed = [
         m
         for m in models_by_folder.get(param.folder or "", [])
-        if param.fits(m, (known.get(m) or {}).get("family"))
+        if param.fits(m, family_of(families, param.folder, m))
     ]
     if not installed:
         return param.default
@@ -126,7 +125,7 @@ def _installed_default(
 
 def _check_family(param: Param, value: str, families: Families | None) -> None:
     """A model file whose published family the parameter's family filter excludes."""
-    family = (((families or {}).get(param.folder or "") or {}).get(value) or {}).get("family")
+    family = family_of(families, param.folder, value)
     if not param.fits(value, family):
         raise InvalidInput(
             f"model '{value}' is a {family} model and does not fit this tool", field=param.id

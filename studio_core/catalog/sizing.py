@@ -28,6 +28,12 @@ from studio_core.models.sizes import (
 Families = Mapping[str, Mapping[str, Mapping[str, Any]]]
 
 
+def family_of(families: Families | None, folder: str | None, name: str) -> str | None:
+    """The published family id of one model file, None when no engine told."""
+    guess = ((families or {}).get(folder or "") or {}).get(name) or {}
+    return guess.get("family")
+
+
 def check_aspect(param: Param, value: Any) -> str:
     """A valid value of an aspect parameter: a preset id, or a size literal it accepts
     (a custom size, or on a `size_classes` parameter one of the class tables' sizes)."""

@@ -4,6 +4,7 @@ catalog = Catalog.load()              # or Catalog.load("/path/to/folder")
 tool = catalog.get("text_to_image")   # UnknownTool if absent
 params = tool.validate(raw, images=slot_ids)
 params = resolve_seed(params, rng)    # studio_core.catalog.params: -1 -> a real seed
+params = resolve_size(tool, params, families)  # .sizing: "1:1" -> "512x512" for SD 1.5
 graph = build_graph(tool, params, {"input": "studio/abc.png"}, "studio/<job_id>")  # .build
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 
 from studio_core.catalog.manifest import ManifestError, Param, ToolSpec, parse_tool
 from studio_core.catalog.params import validate_params
-from studio_core.catalog.sizing import Families
+from studio_core.catalog.sizing import Families, family_of
 from studio_core.catalog.workflow import LOADER_INPUTS
 from studio_core.errors import InvalidInput, UnknownTool
 from studio_core.models.files import installed_name
@@ -141,11 +142,10 @@ class Tool(ToolSpec):
         choice = self.model_param
         if choice is None:
             return []
-        known = (families or {}).get(choice.folder or "") or {}
         return sorted(
             m
             for m in models_by_folder.get(choice.folder) or []
-            if choice.fits(m, (known.get(m) or {}).get("family"))
+            if choice.fits(m, family_of(families, choice.folder, m))
         )
 
     def public_dict(
