@@ -20,8 +20,9 @@ from backend.masks import check_masks, parse_masks
 from backend.presenter import JobPresenter
 from backend.services import Studio
 from studio_core.catalog.params import resolve_seed
+from studio_core.catalog.sizing import check_pixel_cap, resolve_size
 from studio_core.catalog.tools import Tool
-from studio_core.engines import merged_models
+from studio_core.engines import merged_families, merged_models
 from studio_core.errors import InvalidInput, NotFound
 from studio_core.images import upright_size
 from studio_core.jobs.inputs import mask_key
@@ -184,11 +185,18 @@ def submit_job(studio: Studio, user_id: int, sub: Submission) -> tuple[dict, boo
         )
     online = studio.online_engines.get()  # cached for a second or two across requests
     models = merged_models(online) if online else None
+    families = merged_families(online) if online else None
     params = tool.validate(
-        _tool_fields(tool, sub.fields), images=slots, models_by_folder=models, masks=sub.masks
+        _tool_fields(tool, sub.fields),
+        images=slots,
+        models_by_folder=models,
+        masks=sub.masks,
+        families=families,
     )
     _check_limits(studio, params)
-    params = resolve_seed(params)
+    # Recorded as resolved: the seed that ran, the size the model's class gave a ratio.
+    params = resolve_size(tool, resolve_seed(params), families)
+    check_pixel_cap(tool, params, studio.settings.max_pixels)
     inputs = _resolve_images(studio, user_id, sub)
     studio.redis.ping()  # Redis down: 503 here, before the job is recorded
     job, created = studio.repo.create(

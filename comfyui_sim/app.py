@@ -11,8 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from comfy_schema.object_info import MODEL_FOLDERS
-from comfyui_sim import api
+from comfyui_sim import api, model_routes
 from comfyui_sim.config import SimConfig
 from comfyui_sim.files import mask_upload_handler, upload_handler, view_handler
 from comfyui_sim.state import STATE, SimState, trouble
@@ -34,9 +33,7 @@ def create_app(config: SimConfig) -> web.Application:
         ("GET", "/system_stats", system_stats),
         ("GET", "/object_info", object_info),
         ("GET", "/object_info/{node_class}", object_info_class),
-        ("GET", "/models", models),
-        ("GET", "/models/{folder}", models_in_folder),
-        ("GET", "/embeddings", embeddings),
+        *model_routes.ROUTES,
         ("GET", "/features", features),
         ("GET", "/settings", _constant({})),
         ("GET", "/users", _constant({"storage": "server", "migrated": True})),
@@ -133,30 +130,6 @@ async def object_info_class(request: web.Request) -> web.Response:
     return web.json_response({name: info[name]} if name in info else {})
 
 
-def _folders(sim: SimState) -> list[str]:
-    return [*MODEL_FOLDERS, *(f for f in sim.config.models if f not in MODEL_FOLDERS)]
-
-
-async def models(request: web.Request) -> web.Response:
-    """GET /models: the model folder keys."""
-    return web.json_response(_folders(request.app[STATE]))
-
-
-async def models_in_folder(request: web.Request) -> web.Response:
-    """GET /models/{folder}: its files; unknown folder -> 404."""
-    sim = request.app[STATE]
-    folder = request.match_info["folder"]
-    if folder not in _folders(sim):
-        return web.Response(status=404)
-    return web.json_response(sim.config.models.get(folder, []))
-
-
-async def embeddings(request: web.Request) -> web.Response:
-    """GET /embeddings: embedding names without extension."""
-    files = request.app[STATE].config.models.get("embeddings", [])
-    return web.json_response([os.path.splitext(f)[0] for f in files])
-
-
 async def features(request: web.Request) -> web.Response:
     """GET /features: the server feature flags."""
     return web.json_response(SERVER_FEATURES)
@@ -172,16 +145,16 @@ async def post_sim_config(request: web.Request) -> web.Response:
     sim = request.app[STATE]
     try:
         patch = await request.json()
-        sim.config.apply(patch)
+        sim.patch_config(patch)
     except ValueError as exc:  # json.JSONDecodeError is a ValueError too
         return web.json_response({"error": str(exc)}, status=400)
-    logger.info("sim config changed patch=%s", patch)
+    logger.info("sim config changed keys=%s", sorted(patch))
     return web.json_response(sim.config.to_json())
 
 
 async def post_sim_reset(request: web.Request) -> web.Response:
-    """POST /sim/reset: timings, models, preview and faults back to the CLI values."""
+    """POST /sim/reset: timings, models (their files too), preview and faults back to the CLI values."""
     sim = request.app[STATE]
-    sim.config = sim.base_config.copy()
+    sim.reset_config()
     logger.info("sim config reset")
     return web.json_response(sim.config.to_json())

@@ -1,4 +1,4 @@
-"""The data directory (input/, output/, temp/) and ComfyUI's path rules for it."""
+"""The data directory (input/, output/, temp/, models/) and ComfyUI's path rules for it."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ _ANNOTATION = re.compile(r"^(.*) \[(input|output|temp)\]$")
 
 @dataclass(frozen=True)
 class Folders:
-    """Absolute input/, output/ and temp/ directories under the data dir."""
+    """Absolute input/, output/, temp/ and models/ directories under the data dir."""
 
     root: Path
 
@@ -42,6 +42,10 @@ class Folders:
     @property
     def temp(self) -> Path:
         return self.root / "temp"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"  # written by model_files.ModelFiles
 
     def by_type(self, kind: str | None) -> Path | None:
         """The folder for a `type` form/query value (None means input for uploads)."""

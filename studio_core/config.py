@@ -60,6 +60,8 @@ class Settings:
     worker_id: str = ""
     max_prompt_chars: int = 2000
     max_batch: int = 4
+    # Largest width x height a custom or class size may ask for (1536x1536 by default).
+    max_pixels: int = 2_359_296
     max_upload_mb: int = 20
     max_image_side: int = 4096
     max_image_pixels: int = 16_000_000
@@ -270,6 +272,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "worker_id": _text,
     "max_prompt_chars": _int(1),
     "max_batch": _int(1, 64),
+    "max_pixels": _int(4096),
     "max_upload_mb": _int(1),
     "max_image_side": _int(16),
     "max_image_pixels": _int(256),

@@ -6,7 +6,10 @@ and the HUD without talking to ComfyUI itself. Only `/health` asks the engines d
 (`probe_engines`): a record is up to a TTL old, and a dead engine must show at once.
 
     engine:<url>   string JSON {url, online, simulator, version, node_classes, models,
-                                worker_id, checked_at, error}; TTL = a few heartbeats
+                                families, worker_id, checked_at, error}; TTL = a few heartbeats
+
+`families` is `{folder: {file: {"family", "size_class", "source"}}}` for the folders whose
+files have a family (studio_core.models.family), as the worker read it from ComfyUI.
     engines        set    every engine URL ever published (no KEYS/SCAN)
 """
 
@@ -30,6 +33,7 @@ class EngineInfo:
     version: str | None = None
     node_classes: frozenset[str] = frozenset()
     models: dict[str, list[str]] = field(default_factory=dict)
+    families: dict[str, dict[str, dict]] = field(default_factory=dict)
     worker_id: str | None = None
     checked_at: float = 0.0
     error: str | None = None
@@ -44,6 +48,7 @@ class EngineInfo:
                 "version": self.version,
                 "node_classes": sorted(self.node_classes),
                 "models": self.models,
+                "families": self.families,
                 "worker_id": self.worker_id,
                 "checked_at": self.checked_at,
                 "error": self.error,
@@ -61,6 +66,10 @@ class EngineInfo:
             version=data.get("version"),
             node_classes=frozenset(data.get("node_classes") or ()),
             models={k: list(v) for k, v in (data.get("models") or {}).items()},
+            families={
+                folder: {name: dict(guess) for name, guess in files.items()}
+                for folder, files in (data.get("families") or {}).items()
+            },
             worker_id=data.get("worker_id"),
             checked_at=float(data.get("checked_at") or 0),
             error=data.get("error"),
@@ -128,6 +137,24 @@ def merged_models(engines: list[EngineInfo]) -> dict[str, list[str]]:
             for folder, files in engine.models.items():
                 merged.setdefault(folder, set()).update(files)
     return {folder: sorted(files) for folder, files in sorted(merged.items())}
+
+
+def merged_families(engines: list[EngineInfo]) -> dict[str, dict[str, dict]]:
+    """Model families per folder and file over the online engines. Two engines may read the
+    same name differently (different files, or one has not read the metadata yet): a guess
+    from metadata wins over one from the file name."""
+    rank = {"metadata": 2, "filename": 1}
+    merged: dict[str, dict[str, dict]] = {}
+    for engine in engines:
+        if not engine.online:
+            continue
+        for folder, files in engine.families.items():
+            known = merged.setdefault(folder, {})
+            for name, guess in files.items():
+                old = known.get(name)
+                if old is None or rank.get(guess.get("source"), 0) > rank.get(old.get("source"), 0):
+                    known[name] = dict(guess)
+    return {folder: dict(sorted(files.items())) for folder, files in sorted(merged.items())}
 
 
 def merged_object_info(engines: list[EngineInfo]) -> dict | None:

@@ -17,18 +17,23 @@ import redis as redis_lib
 from studio_core.engines import EngineInfo, EngineRegistry
 from worker.comfy.client import ComfyClient
 from worker.comfy.errors import ComfyError
+from worker.model_families import FamilyReader
 
 logger = logging.getLogger(__name__)
 
 RETRY_BASE_S = 0.5
 
 
-def probe_engine(client: ComfyClient, worker_id: str) -> EngineInfo:
-    """Ask ComfyUI for its version, node classes and model files; offline info if it fails."""
+def probe_engine(
+    client: ComfyClient, worker_id: str, family_reader: FamilyReader | None = None
+) -> EngineInfo:
+    """Ask ComfyUI for its version, node classes and model files (and with `family_reader`
+    their families); offline info if it fails."""
     try:
         stats = client.system_stats()
         node_classes = frozenset(client.object_info())
         models = {folder: client.list_models(folder) for folder in client.list_model_folders()}
+        families = family_reader.families(models) if family_reader else {}
     except ComfyError as exc:
         return EngineInfo(
             url=client.base_url,
@@ -45,6 +50,7 @@ def probe_engine(client: ComfyClient, worker_id: str) -> EngineInfo:
         version=system.get("comfyui_version"),
         node_classes=node_classes,
         models=models,
+        families=families,
         worker_id=worker_id,
         checked_at=time.time(),
     )
@@ -67,6 +73,7 @@ class EngineMonitor:
         *,
         interval: float = 30.0,
         backoff_cap: float = 10.0,
+        metadata_budget: int = 50,
     ):
         self.client = client
         self.registry = registry
@@ -74,6 +81,8 @@ class EngineMonitor:
         self.interval = interval
         self.backoff_cap = backoff_cap
         self.info: EngineInfo | None = None
+        # Per monitor, so each engine's files are read once (see worker.model_families).
+        self.families = FamilyReader(client, budget=metadata_budget)
         self._online = threading.Event()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -112,7 +121,7 @@ class EngineMonitor:
 
     def probe_now(self) -> EngineInfo:
         """Probe, update the online flag and publish what we found to the registry."""
-        info = probe_engine(self.client, self.worker_id)
+        info = probe_engine(self.client, self.worker_id, self.families)
         was_online = self._online.is_set()
         self.info = info
         if info.online:

@@ -10,8 +10,16 @@ from typing import Any
 from studio_core.catalog.loras import insert_loras
 from studio_core.catalog.manifest import Param, Rewire, ToolSpec
 from studio_core.catalog.params import check_mask_slots
-from studio_core.catalog.workflow import SEED_INPUTS, ancestors, dangling_links, is_link
+from studio_core.catalog.sizing import aspect_size
+from studio_core.catalog.workflow import (
+    LOADER_INPUTS,
+    SEED_INPUTS,
+    ancestors,
+    dangling_links,
+    is_link,
+)
 from studio_core.errors import InvalidInput
+from studio_core.models.files import installed_name
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +38,9 @@ def build_graph(
     `images` maps slot ids to image names ComfyUI knows (as returned by /upload/image, or by
     /upload/mask for the slots in `masked`, whose mask path is then wired in).
     `models` are the model files per folder of the ComfyUI that will run the graph, as its
-    `/models/{folder}` lists them (None: unknown, e.g. the catalog check); a manifest's
-    optional LoRAs are inserted only when it lists their file.
+    `/models/{folder}` lists them (None: unknown, e.g. the catalog check): a template's
+    loader file installed only in a subfolder is written with that subfolder, and a
+    manifest's optional LoRAs are inserted only when it lists their file.
     """
     _check_prefix(filename_prefix)
     graph = copy.deepcopy(tool.workflow)
@@ -66,7 +75,27 @@ def build_graph(
     broken = dangling_links(graph)
     if broken:
         raise ValueError(f"tool {tool.id}: graph links to missing nodes: {broken}")
+    if models is not None:
+        _find_loader_files(graph, models)
     return graph
+
+
+def _find_loader_files(graph: dict, models: Mapping[str, list[str]]) -> None:
+    """Point literal loader inputs at the installed file: "ae.safetensors" kept by the user
+    as "z-image/ae.safetensors" is loaded from there (ComfyUI wants the name it lists)."""
+    for node_id, node in graph.items():
+        loader = LOADER_INPUTS.get(node.get("class_type", ""))
+        if loader is None:
+            continue
+        name_input, folder = loader
+        name = node["inputs"].get(name_input)
+        files = models.get(folder) or []
+        if not isinstance(name, str) or name in files:
+            continue
+        found = installed_name(name, files)
+        if found is not None:
+            logger.info("loader file in a subfolder node=%s file=%s found=%s", node_id, name, found)
+            node["inputs"][name_input] = found
 
 
 def _check_prefix(prefix: str) -> None:
@@ -100,16 +129,17 @@ def _mask_rewires(tool: ToolSpec, masked: Collection[str], given: set[str]) -> l
 
 
 def _apply_aspect(param: Param, graph: dict, value: str) -> None:
-    """Write the preset's width/height to every target, or rewire for 'keep input ratio'."""
-    preset = param.preset(value)
-    if preset.rewire:
-        for rewire in preset.rewire:
+    """Write the size (a preset's or a "<W>x<H>" literal's) to every target, or rewire for
+    'keep input ratio'."""
+    size = aspect_size(param, value)
+    if size is None:
+        for rewire in param.preset(value).rewire:
             graph[rewire.node]["inputs"][rewire.input] = list(rewire.link)
         return
     for target in param.width_targets:
-        graph[target.node]["inputs"][target.input] = preset.width
+        graph[target.node]["inputs"][target.input] = size[0]
     for target in param.height_targets:
-        graph[target.node]["inputs"][target.input] = preset.height
+        graph[target.node]["inputs"][target.input] = size[1]
 
 
 def _apply_seed(param: Param, graph: dict, value: int) -> None:

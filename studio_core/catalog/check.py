@@ -2,9 +2,9 @@
 
 For every tool folder: templates valid against the node schemas, every mapping pointing at a
 real node input, the prompt in the positive conditioning, the seed in every sampler, each
-aspect preset giving its size, the model parameter changing the loader, a LoRA list (and an
-installed optional LoRA) chained in front of every sampler's model and CLIP reader, no
-backslashes.
+aspect preset, class size and custom size giving its size (custom steps suiting the latent
+node's), the model parameter changing the loader, a LoRA list (and an installed optional
+LoRA) chained in front of every sampler's model and CLIP reader, no backslashes.
 """
 
 from __future__ import annotations
@@ -29,10 +29,12 @@ from studio_core.catalog.probes import (
     alt_model,
     built_graph_problems,
     check_lora_list,
+    custom_size_problems,
     input_spec,
     is_widget,
     lora_problems,
     optional_lora_models,
+    size_values,
     validate_graph,
 )
 from studio_core.catalog.tools import DEFAULT_DIR, Tool, load_tool
@@ -149,6 +151,7 @@ def _static_problems(tool: Tool, info: Mapping) -> list[str]:
     if loaded != declared:
         problems.append(f"requires.models {declared} != files the loaders load {loaded}")
     problems += _mapping_problems(tool, info)
+    problems += custom_size_problems(tool, info)
     for param in tool.parameters:
         for target in param.targets if param.type == "model" else ():
             loader = LOADER_INPUTS.get(workflow[target.node]["class_type"])
@@ -238,11 +241,12 @@ def _plain_variants(tool: Tool, base: dict, images: dict):
     largest = max(batch.choices) if batch and batch.choices else None
     for param in tool.parameters:
         if param.type == "aspect":
-            for preset in param.presets:
-                params = {**base, param.id: preset.id}
+            # each preset, each class size and custom sizes: every one reaches the latent
+            for value in [p.id for p in param.presets] + size_values(param):
+                params = {**base, param.id: value}
                 if largest is not None:
                     params["batch_size"] = largest
-                yield f"{param.id}={preset.id}", params, images
+                yield f"{param.id}={value}", params, images
         elif param.type == "model":
             alternative = alt_model(param)
             yield f"{param.id}={alternative}", {**base, param.id: alternative}, images

@@ -15,6 +15,8 @@ from studio_core.catalog.loras import (
     parse_optional_lora,
 )
 from studio_core.catalog.workflow import is_link
+from studio_core.models.family import FAMILIES
+from studio_core.models.sizes import CustomSize
 
 PARAM_TYPES = {
     "string", "text", "int", "float", "seed", "aspect", "choice", "model", "bool", "loras"
@@ -99,11 +101,23 @@ class Param:
     # A "loras" parameter: at most `max_items` files of `folder`, strengths within min..max.
     max_items: int | None = None
     attach: LoraAttach | None = None
+    # A model parameter's family filter (studio_core.models.family ids); empty: any family.
+    families: tuple[str, ...] = ()
+    # An aspect parameter whose ratio presets follow the model's size class, and the custom
+    # "<W>x<H>" sizes it accepts (None: presets only).
+    size_classes: bool = False
+    custom: CustomSize | None = None
 
-    def fits(self, model_name: str) -> bool:
-        """Whether a model file (as ComfyUI lists it, maybe with a subfolder) suits this tool."""
+    def fits(self, model_name: str, family: str | None = None) -> bool:
+        """Whether a model file (as ComfyUI lists it, maybe with a subfolder) suits this tool.
+
+        `family` is the file's detected family; an unknown one fits a family filter (we
+        cannot tell), so only the name patterns can exclude such a file.
+        """
         base = model_name.replace("\\", "/").rsplit("/", 1)[-1].lower()
         if self.match and not any(fnmatchcase(base, p.lower()) for p in self.match):
+            return False
+        if self.families and family not in (None, "unknown", *self.families):
             return False
         return not any(fnmatchcase(base, p.lower()) for p in self.exclude)
 
@@ -195,8 +209,10 @@ def _preset(raw: dict, workflow: dict, where: str) -> Preset:
 
 def _model_filter(raw: Any, where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """`{"match": [globs], "exclude": [globs]}` of a model parameter, both optional."""
-    if not isinstance(raw, dict) or set(raw) - {"match", "exclude"}:
-        raise ManifestError(f"{where}: 'filter' must be {{match, exclude}} lists of patterns")
+    if not isinstance(raw, dict) or set(raw) - {"match", "exclude", "families"}:
+        raise ManifestError(
+            f"{where}: 'filter' must be {{match, exclude, families}} lists of patterns / ids"
+        )
     lists = []
     for key in ("match", "exclude"):
         patterns = raw.get(key, [])
@@ -220,6 +236,37 @@ def _optional_loras(manifest: dict, workflow: dict, tool_id: str) -> list[Option
             raise ManifestError(f"{where}: {exc}") from None
         found.append(replace(lora, label=_bilingual(item, "label", where)))
     return found
+def _family_filter(raw: dict, where: str) -> tuple[str, ...]:
+    """The filter's optional `"families": [family ids]`."""
+    families = raw.get("families", [])
+    if not isinstance(families, list) or not all(f in FAMILIES for f in families):
+        raise ManifestError(f"{where}: filter 'families' must list ids of {', '.join(FAMILIES)}")
+    return tuple(families)
+
+
+def _size_fields(raw: dict, kind: str, where: str) -> dict[str, Any]:
+    """An aspect parameter's `"size_classes": true` and `"custom": {step, min, max}`."""
+    fields: dict[str, Any] = {}
+    if "size_classes" in raw:
+        if kind != "aspect" or not isinstance(raw["size_classes"], bool):
+            raise ManifestError(f"{where}: 'size_classes' is a boolean of an aspect parameter")
+        fields["size_classes"] = raw["size_classes"]
+    if "custom" in raw:
+        custom = raw["custom"]
+        if kind != "aspect" or not isinstance(custom, dict) or set(custom) - {"step", "min", "max"}:
+            raise ManifestError(f"{where}: 'custom' is {{step, min, max}} of an aspect parameter")
+        values = {key: custom.get(key, getattr(CustomSize, key)) for key in ("step", "min", "max")}
+        if not all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values.values()
+        ):
+            raise ManifestError(f"{where}: custom step, min and max must be positive integers")
+        size = CustomSize(**values)
+        if size.min > size.max or size.min % size.step or size.max % size.step:
+            raise ManifestError(
+                f"{where}: custom min and max must be multiples of step, min <= max"
+            )
+        fields["custom"] = size
+    return fields
 
 
 def parse_param(raw: dict, workflow: dict, tool_id: str) -> Param:
@@ -263,6 +310,8 @@ def parse_param(raw: dict, workflow: dict, tool_id: str) -> Param:
         if kind != "model":
             raise ManifestError(f"{where}: only a model parameter takes a 'filter'")
         fields["match"], fields["exclude"] = _model_filter(raw["filter"], where)
+        fields["families"] = _family_filter(raw["filter"], where)
+    fields.update(_size_fields(raw, kind, where))
     if kind in ("choice", "aspect") and not fields.get("choices"):
         raise ManifestError(f"{where}: needs choices")
     template = fields["template"]

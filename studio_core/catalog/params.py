@@ -10,7 +10,9 @@ from typing import Any
 
 from studio_core.catalog.loras import check_loras
 from studio_core.catalog.manifest import MAX_SEED, Param, ToolSpec
+from studio_core.catalog.sizing import Families, check_aspect, family_of, keeps_input
 from studio_core.errors import InvalidInput
+from studio_core.models.files import installed_name
 
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
 # A whole number as text: ASCII digits, one optional minus. str.isdigit() also says yes to
@@ -24,12 +26,15 @@ def validate_params(
     images: Collection[str] | None = None,
     models_by_folder: Mapping[str, list[str]] | None = None,
     masks: Collection[str] = (),
+    families: Families | None = None,
 ) -> dict:
     """Return the parameters with defaults filled in, or raise InvalidInput naming the field.
 
     `images` are the slot ids the user supplied (None means none), `masks` the slot ids
     with a painted mask. With `models_by_folder` a model must be installed; an unset model
-    whose default is missing falls back to the first installed file of its folder that fits.
+    whose default is missing falls back to the same file in a subfolder, else to the first
+    installed file of its folder that fits. `families` (the engines' published model
+    families) lets a model parameter's family filter refuse a file of another family.
     """
     if not isinstance(raw, Mapping):
         raise InvalidInput("parameters must be a JSON object")
@@ -49,10 +54,12 @@ def validate_params(
             if isinstance(value, list):
                 value = list(value)  # a loras default ([]): never the manifest's own list
             if param.type == "model" and models_by_folder is not None:
-                value = _installed_default(param, models_by_folder)
+                value = _installed_default(param, models_by_folder, families)
             result[param.id] = value
             continue
         result[param.id] = _check_value(param, value, models_by_folder)
+        if param.type == "model":
+            _check_family(param, result[param.id], families)
     if masks:
         _check_mask_size(tool, result)
     return result
@@ -97,7 +104,7 @@ def _check_mask_size(tool: ToolSpec, params: Mapping[str, Any]) -> None:
     """A mask repaints a region of the input in place (the latent is the encoded input), so
     an aspect parameter must sit on a preset that keeps the input's size (a `rewire` one)."""
     for param in tool.parameters:
-        if param.type == "aspect" and not param.preset(params[param.id]).rewire:
+        if param.type == "aspect" and not keeps_input(param, params[param.id]):
             keep = [p.id for p in param.presets if p.rewire]
             raise InvalidInput(
                 f"a masked edit keeps the input's size: '{param.id}' must be "
@@ -106,11 +113,26 @@ def _check_mask_size(tool: ToolSpec, params: Mapping[str, Any]) -> None:
             )
 
 
-def _installed_default(param: Param, models_by_folder: Mapping[str, list[str]]) -> str:
-    installed = [m for m in models_by_folder.get(param.folder or "", []) if param.fits(m)]
-    if param.default in installed or not installed:
+def _installed_default(
+    param: Param, models_by_folder: Mapping[str, list[str]], families: Families | None
+) -> str:
+    installed = [
+        m
+        for m in models_by_folder.get(param.folder or "", [])
+        if param.fits(m, family_of(families, param.folder, m))
+    ]
+    if not installed:
         return param.default
-    return sorted(installed)[0]
+    return installed_name(param.default or "", installed) or sorted(installed)[0]
+
+
+def _check_family(param: Param, value: str, families: Families | None) -> None:
+    """A model file whose published family the parameter's family filter excludes."""
+    family = family_of(families, param.folder, value)
+    if not param.fits(value, family):
+        raise InvalidInput(
+            f"model '{value}' is a {family} model and does not fit this tool", field=param.id
+        )
 
 
 def _check_value(param: Param, value: Any, models: Mapping[str, list[str]] | None) -> Any:
@@ -127,7 +149,9 @@ def _check_value(param: Param, value: Any, models: Mapping[str, list[str]] | Non
         return _check_model(param, value, models)
     if kind == "loras":
         return check_loras(param, value, models)
-    # choice and aspect: exact members of the declared list
+    if kind == "aspect":
+        return check_aspect(param, value)
+    # choice: exact members of the declared list
     if value not in (param.choices or ()):
         allowed = ", ".join(str(choice) for choice in param.choices or ())
         raise InvalidInput(f"'{param.id}' must be one of: {allowed}", field=param.id)

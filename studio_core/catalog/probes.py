@@ -8,6 +8,7 @@ from typing import Any
 
 from comfy_schema.validation import validate_prompt
 from studio_core.catalog.loras import LoraAttach, installed_lora
+from studio_core.catalog.sizing import aspect_size
 from studio_core.catalog.tools import Tool, combo_options
 from studio_core.catalog.workflow import (
     INSERTED_LORA_ID,
@@ -18,6 +19,7 @@ from studio_core.catalog.workflow import (
     is_link,
     links_of,
 )
+from studio_core.models.sizes import SIZE_CLASSES, parse_size, size_literal
 
 PROMPT, NEGATIVE = "catalog-check positive text", "catalog-check negative text"
 PREFIX = "studio/catalog-check"
@@ -114,11 +116,61 @@ def built_graph_problems(
             )
     for param in tool.parameters:
         if param.type == "aspect" and label == f"{param.id}={params[param.id]}":
-            problems += _size_problems(graph, param.preset(params[param.id]), params)
+            value = params[param.id]
+            problems += _size_problems(graph, value, aspect_size(param, value), params)
         if param.type == "model" and label.startswith(f"{param.id}="):
             files = [graph.get(t.node, {}).get("inputs", {}).get(t.input) for t in param.targets]
             if not files or any(name != alt_model(param) for name in files):
                 problems.append(f"'{param.id}' does not change the loader's file")
+    return problems
+
+
+def size_values(param: Any) -> list[str]:
+    """The size literals the check builds for an aspect parameter besides its presets: every
+    class size (`size_classes`) and the corners and a middle of its custom range."""
+    values: list[str] = []
+    if param.size_classes:
+        values += [
+            size_literal(*size)
+            for table in SIZE_CLASSES.values()
+            for ratio, size in table.items()
+            if ratio in (param.choices or ())
+        ]
+    custom = param.custom
+    if custom is not None:
+        middle = (custom.min + custom.max) // 2 // custom.step * custom.step
+        values += [
+            size_literal(custom.min, custom.min),
+            size_literal(custom.max, custom.min),
+            size_literal(middle, custom.min + custom.step),
+        ]
+    return list(dict.fromkeys(values))
+
+
+def custom_size_problems(tool: Tool, info: Mapping[str, Any]) -> list[str]:
+    """An aspect parameter's class and custom sizes must suit its latent nodes' width and
+    height inputs (their step, min and max in the node schema)."""
+    problems = []
+    for param in tool.parameters:
+        if param.type != "aspect" or not (param.size_classes or param.custom):
+            continue
+        sides = {side for value in size_values(param) for side in parse_size(value) or ()}
+        for target in (*param.width_targets, *param.height_targets):
+            class_type = tool.workflow[target.node]["class_type"]
+            spec = input_spec(info, class_type, target.input)
+            limits = spec[1] if spec and len(spec) > 1 and isinstance(spec[1], dict) else {}
+            step, low, high = limits.get("step", 1), limits.get("min", 0), limits.get("max")
+            custom = param.custom
+            if custom is not None and custom.step % step:
+                problems.append(
+                    f"parameter {param.id}: custom step {custom.step} is no multiple of "
+                    f"{class_type}.{target.input}'s step {step}"
+                )
+            bad = sorted(s for s in sides if s % step or s < low or (high and s > high))
+            if bad:
+                problems.append(
+                    f"parameter {param.id}: sizes {bad} do not suit {class_type}.{target.input}"
+                )
     return problems
 
 
@@ -157,7 +209,10 @@ def _holds(graph: dict, node_ids: set[str], text: str) -> bool:
     )
 
 
-def _size_problems(graph: dict, preset: Any, params: dict) -> list[str]:
+def _size_problems(
+    graph: dict, value: str, size: tuple[int, int] | None, params: dict
+) -> list[str]:
+    """Every sampler's latent has the value's size (None: follows the input image)."""
     problems = []
     for node_id, node in graph.items():
         link = node["inputs"].get("latent_image")
@@ -165,18 +220,16 @@ def _size_problems(graph: dict, preset: Any, params: dict) -> list[str]:
             continue
         feeding = [graph[i]["inputs"] for i in ancestors(graph, [link[0]])]
         sized = [(i.get("width"), i.get("height")) for i in feeding if "width" in i]
-        if preset.rewire:
+        if size is None:
             if sized or not any(
                 graph[i]["class_type"] == "LoadImage" for i in ancestors(graph, [link[0]])
             ):
-                problems.append(
-                    f"'{preset.id}': sampler {node_id} latent does not follow the input"
-                )
-        elif sized != [(preset.width, preset.height)]:
-            problems.append(f"'{preset.id}': sampler {node_id} gets size {sized}")
+                problems.append(f"'{value}': sampler {node_id} latent does not follow the input")
+        elif sized != [size]:
+            problems.append(f"'{value}': sampler {node_id} gets size {sized}")
         batch = params.get("batch_size")
         if batch and not any(i.get("batch_size", i.get("amount")) == batch for i in feeding):
-            problems.append(f"'{preset.id}': batch_size {batch} does not reach sampler {node_id}")
+            problems.append(f"'{value}': batch_size {batch} does not reach sampler {node_id}")
     return problems
 
 

@@ -4,6 +4,7 @@ catalog = Catalog.load()              # or Catalog.load("/path/to/folder")
 tool = catalog.get("text_to_image")   # UnknownTool if absent
 params = tool.validate(raw, images=slot_ids)
 params = resolve_seed(params, rng)    # studio_core.catalog.params: -1 -> a real seed
+params = resolve_size(tool, params, families)  # .sizing: "1:1" -> "512x512" for SD 1.5
 graph = build_graph(tool, params, {"input": "studio/abc.png"}, "studio/<job_id>")  # .build
 """
 
@@ -19,8 +20,11 @@ from typing import Any
 from studio_core.catalog.loras import installed_lora
 from studio_core.catalog.manifest import ManifestError, Param, ToolSpec, parse_tool
 from studio_core.catalog.params import validate_params
+from studio_core.catalog.sizing import Families, family_of
 from studio_core.catalog.workflow import LOADER_INPUTS
 from studio_core.errors import InvalidInput, UnknownTool
+from studio_core.models.files import installed_name
+from studio_core.models.sizes import SIZE_CLASSES
 
 logger = logging.getLogger(__name__)
 
@@ -62,11 +66,13 @@ class Tool(ToolSpec):
         images: Collection[str] | None = None,
         models_by_folder: Mapping[str, list[str]] | None = None,
         masks: Collection[str] = (),
+        families: Families | None = None,
     ) -> dict:
         """Checked parameters with defaults filled; raises InvalidInput(field=...).
 
         `images` (slot ids supplied) may also come as a mapping under `raw["images"]`;
-        `masks` are the slot ids that carry a painted mask.
+        `masks` are the slot ids that carry a painted mask; `families` the engines' model
+        families (for a model parameter's family filter).
         """
         raw = dict(raw)
         if "images" in raw:
@@ -75,10 +81,13 @@ class Tool(ToolSpec):
                 raise InvalidInput("images must map slot ids to uploads", field="images")
             if images is None:
                 images = [slot for slot, ref in supplied.items() if ref]
-        return validate_params(self, raw, images, models_by_folder, masks)
+        return validate_params(self, raw, images, models_by_folder, masks, families)
 
     def availability(
-        self, object_info: Mapping[str, Any] | None, models_by_folder: Mapping | None = None
+        self,
+        object_info: Mapping[str, Any] | None,
+        models_by_folder: Mapping | None = None,
+        families: Families | None = None,
     ) -> dict:
         """`{"status": ready|engine_offline|missing_nodes|missing_model, "reason": str}`.
 
@@ -97,48 +106,65 @@ class Tool(ToolSpec):
             }
         if models_by_folder is None:
             models_by_folder = models_from_object_info(object_info)
-        missing = self._missing_models(models_by_folder)
+        missing = self._missing_models(models_by_folder, families)
         if missing:
             return {"status": "missing_model", "reason": f"missing model: {', '.join(missing)}"}
         return {"status": "ready", "reason": ""}
 
-    def _missing_models(self, models_by_folder: Mapping) -> list[str]:
+    def _missing_models(self, models_by_folder: Mapping, families: Families | None) -> list[str]:
         choice = self.model_param
         missing = []
         for folder, files in sorted(self.requires["models"].items()):
             installed = set(models_by_folder.get(folder) or [])
             for name in files:
-                if name in installed:
+                # found in a subfolder too: build_graph writes the subfolder name
+                if installed_name(name, installed) is not None:
                     continue
                 # the dropdown can pick any other file of its folder instead of the default
                 if (
                     choice
                     and choice.folder == folder
                     and name == choice.default
-                    and self.fitting_models(models_by_folder)
+                    and self.fitting_models(models_by_folder, families)
                 ):
                     continue
                 missing.append(f"{folder}/{name}")
-        if choice and not self.fitting_models(models_by_folder):
-            suffix = " that fits this tool" if choice.match or choice.exclude else ""
+        if choice and not self.fitting_models(models_by_folder, families):
+            filtered = choice.match or choice.exclude or choice.families
+            suffix = " that fits this tool" if filtered else ""
             missing.append(f"any file in {choice.folder}{suffix}")
         return sorted(set(missing))
 
-    def fitting_models(self, models_by_folder: Mapping) -> list[str]:
-        """The installed files the model dropdown offers: its folder's, filtered (sorted)."""
+    def fitting_models(
+        self, models_by_folder: Mapping, families: Families | None = None
+    ) -> list[str]:
+        """The installed files the model dropdown offers: its folder's, filtered by name and
+        (with `families`) by family (sorted)."""
         choice = self.model_param
         if choice is None:
             return []
-        return sorted(m for m in models_by_folder.get(choice.folder) or [] if choice.fits(m))
+        return sorted(
+            m
+            for m in models_by_folder.get(choice.folder) or []
+            if choice.fits(m, family_of(families, choice.folder, m))
+        )
 
-    def public_dict(self, lang: str | None = None, models_by_folder: Mapping | None = None) -> dict:
+    def public_dict(
+        self,
+        lang: str | None = None,
+        models_by_folder: Mapping | None = None,
+        families: Families | None = None,
+        max_pixels: int | None = None,
+    ) -> dict:
         """The tool as `GET /api/tools` shows it: no node ids, no template.
 
         With `lang` ("en" or "zh-TW") labels are plain strings, otherwise `{en, zh-TW}`.
         With `models_by_folder` (the engines' files) the model parameter's `choices` are the
-        installed files that fit the tool, so the dropdown never offers one that does not; a
+        installed files that fit the tool, so the dropdown never offers one that does not,
+        and with `families` its `families` say each choice's family and size class; a
         loras parameter's are the installed LoRA files, and `optional_loras` say `installed`
         (None without it).
+        `max_pixels` (the MAX_PIXELS setting) is shown with a custom size.
         """
 
         def text(value: Any) -> Any:
@@ -157,7 +183,10 @@ class Tool(ToolSpec):
                 {"id": s.id, "label": text(s.label), "required": s.required, "mask": bool(s.mask)}
                 for s in self.slots
             ],
-            "parameters": [self._public_param(p, text, models_by_folder) for p in self.parameters],
+            "parameters": [
+                self._public_param(p, text, models_by_folder, families, max_pixels)
+                for p in self.parameters
+            ],
             "optional_loras": self._public_optional_loras(text, models_by_folder),
             "requires": {
                 "nodes": sorted(self.requires["nodes"]),
@@ -166,14 +195,25 @@ class Tool(ToolSpec):
             },
         }
 
-    def _public_param(self, param: Param, text: Any, models_by_folder: Mapping | None) -> dict:
+    def _public_param(
+        self,
+        param: Param,
+        text: Any,
+        models_by_folder: Mapping | None,
+        families: Families | None,
+        max_pixels: int | None,
+    ) -> dict:
         out = _public_param(param, text)
         if param.type == "model" and models_by_folder is not None:
-            out["choices"] = self.fitting_models(models_by_folder)
+            out["choices"] = self.fitting_models(models_by_folder, families)
+            known = (families or {}).get(param.folder or "") or {}
+            out["families"] = {m: dict(known[m]) for m in out["choices"] if m in known}
         if param.type == "loras":
             out["max_items"] = param.max_items
             if models_by_folder is not None:
                 out["choices"] = sorted(models_by_folder.get(param.folder) or [])
+        if param.type == "aspect":
+            out.update(_public_sizes(param, max_pixels))
         return out
 
     def _public_optional_loras(self, text: Any, models_by_folder: Mapping | None) -> list[dict]:
@@ -211,6 +251,26 @@ def _public_param(param: Param, text: Any) -> dict:
         ]
     elif param.choices is not None:
         out["choices"] = list(param.choices)
+    return out
+
+
+def _public_sizes(param: Param, max_pixels: int | None) -> dict:
+    """An aspect parameter's `size_classes` tables and `custom` limits (contract 2)."""
+    out: dict[str, Any] = {}
+    if param.size_classes:
+        ids = set(param.choices or ())
+        out["size_classes"] = {
+            str(size_class): [
+                {"id": ratio, "width": w, "height": h}
+                for ratio, (w, h) in table.items()
+                if ratio in ids
+            ]
+            for size_class, table in SIZE_CLASSES.items()
+        }
+    if param.custom is not None:
+        custom = param.custom
+        out["custom"] = {"step": custom.step, "min": custom.min, "max": custom.max}
+        out["custom"]["max_pixels"] = max_pixels
     return out
 
 

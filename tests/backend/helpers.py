@@ -67,7 +67,15 @@ def services(app):
 
 
 def publish_engine(
-    app, *, online=True, simulator=True, url="http://gpu1:8188", models=None, nodes=None, ttl=60
+    app,
+    *,
+    online=True,
+    simulator=True,
+    url="http://gpu1:8188",
+    models=None,
+    nodes=None,
+    ttl=60,
+    families=None,
 ):
     """Play a worker that saw its engine: every node and model the catalog needs, by default."""
     s = services(app)
@@ -86,6 +94,7 @@ def publish_engine(
             simulator=simulator,
             node_classes=frozenset(nodes),
             models=models,
+            families=families or {},
             worker_id="w1",
         ),
         ttl,

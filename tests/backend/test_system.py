@@ -52,6 +52,7 @@ def test_models_come_from_online_engines(client, app):
         "models": [],
         "unet_models": [],
         "by_folder": {},
+        "families": {},
     }
     publish_engine(
         app,

@@ -68,6 +68,17 @@ def mask_reads_the_image(workflow):
     workflow["mask_latent"]["inputs"]["mask"] = ["load_input", 0]
 
 
+def aspect_custom(manifest, **custom):
+    next(p for p in manifest["parameters"] if p["id"] == "aspect_ratio")["custom"] = custom
+
+
+def size_classes_to_another_latent(workflow):
+    """A second latent the sampler does not read, so class sizes never reach the sampler."""
+    workflow["latent2"] = {"class_type": "EmptyLatentImage",
+                           "inputs": {"width": 512, "height": 512, "batch_size": 1}}  # fmt: skip
+    workflow["sampler"]["inputs"]["latent_image"] = ["latent2", 0]
+
+
 def filter_refusing_the_default(manifest):
     model = next(p for p in manifest["parameters"] if p["id"] == "model")
     model["filter"] = {"exclude": ["z_image*"]}
@@ -111,6 +122,14 @@ def filter_refusing_the_default(manifest):
                                                if n != "SetLatentNoiseMask"]),
          "requires.nodes"),
         ("text_to_image", "manifest", filter_refusing_the_default, "does not fit this tool"),
+        # custom sizes must suit the latent node: its step (16 for EmptySD3LatentImage) and max
+        ("text_to_image", "manifest", lambda m: aspect_custom(m, step=8, min=256, max=2048),
+         "custom step 8 is no multiple of EmptySD3LatentImage.width's step 16"),
+        ("text_to_image_classic", "manifest", lambda m: aspect_custom(m, step=8, min=8, max=64),
+         "sizes [8] do not suit EmptyLatentImage.width"),
+        # every class size and custom size is built and must reach the sampler's latent
+        ("text_to_image_classic", "workflow", size_classes_to_another_latent,
+         "[aspect_ratio=432x768] '432x768': sampler sampler gets size [(512, 512)]"),
     ],
 )  # fmt: skip
 def test_broken_copies_fail(catalog_copy, capsys, tool_id, kind, change, expected):

@@ -37,8 +37,9 @@ def test_every_catalog_tool_finishes_with_every_image_stored(stack, tool_id):
     tool = CATALOG.get(tool_id)
     images = {slot.id: png(SLOT_COLORS[i % 3]) for i, slot in enumerate(tool.slots)}
     extra = {}
-    if tool.model_folder:  # the backend picks an installed file, as tool.validate does
-        extra["model"] = stack.sim(f"/models/{tool.model_folder}")[0]
+    if tool.model_folder:  # an installed file that fits the tool, as the dropdown offers
+        installed = {tool.model_folder: stack.sim(f"/models/{tool.model_folder}")}
+        extra["model"] = tool.fitting_models(installed)[0]
     job_id = stack.create_job(tool_id, images=images, seed=4242, batch_size=2, **extra)
     stack.start_worker()
     job = stack.wait_status(job_id)

@@ -234,6 +234,10 @@ class ComfyClient:
         """File names in one model folder; an unknown folder gives []."""
         return self.http.list_models(folder)
 
+    def view_metadata(self, folder: str, filename: str) -> dict | None:
+        """A model file's safetensors metadata (`modelspec.*`, `ss_*`...), None if it has none."""
+        return self.http.view_metadata(folder, filename)
+
     def object_info(self, node_class: str | None = None) -> dict:
         """Node schemas: all classes, or `{class: schema}` for one ({} if unknown)."""
         return self.http.object_info(node_class)

@@ -157,6 +157,17 @@ class ComfyHttp:
         self._check(resp, f"GET /models/{folder}")
         return self._json(resp, f"GET /models/{folder}")
 
+    def view_metadata(self, folder: str, filename: str) -> dict | None:
+        """A model file's safetensors `__metadata__`; None when ComfyUI has none for it (404:
+        not a .safetensors file, not in the folder, or no metadata) or answers no object."""
+        path = f"/view_metadata/{quote(folder, safe='')}"
+        resp = self._request("GET", path, params={"filename": filename})
+        if resp.status_code == 404:
+            return None
+        self._check(resp, f"GET {path}")
+        data = self._json(resp, f"GET {path}")
+        return data if isinstance(data, dict) else None
+
     def object_info(self, node_class: str | None = None) -> dict:
         """Node schemas: all classes, or `{class: schema}` for one ({} if unknown)."""
         path = "/object_info" + (f"/{quote(node_class, safe='')}" if node_class else "")
