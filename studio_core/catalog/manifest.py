@@ -236,6 +236,8 @@ def _optional_loras(manifest: dict, workflow: dict, tool_id: str) -> list[Option
             raise ManifestError(f"{where}: {exc}") from None
         found.append(replace(lora, label=_bilingual(item, "label", where)))
     return found
+
+
 def _family_filter(raw: dict, where: str) -> tuple[str, ...]:
     """The filter's optional `"families": [family ids]`."""
     families = raw.get("families", [])
