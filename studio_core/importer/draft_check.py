@@ -52,8 +52,8 @@ def check_draft(
     problems = _unknown_classes(graph, schemas)
     problems += _links(graph)
     problems += _schema_problems(graph, schemas)
-    problems += _models(graph, models_by_folder)
     spec = _manifest(manifest, graph, problems)
+    problems += _models(graph, spec, models_by_folder)
     problems += _outputs(manifest, graph, spec)
     if spec is not None:
         problems += _unmapped_images(graph, spec)
@@ -226,10 +226,29 @@ def _base(name: str) -> str:
 
 
 def _models(
-    graph: Mapping[str, Any], models_by_folder: Mapping[str, list[str]] | None
+    graph: Mapping[str, Any],
+    spec: ToolSpec | None,
+    models_by_folder: Mapping[str, list[str]] | None,
 ) -> list[Problem]:
-    wanted = _file_values(graph)
-    wanted.pop("<input>", None)
+    """Every model file the draft loads must be installed (in any subfolder, by base name).
+
+    A loader mapped to a model parameter loads the parameter's default, and the studio falls
+    back to another installed file of that folder when the default is missing (a warning);
+    an unmapped loader always loads its literal file (an error when it is missing)."""
+    mapped = {
+        (t.node, t.input): p
+        for p in (spec.parameters if spec else [])
+        if p.type == "model"
+        for t in p.targets
+    }
+    wanted: list[tuple[str, str, str, Any]] = []  # (node, folder, file, parameter or None)
+    for node_id in sorted(graph, key=id_order):
+        node = graph[node_id]
+        for name, folder in model_inputs(node["class_type"]):
+            param = mapped.get((node_id, name))
+            value = param.default if param is not None else node["inputs"].get(name)
+            if isinstance(value, str) and value:
+                wanted.append((node_id, folder, value, param))
     if not wanted:
         return []
     if models_by_folder is None:
@@ -237,38 +256,44 @@ def _models(
             problem(
                 "models_unchecked",
                 "warning",
-                "the installed model files are unknown (no ComfyUI answers), so "
-                f"{sum(len(v) for v in wanted.values())} model file(s) were not checked",
+                f"the installed model files are unknown (no ComfyUI answers), so {len(wanted)} "
+                "model file(s) were not checked",
                 "start ComfyUI and check the draft again",
             )
         ]
     problems = []
-    for folder, names in sorted(wanted.items()):
+    for node_id, folder, name, param in wanted:
         installed = list(models_by_folder.get(folder) or [])
-        bases = {_base(n) for n in installed}
-        for name in names:
-            if name in installed or _base(name) in bases:
-                continue  # a file in a subfolder is found by its base name (contract 4)
-            node = next(
-                n
-                for n in sorted(graph, key=id_order)
-                if any(
-                    graph[n]["inputs"].get(i) == name
-                    for i, f in model_inputs(graph[n]["class_type"])
-                    if f == folder
-                )
-            )
+        if name in installed or _base(name) in {_base(n) for n in installed}:
+            continue  # a file in a subfolder is found by its base name (contract 4)
+        put = f"put '{_base(name)}' into ComfyUI's models/{folder}/ folder (a subfolder is fine)"
+        fitting = [m for m in installed if param is not None and param.fits(m)]
+        if fitting:
             problems.append(
                 problem(
                     "missing_model",
-                    "error",
-                    f"model '{name}' is not installed in ComfyUI's {folder} folder",
-                    f"put '{_base(name)}' into ComfyUI's models/{folder}/ folder (a subfolder "
-                    "is fine) and refresh, or map the loader to a model parameter and pick an "
-                    "installed file as its default",
-                    node,
+                    "warning",
+                    f"parameter '{param.id}': its default model '{name}' is not installed in "
+                    f"ComfyUI's {folder} folder; runs use '{sorted(fitting)[0]}' until it is",
+                    f"{put}, or set the default of '{param.id}' to an installed file",
+                    node_id,
                 )
             )
+            continue
+        how = (
+            f"set the default of '{param.id}' to an installed file"
+            if param is not None
+            else "map this loader to a model parameter with an installed default"
+        )
+        problems.append(
+            problem(
+                "missing_model",
+                "error",
+                f"model '{name}' (node {node_id}) is not installed in ComfyUI's {folder} folder",
+                f"{put} and refresh, or {how}",
+                node_id,
+            )
+        )
     return problems
 
 

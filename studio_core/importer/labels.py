@@ -10,6 +10,7 @@ LABELS: dict[str, dict[str, str]] = {
     "batch_size": {"en": "Batch size", "zh-TW": "批次數量"},
     "steps": {"en": "Steps", "zh-TW": "步數"},
     "cfg": {"en": "CFG scale", "zh-TW": "CFG 強度"},
+    "guidance": {"en": "Guidance", "zh-TW": "引導強度"},
     "denoise": {"en": "Denoise strength", "zh-TW": "去噪強度"},
     "sampler_name": {"en": "Sampler", "zh-TW": "取樣器"},
     "scheduler": {"en": "Scheduler", "zh-TW": "排程器"},
@@ -21,6 +22,7 @@ FOLDER_LABELS: dict[str, dict[str, str]] = {
     "text_encoders": {"en": "Text encoder", "zh-TW": "文字編碼器"},
     "vae": {"en": "VAE", "zh-TW": "VAE 模型"},
     "loras": {"en": "LoRA", "zh-TW": "LoRA 模型"},
+    "unet_gguf": {"en": "Diffusion model (GGUF)", "zh-TW": "擴散模型（GGUF）"},
 }
 PRESET_LABEL = {"en": "As in the workflow", "zh-TW": "與工作流程相同"}
 

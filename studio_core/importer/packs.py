@@ -41,13 +41,22 @@ SUFFIX_PACKS: tuple[tuple[str, str], ...] = (
     (" (WAS)", "was-node-suite-comfyui"),
 )
 
-# Model-file inputs of custom loaders: (class, input) -> ComfyUI model folder.
+# Model-file inputs of custom loaders: (class, input) -> the folder key ComfyUI lists them
+# under (ComfyUI-GGUF registers "unet_gguf" and "clip_gguf": the core folders' lists leave
+# .gguf files out).
 CUSTOM_FILE_INPUTS: dict[tuple[str, str], str] = {
-    ("UnetLoaderGGUF", "unet_name"): "diffusion_models",
-    ("UnetLoaderGGUFAdvanced", "unet_name"): "diffusion_models",
-    ("CLIPLoaderGGUF", "clip_name"): "text_encoders",
-    ("DualCLIPLoaderGGUF", "clip_name1"): "text_encoders",
-    ("DualCLIPLoaderGGUF", "clip_name2"): "text_encoders",
+    ("UnetLoaderGGUF", "unet_name"): "unet_gguf",
+    ("UnetLoaderGGUFAdvanced", "unet_name"): "unet_gguf",
+    ("CLIPLoaderGGUF", "clip_name"): "clip_gguf",
+    ("DualCLIPLoaderGGUF", "clip_name1"): "clip_gguf",
+    ("DualCLIPLoaderGGUF", "clip_name2"): "clip_gguf",
+}
+# Loaders of the main model the user picks, with their file input and folder.
+MAIN_LOADERS: dict[str, tuple[str, str]] = {
+    "CheckpointLoaderSimple": LOADER_INPUTS["CheckpointLoaderSimple"],
+    "UNETLoader": LOADER_INPUTS["UNETLoader"],
+    "UnetLoaderGGUF": ("unet_name", "unet_gguf"),
+    "UnetLoaderGGUFAdvanced": ("unet_name", "unet_gguf"),
 }
 
 

@@ -15,8 +15,8 @@ from studio_core.catalog.tools import combo_options
 from studio_core.catalog.workflow import LOADER_INPUTS, ancestors
 from studio_core.errors import InvalidInput
 from studio_core.importer import labels
-from studio_core.importer.packs import model_inputs, pack_for
-from studio_core.importer.roles import Ref, Roles, graph_roles, id_order
+from studio_core.importer.packs import MAIN_LOADERS, model_inputs, pack_for
+from studio_core.importer.roles import SETTING_INPUTS, Ref, Roles, graph_roles, id_order
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ CUSTOM_SIZE = {"step": 8, "min": 64, "max": 2048}
 LORAS_PARAM = {"folder": "loras", "max_items": 4, "min": -2.0, "max": 2.0}
 # Ceilings under the schemas' (steps up to 10000, cfg up to 100): one click must not hold the
 # engine for an hour. Never below the workflow's own value.
-CAPS = {"steps": 150, "cfg": 30.0}
+CAPS = {"steps": 150, "cfg": 30.0, "guidance": 30.0}
 REPLACED_NOTE = "studio: was PreviewImage"  # _meta marker check_draft turns into a warning
 
 
@@ -259,7 +259,7 @@ def _size_params(workflow: Mapping[str, Any], roles: Roles, schemas: _Schemas) -
 
 def _setting_params(workflow: Mapping[str, Any], roles: Roles, schemas: _Schemas) -> list[dict]:
     params = []
-    for name in ("steps", "cfg", "denoise", "sampler_name", "scheduler"):
+    for name in SETTING_INPUTS:
         refs = _same_value(workflow, roles.settings.get(name, []))
         if not refs:
             continue
@@ -302,21 +302,18 @@ def _model_params(workflow: Mapping[str, Any], roles: Roles) -> list[dict]:
     taken: set[str] = set()
     for node_id in roles.loaders:
         class_type = workflow[node_id]["class_type"]
-        input_name, folder = LOADER_INPUTS[class_type]
+        input_name, folder = MAIN_LOADERS.get(class_type) or LOADER_INPUTS[class_type]
         value = workflow[node_id]["inputs"].get(input_name)
         if not isinstance(value, str):
             continue
         main = node_id == roles.main_loader
-        base = (
-            "model"
-            if main
-            else {"text_encoders": "text_encoder", "vae": "vae"}.get(folder, "model")
-        )
-        param_id = base if base not in taken else f"{base}_{node_id}"
+        kind = {"text_encoders": "text_encoder", "vae": "vae"}.get(folder, "model")
+        param_id = "model" if main else kind if kind not in taken else f"{kind}_{node_id}"
+        param_id = re.sub(r"[^A-Za-z0-9_]", "_", param_id)
         taken.add(param_id)
         params.append(
             {
-                "id": re.sub(r"[^A-Za-z0-9_]", "_", param_id),
+                "id": param_id,
                 "type": "model",
                 "label": labels.folder_label(folder),
                 "folder": folder,
@@ -368,7 +365,7 @@ def _lora_params(workflow: Mapping[str, Any], roles: Roles, schemas: _Schemas) -
     main = roles.main_loader
     if main is not None:
         attach = {"model": [main, 0]}
-        if workflow[main]["class_type"] == "CheckpointLoaderSimple":
+        if workflow[main]["class_type"] == "CheckpointLoaderSimple":  # MODEL, CLIP, VAE
             attach["clip"] = [main, 1]
         params.append(
             {

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from studio_core.catalog.workflow import LOADER_INPUTS, SEED_INPUTS, ancestors, is_link, links_of
+from studio_core.importer.packs import MAIN_LOADERS
 
 Ref = tuple[str, str]  # (node id, input name)
 
@@ -35,12 +36,11 @@ NEGATIVE_INPUTS = frozenset({"negative", "empty_conditioning"})
 # Literal STRING inputs of text encoders that hold the prompt (SDXL and Flux split it).
 TEXT_INPUTS = ("text", "prompt", "text_g", "text_l", "clip_l", "t5xxl")
 SEED_SOURCE_INPUTS = ("seed", "noise_seed", "value")
-SETTING_INPUTS = ("steps", "cfg", "denoise", "sampler_name", "scheduler")
+SETTING_INPUTS = ("steps", "cfg", "guidance", "denoise", "sampler_name", "scheduler")
 IMAGE_LOADERS = frozenset({"LoadImage"})
 LORA_CLASSES = frozenset({"LoraLoader", "LoraLoaderModelOnly"})
 OUTPUT_CLASSES = frozenset({"SaveImage"})
 PREVIEW_CLASSES = frozenset({"PreviewImage"})
-MAIN_LOADERS = ("CheckpointLoaderSimple", "UNETLoader")
 
 
 def id_order(node_id: str) -> tuple:
@@ -59,7 +59,7 @@ class Roles:
     settings: dict[str, list[Ref]] = field(default_factory=dict)  # steps, cfg... -> refs
     images: list[str] = field(default_factory=list)  # LoadImage nodes
     latents: list[str] = field(default_factory=list)  # Empty*Latent* with width/height
-    loaders: list[str] = field(default_factory=list)  # LOADER_INPUTS nodes except LoRAs
+    loaders: list[str] = field(default_factory=list)  # model loaders except LoRAs
     loras: list[str] = field(default_factory=list)  # LoraLoader(ModelOnly), chain order
     outputs: list[str] = field(default_factory=list)  # SaveImage
     previews: list[str] = field(default_factory=list)  # PreviewImage
@@ -95,7 +95,7 @@ def graph_roles(graph: Mapping[str, Any]) -> Roles:
             roles.latents.append(node_id)
         elif class_type in LORA_CLASSES:
             roles.loras.append(node_id)
-        elif class_type in LOADER_INPUTS:
+        elif class_type in LOADER_INPUTS or class_type in MAIN_LOADERS:
             roles.loaders.append(node_id)
             if class_type in MAIN_LOADERS and roles.main_loader is None:
                 roles.main_loader = node_id
