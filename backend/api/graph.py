@@ -10,7 +10,7 @@ from flask import Blueprint, request
 
 from backend import json_input
 from backend.services import studio
-from studio_core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from studio_core.errors import InvalidInput, PayloadTooLarge, UnknownTool, UnsupportedMediaType
 from studio_core.importer import best_tool, params_from_graph
 from studio_core.importer.files import as_api_graph
 
@@ -41,6 +41,8 @@ def graph_params():
     if tool_id is not None:
         if not isinstance(tool_id, str):
             raise InvalidInput("'tool' must be a tool id", field="tool")
+        if tool_id not in catalog:
+            raise UnknownTool(f"unknown tool '{tool_id}'", field="tool")
         tool = catalog.get(tool_id)
     else:
         tool = best_tool(catalog.tools, graph)

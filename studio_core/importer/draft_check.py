@@ -14,6 +14,7 @@ from comfy_schema.object_info import FILE_VALIDATED_INPUTS, shipped_object_info,
 from comfy_schema.validation import validate_prompt
 from studio_core.catalog.manifest import ManifestError, ToolSpec, parse_tool
 from studio_core.catalog.probes import is_widget
+from studio_core.catalog.tools import combo_options
 from studio_core.catalog.workflow import SEED_INPUTS, dangling_links, is_link
 from studio_core.importer.packs import model_inputs, pack_for
 from studio_core.importer.propose import REPLACED_NOTE, parseable
@@ -167,7 +168,21 @@ def _schema_problems(graph: Mapping[str, Any], schemas: Mapping[str, dict]) -> l
             for section in ("required", "optional", "hidden")
             for name in (schema["input"].get(section) or {})
         }
-        for name in node["inputs"]:
+        for name, value in node["inputs"].items():
+            spec = _input_spec(schema, name)
+            # ComfyUI checks V3 combos only when the node runs: say it now
+            options = combo_options(spec) if spec and spec[0] == "COMBO" else None
+            if options and not is_link(value) and value not in options:
+                problems.append(
+                    problem(
+                        "bad_value",
+                        "error",
+                        f"node {node_id} ({node['class_type']}): {name}={value!r} is not one of "
+                        f"{', '.join(map(str, options))}",
+                        "map the input to a parameter and set a valid default, or " + REIMPORT,
+                        node_id,
+                    )
+                )
             if name not in declared:
                 problems.append(
                     problem(
@@ -180,6 +195,15 @@ def _schema_problems(graph: Mapping[str, Any], schemas: Mapping[str, dict]) -> l
                     )
                 )
     return problems
+
+
+def _input_spec(schema: Mapping[str, Any], name: str) -> list | None:
+    inputs = schema.get("input") or {}
+    for section in ("required", "optional"):
+        spec = (inputs.get(section) or {}).get(name)
+        if isinstance(spec, list) and spec:
+            return spec
+    return None
 
 
 def _file_values(graph: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -399,11 +423,7 @@ def _targets(spec: ToolSpec, schemas: Mapping[str, dict]) -> list[Problem]:
     ]
     for owner, target in mapped:
         class_type = spec.workflow[target.node]["class_type"]
-        schema = schemas.get(class_type) or {}
-        inputs = schema.get("input") or {}
-        entry = (inputs.get("required") or {}).get(target.input) or (
-            inputs.get("optional") or {}
-        ).get(target.input)
+        entry = _input_spec(schemas.get(class_type) or {}, target.input)
         current = spec.workflow[target.node]["inputs"].get(target.input)
         if (entry and not is_widget(entry)) or is_link(current):
             problems.append(

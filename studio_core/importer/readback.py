@@ -19,6 +19,9 @@ from studio_core.importer.values import refusal
 logger = logging.getLogger(__name__)
 
 TEXT_SHOWN = 40  # characters of a text value quoted in `unmatched`
+# Below this a tool shares too little with the graph (a LoadImage and a SaveImage) to say
+# that the graph was made with it.
+MIN_SCORE = 0.3
 
 
 def params_from_graph(
@@ -67,20 +70,23 @@ def is_studio_built(tool: ToolSpec, graph: Mapping[str, Any]) -> bool:
 
 
 def best_tool(tools: Iterable[ToolSpec], graph: Mapping[str, Any]) -> ToolSpec | None:
-    """The tool whose template looks most like the graph (None when nothing overlaps): the
-    share of template ids present with the same class counts twice the class overlap."""
-    classes = {node["class_type"] for node in graph.values()}
-    images = sum(1 for node in graph.values() if node["class_type"] == "LoadImage")
-    best, best_score = None, 0.0
+    """The tool whose template looks most like the graph (None when too little overlaps).
+
+    Node ids shared with the same class count twice the class overlap (both as shares of
+    the union, so a template with nodes the graph lacks scores lower). A tool that needs
+    more images than the graph loads cannot have made it."""
+    pairs = {(node_id, node["class_type"]) for node_id, node in graph.items()}
+    classes = {class_type for _node_id, class_type in pairs}
+    images = sum(1 for _node_id, class_type in pairs if class_type == "LoadImage")
+    best, best_score = None, MIN_SCORE
     for tool in tools:
-        template = tool.workflow
-        same_ids = sum(1 for n in template if _same_node(template, graph, n)) / len(template)
-        own = {node["class_type"] for node in template.values()}
+        own_pairs = {(node_id, node["class_type"]) for node_id, node in tool.workflow.items()}
+        own = {class_type for _node_id, class_type in own_pairs}
+        same_ids = len(own_pairs & pairs) / len(own_pairs | pairs)
         overlap = len(own & classes) / len(own | classes)
-        # a tool needing more images than the graph loads cannot reproduce it
         required = sum(1 for slot in tool.slots if slot.required)
         score = 2 * same_ids + overlap - (1.0 if required > images else 0.0)
-        if score > best_score:
+        if score > best_score or (best is None and score >= best_score):
             best, best_score = tool, score
     return best
 

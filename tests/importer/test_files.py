@@ -37,7 +37,10 @@ def test_the_ui_format_is_refused_with_how_to_export_the_api_format():
 
 def test_a_png_from_comfyui_gives_its_prompt_chunk():
     data = png_with(
-        {"prompt": json.dumps(graph("checkpoint_lora")), "workflow": graph_bytes("ui_format").decode()}
+        {
+            "prompt": json.dumps(graph("checkpoint_lora")),
+            "workflow": graph_bytes("ui_format").decode(),
+        }
     )
     assert read_workflow_file("ComfyUI_00001_.png", data) == graph("checkpoint_lora")
 
@@ -56,9 +59,7 @@ def test_a_png_whose_prompt_is_not_json_is_refused():
 
 
 def test_a_webp_from_comfyui_gives_its_exif_prompt():
-    data = webp_with(
-        {0x0110: "prompt:" + json.dumps(graph("two_images")), 0x010F: "workflow:{}"}
-    )
+    data = webp_with({0x0110: "prompt:" + json.dumps(graph("two_images")), 0x010F: "workflow:{}"})
     assert read_workflow_file("ComfyUI_00001_.webp", data) == graph("two_images")
 
 

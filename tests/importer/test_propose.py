@@ -32,7 +32,9 @@ def test_every_proposal_parses_builds_and_validates(name, object_info):
         assert labelled["label"]["en"]
         assert any("\u4e00" <= ch <= "\u9fff" for ch in labelled["label"]["zh-TW"])  # Chinese
     images = {slot.id: f"{slot.id}.png" for slot in tool.slots}
-    params = tool.validate({"prompt": "a test"} if tool.param("prompt") else {}, images=list(images))
+    params = tool.validate(
+        {"prompt": "a test"} if tool.param("prompt") else {}, images=list(images)
+    )
     params = {**params, "seed": 7} if tool.param("seed") else params
     built = build_graph(tool, params, images, "studio/test")
     if name == "gguf":
@@ -45,7 +47,13 @@ def test_every_proposal_parses_builds_and_validates(name, object_info):
 def test_model_free_graph_gets_a_slot_and_no_parameters(object_info):
     manifest, workflow = propose_manifest(graph("invert"), object_info, "invert")
     assert manifest["slots"] == [
-        {"id": "image", "label": {"en": "Image", "zh-TW": "圖片"}, "required": True, "node": "1", "input": "image"}
+        {
+            "id": "image",
+            "label": {"en": "Image", "zh-TW": "圖片"},
+            "required": True,
+            "node": "1",
+            "input": "image",
+        }
     ]
     assert manifest["parameters"] == []
     assert manifest["outputs"] == ["3"]
@@ -58,7 +66,10 @@ def test_a_preview_only_graph_gets_a_save_image(object_info):
     assert manifest["outputs"] == ["12"]
     assert workflow["12"]["class_type"] == "SaveImage"
     assert workflow["12"]["inputs"]["images"] == ["11", 0]
-    assert "SaveImage" in manifest["requires"]["nodes"] and "PreviewImage" not in manifest["requires"]["nodes"]
+    assert (
+        "SaveImage" in manifest["requires"]["nodes"]
+        and "PreviewImage" not in manifest["requires"]["nodes"]
+    )
     assert graph("blur_preview")["12"]["class_type"] == "PreviewImage"  # the input is not changed
 
 
@@ -86,12 +97,18 @@ def test_checkpoint_graph_parameters(object_info):
         "targets": [{"node": "3", "input": "seed"}],
     }
     # limits from KSampler's schema (steps and cfg capped for the studio, never below the value)
-    assert (params["steps"]["type"], params["steps"]["min"], params["steps"]["max"]) == ("int", 1, 150)
+    assert (params["steps"]["type"], params["steps"]["min"], params["steps"]["max"]) == (
+        "int",
+        1,
+        150,
+    )
     assert (params["cfg"]["min"], params["cfg"]["max"], params["cfg"]["step"]) == (0.0, 30.0, 0.1)
     assert (params["denoise"]["min"], params["denoise"]["max"]) == (0.0, 1.0)
     assert params["sampler_name"]["type"] == "choice"
     assert "euler_ancestral" in params["sampler_name"]["choices"]
-    assert len(params["sampler_name"]["choices"]) == len(object_info["KSampler"]["input"]["required"]["sampler_name"][0])
+    assert len(params["sampler_name"]["choices"]) == len(
+        object_info["KSampler"]["input"]["required"]["sampler_name"][0]
+    )
     assert params["scheduler"]["default"] == "normal"
     size = params["aspect_ratio"]
     assert size["default"] == "512x768"

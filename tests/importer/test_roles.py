@@ -8,7 +8,12 @@ from tests.importer.conftest import graph
 
 def test_model_free_image_ops():
     roles = graph_roles(graph("invert"))
-    assert (roles.images, roles.outputs, roles.samplers, roles.main_loader) == (["1"], ["3"], [], None)
+    assert (roles.images, roles.outputs, roles.samplers, roles.main_loader) == (
+        ["1"],
+        ["3"],
+        [],
+        None,
+    )
     roles = graph_roles(graph("blur_preview"))
     assert (roles.outputs, roles.previews) == ([], ["12"])
 
@@ -68,14 +73,32 @@ def test_a_seed_from_a_primitive_node_is_written_there():
 
 def test_custom_sampler_pieces_are_found():
     g = {
-        "1": {"class_type": "UNETLoader", "inputs": {"unet_name": "m.safetensors", "weight_dtype": "default"}},
+        "1": {
+            "class_type": "UNETLoader",
+            "inputs": {"unet_name": "m.safetensors", "weight_dtype": "default"},
+        },
         "2": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["9", 0], "text": "hello"}},
         "3": {"class_type": "BasicGuider", "inputs": {"model": ["1", 0], "conditioning": ["2", 0]}},
         "4": {"class_type": "RandomNoise", "inputs": {"noise_seed": 5}},
         "5": {"class_type": "KSamplerSelect", "inputs": {"sampler_name": "euler"}},
-        "6": {"class_type": "BasicScheduler", "inputs": {"model": ["1", 0], "scheduler": "simple", "steps": 20, "denoise": 1.0}},
-        "7": {"class_type": "EmptySD3LatentImage", "inputs": {"width": 1024, "height": 1024, "batch_size": 1}},
-        "8": {"class_type": "SamplerCustomAdvanced", "inputs": {"noise": ["4", 0], "guider": ["3", 0], "sampler": ["5", 0], "sigmas": ["6", 0], "latent_image": ["7", 0]}},
+        "6": {
+            "class_type": "BasicScheduler",
+            "inputs": {"model": ["1", 0], "scheduler": "simple", "steps": 20, "denoise": 1.0},
+        },
+        "7": {
+            "class_type": "EmptySD3LatentImage",
+            "inputs": {"width": 1024, "height": 1024, "batch_size": 1},
+        },
+        "8": {
+            "class_type": "SamplerCustomAdvanced",
+            "inputs": {
+                "noise": ["4", 0],
+                "guider": ["3", 0],
+                "sampler": ["5", 0],
+                "sigmas": ["6", 0],
+                "latent_image": ["7", 0],
+            },
+        },
         "9": {"class_type": "CLIPLoader", "inputs": {"clip_name": "c.safetensors", "type": "flux"}},
     }
     roles = graph_roles(g)
