@@ -12,7 +12,7 @@ from typing import Any
 
 from comfy_schema.object_info import FILE_VALIDATED_INPUTS, shipped_object_info, with_file_lists
 from comfy_schema.validation import validate_prompt
-from studio_core.catalog.manifest import ManifestError, ToolSpec, parse_tool
+from studio_core.catalog.manifest import PARAM_TYPES, ManifestError, ToolSpec, parse_tool
 from studio_core.catalog.probes import is_widget
 from studio_core.catalog.tools import combo_options
 from studio_core.catalog.workflow import SEED_INPUTS, dangling_links, is_link
@@ -473,8 +473,11 @@ def _seeds(graph: Mapping[str, Any], spec: ToolSpec) -> list[Problem]:
 
 
 def _loras_param(manifest: dict, graph: Mapping[str, Any]) -> list[Problem]:
-    """The "loras" parameter is not in this parser yet (contract 3): check its attach links."""
-    problems = []
+    """While the parser lacks the "loras" type (contract 3) `parseable` hides it from
+    parse_tool: its attach links are checked here instead."""
+    problems: list[Problem] = []
+    if "loras" in PARAM_TYPES:
+        return problems  # parse_tool checks it
     for raw in manifest.get("parameters", []) if isinstance(manifest, dict) else []:
         if not isinstance(raw, dict) or raw.get("type") != "loras":
             continue

@@ -8,6 +8,7 @@ checked against the tool, and what finds no place is listed, never dropped silen
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -22,6 +23,7 @@ TEXT_SHOWN = 40  # characters of a text value quoted in `unmatched`
 # Below this a tool shares too little with the graph (a LoadImage and a SaveImage) to say
 # that the graph was made with it.
 MIN_SCORE = 0.3
+STUDIO_LORA = re.compile(r"lora_([0-9]{1,4})")  # the chain build_graph inserts (contract 3)
 
 
 def params_from_graph(
@@ -113,7 +115,9 @@ def _read_targets(tool: ToolSpec, graph: Mapping[str, Any]) -> dict:
         if param.type == "aspect":
             value = _aspect_back(param, graph)
         elif param.type == "loras":
-            value = _loras([n for n in graph if n.startswith("lora_")], graph)
+            value = _loras(
+                sorted((n for n in graph if STUDIO_LORA.fullmatch(n)), key=_number), graph
+            )
         else:
             value = _value_at(graph, param.targets)
             if isinstance(value, str) and param.template:
@@ -121,6 +125,10 @@ def _read_targets(tool: ToolSpec, graph: Mapping[str, Any]) -> dict:
         if value is not None:
             found[param.id] = value
     return found
+
+
+def _number(node_id: str) -> int:
+    return int(node_id.rsplit("_", 1)[1])
 
 
 def _aspect_back(param: Param, graph: Mapping[str, Any]) -> str | None:

@@ -8,6 +8,7 @@ from studio_core.catalog.build import build_graph
 from studio_core.catalog.params import resolve_seed
 from studio_core.catalog.tools import Catalog
 from studio_core.importer import best_tool, params_from_graph
+from studio_core.importer.readback import STUDIO_LORA, _loras, _number
 from tests.importer.conftest import graph
 
 
@@ -115,3 +116,20 @@ def test_best_tool_picks_the_tool_a_graph_was_built_with(catalog):
 def test_best_tool_for_foreign_graphs(catalog):
     assert best_tool(catalog.tools, graph("checkpoint_lora")).id == "text_to_image_classic"
     assert best_tool(catalog.tools, graph("invert")) is None  # nothing in common but I/O
+
+
+def test_a_studio_built_lora_chain_is_read_back_in_order():
+    g = graph("checkpoint_lora")
+    g["lora_2"] = {
+        "class_type": "LoraLoader",
+        "inputs": {"lora_name": "b.safetensors", "strength_model": 0.5},
+    }
+    g["lora_1"] = {
+        "class_type": "LoraLoader",
+        "inputs": {"lora_name": "a.safetensors", "strength_model": 1},
+    }
+    chain = sorted((n for n in g if STUDIO_LORA.fullmatch(n)), key=_number)
+    assert _loras(chain, g) == [
+        {"name": "a.safetensors", "strength": 1.0},
+        {"name": "b.safetensors", "strength": 0.5},
+    ]

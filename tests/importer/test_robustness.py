@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from comfy_schema.object_info import shipped_object_info
 from studio_core.catalog.tools import Catalog
 from studio_core.importer import (
     best_tool,
@@ -61,7 +62,6 @@ CATALOG = Catalog.load()
 )
 @given(GRAPHS)
 def test_odd_graphs_never_raise(graph):
-    from comfy_schema.object_info import shipped_object_info
 
     info = shipped_object_info()
     graph_roles(graph)
