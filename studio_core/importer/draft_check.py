@@ -352,7 +352,9 @@ def _manifest(manifest: dict, graph: Mapping[str, Any], problems: list[Problem])
 def _outputs(manifest: dict, graph: Mapping[str, Any], spec: ToolSpec | None) -> list[Problem]:
     problems = []
     saves = [n for n in sorted(graph, key=id_order) if graph[n]["class_type"] == "SaveImage"]
-    outputs = spec.outputs if spec else [o for o in manifest.get("outputs", []) if o in graph]
+    raw = manifest.get("outputs") if isinstance(manifest, dict) else None
+    listed = [o for o in raw if isinstance(o, str) and o in graph] if isinstance(raw, list) else []
+    outputs = spec.outputs if spec else listed
     if not saves:
         problems.append(
             problem(
@@ -478,7 +480,8 @@ def _loras_param(manifest: dict, graph: Mapping[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     if "loras" in PARAM_TYPES:
         return problems  # parse_tool checks it
-    for raw in manifest.get("parameters", []) if isinstance(manifest, dict) else []:
+    params = manifest.get("parameters") if isinstance(manifest, dict) else None
+    for raw in params if isinstance(params, list) else []:
         if not isinstance(raw, dict) or raw.get("type") != "loras":
             continue
         attach = raw.get("attach")

@@ -16,6 +16,7 @@ from studio_core.importer import (
     params_from_graph,
     propose_manifest,
 )
+from tests.importer.conftest import graph as graph_
 
 # Each class with the input names it usually has, so the odd values land where they matter.
 CLASSES = {
@@ -97,3 +98,31 @@ ODD_GRAPHS = {
 @pytest.mark.parametrize("name", sorted(ODD_GRAPHS))
 def test_known_odd_graphs_never_raise(name):
     test_odd_graphs_never_raise.hypothesis.inner_test(ODD_GRAPHS[name])
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+MANIFEST_KEYS = [
+    "id",
+    "name",
+    "description",
+    "icon",
+    "category",
+    "slots",
+    "parameters",
+    "outputs",
+    "requires",
+]
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.dictionaries(st.sampled_from(MANIFEST_KEYS), JSON) | JSON)
+def test_any_manifest_json_is_reported_never_raised(manifest):
+    info = shipped_object_info()
+    problems = check_draft(manifest, graph_("invert"), info, None)
+    assert any(p["code"] == "manifest_invalid" for p in problems)
