@@ -99,11 +99,30 @@ def test_values_the_tool_refuses_are_listed_with_the_reason(catalog):
     assert "steps=200 ('steps' must be at most 60)" in result["unmatched"]
 
 
-def test_a_model_that_does_not_fit_is_not_taken(catalog):
+def test_a_model_from_another_folder_has_no_place(catalog):
     result = params_from_graph(catalog.get("text_to_image"), graph("gguf"))
     assert "model" not in result["params"]
-    assert any(u.startswith("model=flux1-dev-Q4_K_S.gguf (") for u in result["unmatched"])
+    assert "model=unet_gguf/flux1-dev-Q4_K_S.gguf" in result["unmatched"]
     assert result["params"]["prompt"] == "a watercolor harbour"
+    result = params_from_graph(catalog.get("text_to_image"), graph("checkpoint_lora"))
+    assert "model=checkpoints/v1-5-pruned-emaonly.safetensors" in result["unmatched"]
+
+
+def test_a_model_that_does_not_fit_the_filter_is_not_taken(catalog):
+    g = graph("gguf")
+    g["1"] = {
+        "class_type": "UNETLoader",
+        "inputs": {
+            "unet_name": "qwen_image_edit_2509_fp8_e4m3fn.safetensors",
+            "weight_dtype": "default",
+        },
+    }
+    result = params_from_graph(catalog.get("text_to_image"), g)
+    assert "model" not in result["params"]
+    assert any(
+        u.startswith("model=qwen_image_edit_2509_fp8_e4m3fn.safetensors (")
+        for u in result["unmatched"]
+    )
 
 
 def test_best_tool_picks_the_tool_a_graph_was_built_with(catalog):
