@@ -140,6 +140,8 @@ def _schema_problems(graph: Mapping[str, Any], schemas: Mapping[str, dict]) -> l
     info = with_file_lists(info, files, files.get("<input>", []))
     copied = copy.deepcopy(dict(graph))  # the checker coerces values in place, as ComfyUI does
     checker = NodeChecker(copied, info, lambda _name: True)
+    for node_id, _name, _source in dangling_links(graph):
+        checker.validated[node_id] = (False, [], node_id)  # reported by _links
     outputs = [n for n, node in graph.items() if is_output_node(info[node["class_type"]])]
     cycles = _cycles(graph)
     problems = [

@@ -186,8 +186,9 @@ def test_a_sampler_without_a_seed_parameter_is_a_warning(object_info):
 def test_a_link_to_a_missing_node(object_info):
     manifest, workflow = draft("invert", object_info)
     workflow["2"]["inputs"]["image"] = ["77", 0]
-    problem = only(check_draft(manifest, workflow, object_info, None), "bad_link")
-    assert problem["node"] == "2" and "77" in problem["message"]
+    problems = check_draft(manifest, workflow, object_info, None)
+    assert codes(problems) == [("bad_link", "error")]
+    assert problems[0]["node"] == "2" and "77" in problems[0]["message"]
 
 
 def test_a_loras_parameter_attached_nowhere(object_info):
