@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from studio_core.catalog.manifest import PARAM_TYPES, ManifestError, ToolSpec, parse_tool
+from studio_core.catalog.manifest import ManifestError, ToolSpec, parse_tool
 from studio_core.catalog.probes import is_widget
 from studio_core.catalog.workflow import SEED_INPUTS, is_link
 from studio_core.importer.graph_check import (
@@ -23,7 +23,7 @@ from studio_core.importer.graph_check import (
     unknown_classes,
 )
 from studio_core.importer.packs import model_inputs
-from studio_core.importer.propose import REPLACED_NOTE, parseable
+from studio_core.importer.propose import REPLACED_NOTE
 from studio_core.importer.roles import id_order
 from studio_core.importer.values import refusal
 
@@ -50,7 +50,6 @@ def check_draft(
         problems += _targets(spec, schemas)
         problems += _defaults(spec)
         problems += _seeds(graph, spec)
-    problems += _loras_param(manifest, graph)
     return problems
 
 
@@ -132,7 +131,7 @@ def _models(
 
 def _manifest(manifest: dict, graph: Mapping[str, Any], problems: list[Problem]) -> ToolSpec | None:
     try:
-        return parse_tool(parseable(manifest), dict(graph))
+        return parse_tool(manifest, dict(graph))
     except ManifestError as exc:
         problems.append(
             problem(
@@ -281,37 +280,3 @@ def _seeds(graph: Mapping[str, Any], spec: ToolSpec) -> list[Problem]:
             samplers[0],
         )
     ]
-
-
-def _loras_param(manifest: dict, graph: Mapping[str, Any]) -> list[Problem]:
-    """While the parser lacks the "loras" type (contract 3) `parseable` hides it from
-    parse_tool: its attach links are checked here instead."""
-    problems: list[Problem] = []
-    if "loras" in PARAM_TYPES:
-        return problems  # parse_tool checks it
-    params = manifest.get("parameters") if isinstance(manifest, dict) else None
-    for raw in params if isinstance(params, list) else []:
-        if not isinstance(raw, dict) or raw.get("type") != "loras":
-            continue
-        attach = raw.get("attach")
-        if not isinstance(attach, dict) or "model" not in attach:
-            problems.append(
-                problem(
-                    "manifest_invalid",
-                    "error",
-                    f"parameter '{raw.get('id')}': 'attach' needs a 'model' link",
-                    'attach it to the model loader\'s output: {"model": ["<loader>", 0]}',
-                )
-            )
-            continue
-        for key, link in attach.items():
-            if key not in ("model", "clip") or not is_link(link) or link[0] not in graph:
-                problems.append(
-                    problem(
-                        "manifest_invalid",
-                        "error",
-                        f"parameter '{raw.get('id')}': attach.{key} {link!r} does not point at a node of the workflow",
-                        'attach it to the model loader: {"model": ["<loader>", 0], "clip": ["<loader>", 1]}',
-                    )
-                )
-    return problems

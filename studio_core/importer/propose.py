@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from comfy_schema.object_info import shipped_object_info
-from studio_core.catalog.manifest import PARAM_TYPES, parse_tool
+from studio_core.catalog.manifest import parse_tool
 from studio_core.catalog.tools import combo_options
 from studio_core.catalog.workflow import LOADER_INPUTS, ancestors, links_of
 from studio_core.errors import InvalidInput
@@ -64,7 +64,7 @@ def propose_manifest(
         "outputs": outputs,
         "requires": requires(workflow),
     }
-    parse_tool(parseable(manifest), workflow)  # a proposal that does not parse is our bug
+    parse_tool(manifest, workflow)  # a proposal that does not parse is our bug
     logger.info(
         "manifest proposed tool=%s params=%s slots=%s",
         tool_id,
@@ -72,20 +72,6 @@ def propose_manifest(
         len(manifest["slots"]),
     )
     return manifest, workflow
-
-
-def parseable(manifest: dict) -> dict:
-    """The manifest without parameter types this checkout's parser does not know yet.
-
-    The "loras" type (contract 3) lands with the LoRA work; until then parse_tool refuses it,
-    so checks parse a copy without it. `custom`/`size_classes` on the aspect parameter are
-    ignored by the current parser, so they need no stripping.
-    """
-    copied = dict(manifest)
-    copied["parameters"] = [
-        p for p in manifest.get("parameters", []) if p.get("type") in PARAM_TYPES
-    ]
-    return copied
 
 
 def requires(workflow: Mapping[str, Any]) -> dict:

@@ -12,7 +12,6 @@ from studio_core.catalog.probes import validate_graph
 from studio_core.catalog.tools import Tool
 from studio_core.errors import InvalidInput
 from studio_core.importer import propose_manifest
-from studio_core.importer.propose import parseable
 from tests.importer.conftest import graph
 
 SHAPES = ["invert", "blur_preview", "two_images", "checkpoint_lora", "sdxl_refiner", "gguf"]
@@ -25,8 +24,7 @@ def params_of(manifest: dict) -> dict[str, dict]:
 @pytest.mark.parametrize("name", SHAPES)
 def test_every_proposal_parses_builds_and_validates(name, object_info):
     manifest, workflow = propose_manifest(graph(name), object_info, "imported_tool")
-    # "loras" waits for the LoRA parameter type (contract 3): parseable() leaves it out
-    tool = Tool(**vars(parse_tool(parseable(manifest), workflow)))
+    tool = Tool(**vars(parse_tool(manifest, workflow)))
     assert manifest["requires"]["nodes"] == sorted({n["class_type"] for n in workflow.values()})
     for labelled in [*manifest["parameters"], *manifest["slots"]]:
         assert labelled["label"]["en"]
