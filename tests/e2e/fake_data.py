@@ -90,7 +90,11 @@ CUSTOM_SIZE = {"step": 8, "min": 64, "max": 2048, "max_pixels": 2048 * 2048}
 # Checkpoints in subfolders as ComfyUI lists them, with the family the probe found (contract 1).
 CHECKPOINTS = {
     "SD15/dreamshaper_8.safetensors": {"family": "sd15", "size_class": 512, "source": "metadata"},
-    "SDXL/juggernautXL_v9.safetensors": {"family": "sdxl", "size_class": 1024, "source": "filename"},
+    "SDXL/juggernautXL_v9.safetensors": {
+        "family": "sdxl",
+        "size_class": 1024,
+        "source": "filename",
+    },
     "mystery_mix.safetensors": {"family": "unknown", "size_class": None, "source": "unknown"},
 }
 LORAS = ["detail_tweaker.safetensors", "styles/ink_wash.safetensors"]
@@ -134,7 +138,17 @@ def _classic_params(p: dict[str, dict]) -> list[dict]:
         max_items=4,
         label={"en": "LoRAs", "zh-TW": "LoRA"},
     )
-    return [p["prompt"], p["neg"], p["seed"], _sized_aspect(), p["batch"], p["steps"], p["cfg"], model, loras]
+    return [
+        p["prompt"],
+        p["neg"],
+        p["seed"],
+        _sized_aspect(),
+        p["batch"],
+        p["steps"],
+        p["cfg"],
+        model,
+        loras,
+    ]
 
 
 def _shared_params() -> dict[str, dict]:

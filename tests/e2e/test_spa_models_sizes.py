@@ -78,7 +78,9 @@ def test_a_model_of_unknown_family_starts_at_1024_then_keeps_the_users_class(ope
     assert _active_class(page) == "768"  # remembered for this model
     # ... across a reload too (kept in this browser).
     page.reload()
-    page.wait_for_selector(f"[data-testid=model-select] option[value='{MYSTERY}']", state="attached")
+    page.wait_for_selector(
+        f"[data-testid=model-select] option[value='{MYSTERY}']", state="attached"
+    )
     page.select_option("[data-testid=model-select]", MYSTERY)
     assert _active_class(page) == "768"
     assert _generate(page, fake_api)["aspect_ratio"] == "768x768"
@@ -107,6 +109,13 @@ def test_a_custom_size_is_checked_before_sending_then_sent_as_is(open_app, fake_
     assert error.inner_text() == ""
     body = _generate(page, fake_api)
     assert body["aspect_ratio"] == "1000x520"
+    # The draft keeps it while the page is away.
+    page.click("[data-testid=nav-gallery]")
+    page.wait_for_selector("[data-testid=view-gallery]")
+    page.go_back()
+    page.wait_for_selector("[data-testid=size-width]")
+    assert page.input_value("[data-testid=size-width]") == "1000"
+    assert page.input_value("[data-testid=size-height]") == "520"
 
 
 def test_remix_restores_a_class_size_and_a_custom_size(open_app, fake_api):
@@ -187,6 +196,12 @@ def test_at_most_max_items_loras_and_remix_restores_them(open_app, fake_api):
     page.wait_for_selector("[data-testid=lora-row]")
     assert page.input_value("[data-testid=lora-name]") == "styles/ink_wash.safetensors"
     assert page.input_value("[data-testid=lora-strength]") == "0.4"
+    page.goto(page.url.split("#")[0] + "#/gallery")
+    page.click("[data-job-id=job0001] [data-testid=gallery-open]")
+    assert "ink_wash 0.4" in page.inner_text("[data-testid=lightbox-params]")
+    page.keyboard.press("Escape")
+    page.click("[data-job-id=job0001] [data-testid=remix-button]")
+    page.wait_for_selector("[data-testid=lora-row]")
     for _ in range(3):
         page.click("[data-testid=lora-add]")
     assert page.locator("[data-testid=lora-row]").count() == 4
@@ -216,7 +231,9 @@ def _comfy_png(graph: dict | None, itxt: bool = False) -> str:
     """A PNG as ComfyUI saves one (its API graph in a "prompt" text chunk), base64."""
     info = PngInfo()
     if graph is not None:
-        (info.add_itxt if itxt else info.add_text)("prompt", json.dumps(graph))
+        # ComfyUI writes ASCII JSON (tEXt); an iTXt chunk may hold UTF-8 as is.
+        text = json.dumps(graph, ensure_ascii=not itxt)
+        (info.add_itxt if itxt else info.add_text)("prompt", text)
     info.add_text("workflow", "{}")
     buf = io.BytesIO()
     Image.new("RGB", (8, 8), (10, 20, 30)).save(buf, "PNG", pnginfo=info)
@@ -235,8 +252,14 @@ GRAPH = {
             "clip": ["4", 1],
         },
     },
-    "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 512, "height": 768, "batch_size": 1}},
-    "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "a paper crane, 雨", "clip": ["10", 1]}},
+    "5": {
+        "class_type": "EmptyLatentImage",
+        "inputs": {"width": 512, "height": 768, "batch_size": 1},
+    },
+    "6": {
+        "class_type": "CLIPTextEncode",
+        "inputs": {"text": "a paper crane, 雨", "clip": ["10", 1]},
+    },
     "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "lowres", "clip": ["10", 1]}},
     "3": {
         "class_type": "KSampler",
@@ -283,7 +306,9 @@ def test_a_dropped_comfyui_png_fills_the_form_and_switches_tool(open_app, fake_a
     assert page.get_attribute("[data-testid=aspect-2\\:3]", "aria-checked") == "true"
     assert page.input_value("[data-testid=lora-strength]") == "0.7"
     toast = page.locator("[data-testid=toast][data-kind=success]").inner_text()
-    assert "filled" in toast and "Seed" in toast and "No place here for: UpscaleModelLoader" in toast
+    assert (
+        "filled" in toast and "Seed" in toast and "No place here for: UpscaleModelLoader" in toast
+    )
     body = _generate(page, fake_api, "a paper crane, 雨")
     assert body["seed"] == 123456 and body["aspect_ratio"] == "512x768"
     assert body["params"]["loras"] == [{"name": "detail_tweaker.safetensors", "strength": 0.7}]
@@ -310,7 +335,9 @@ def test_a_png_without_a_workflow_or_not_a_png_is_explained(open_app, fake_api):
     assert "holiday.png holds no ComfyUI workflow" in toast.inner_text()
     jpeg = base64.b64encode(b"\xff\xd8\xff\xe0 not a png").decode()
     page.evaluate(DROP, [jpeg, "photo.jpg", "[data-testid=settings-panel]"])
-    page.wait_for_selector("[data-testid=toast][data-kind=error]:has-text('photo.jpg is not a PNG')")
+    page.wait_for_selector(
+        "[data-testid=toast][data-kind=error]:has-text('photo.jpg is not a PNG')"
+    )
     assert fake_api.graph_bodies == []
 
 
