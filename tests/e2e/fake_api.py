@@ -316,10 +316,10 @@ class FakeApi(AccountRoutes):
 
     def _graph_params(self, params, query, body) -> Answer:
         self.graph_bodies.append(body)
-        graph = body.get("graph")
-        if not graph or not all(isinstance(n, dict) and "class_type" in n for n in graph.values()):
-            return bad_input("invalid_input", "not a ComfyUI API graph", "graph")
-        return Answer(200, graph_params(self.tools, body.get("tool"), graph))
+        tool = body.get("tool")
+        if tool is not None and all(t["id"] != tool for t in self.tools):
+            return bad_input("invalid_input", f"unknown tool {tool}", "tool")
+        return Answer(200, graph_params(self.tools, tool, body["graph"]))
 
     def _list(self, params, query, body) -> Answer:
         jobs = sorted(self.jobs.values(), key=lambda j: j["created_at"], reverse=True)

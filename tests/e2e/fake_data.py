@@ -213,7 +213,10 @@ def default_tools() -> list[dict]:
             optional_loras=[
                 {
                     "file": HEAD_LORA,
-                    "label": {"en": "head swap (BFS)", "zh-TW": "換頭（BFS）"},
+                    "label": {
+                        "en": "Head-swap LoRA (bfs_head_v3): used when ComfyUI has it",
+                        "zh-TW": "換頭 LoRA（bfs_head_v3）：ComfyUI 有此檔案時使用",
+                    },
                     "installed": False,
                 }
             ],

@@ -15,7 +15,6 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from tests.e2e.browser import PHONE
-from tests.e2e.fake_data import HEAD_LORA
 
 pytestmark = pytest.mark.e2e
 
@@ -221,9 +220,15 @@ def test_the_optional_head_swap_lora_is_mentioned_both_ways(open_app, fake_api):
     page = _studio(open_app, "face_swap", lang="zh-TW")
     note = page.locator("[data-testid=optional-lora]")
     assert note.get_attribute("data-installed") == "true"
-    assert note.inner_text().strip() == "使用 LoRA 換頭（BFS）：bfs_head_v3_qwen_image_edit_2509"
-    assert HEAD_LORA.startswith("bfs_head_v3")
+    assert (
+        note.inner_text().strip()
+        == "使用 LoRA bfs_head_v3_qwen_image_edit_2509（ComfyUI 已安裝）。"
+    )
+    assert note.get_attribute("title") == "換頭 LoRA（bfs_head_v3）：ComfyUI 有此檔案時使用"
     assert page.locator("[data-testid=optional-lora]").count() == 1
+    # No engine online to tell (installed null), and a tool without one: no note.
+    face["optional_loras"][0]["installed"] = None
+    assert _studio(open_app, "face_swap").locator("[data-testid=optional-lora]").count() == 0
     assert _studio(open_app).locator("[data-testid=optional-lora]").count() == 0
 
 

@@ -109,11 +109,14 @@ export function createLoraField(param, label, { onChange = () => {} } = {}) {
   };
 }
 
-/** The notes under a tool's header on its optional LoRAs (installed or not), or "". */
+/**
+ * A note under the tool's header per optional LoRA: in use, or a tip to install it (none while
+ * no engine is online to tell: installed null). Its label says what it is for, in the title.
+ */
 export function optionalLoraNotes(tool) {
-  return (tool.optional_loras || []).map((lora) => {
-    const vars = { label: localized(lora.label) || modelLabel(lora.file), file: modelLabel(lora.file) };
-    return html`<p class="tool-note ${lora.installed ? "on" : ""}" data-testid="optional-lora" data-installed="${lora.installed ? "true" : "false"}">
-      ${icon(lora.installed ? "check" : "sparkles", { size: 16 })}<span>${lora.installed ? t("byo.lora_optional_on", vars) : t("byo.lora_optional_off", vars)}</span></p>`;
+  return (tool.optional_loras || []).filter((lora) => typeof lora.installed === "boolean").map((lora) => {
+    const file = modelLabel(lora.file);
+    return html`<p class="tool-note ${lora.installed ? "on" : ""}" data-testid="optional-lora" data-installed="${lora.installed ? "true" : "false"}"
+      title="${localized(lora.label)}">${icon(lora.installed ? "check" : "sparkles", { size: 16 })}<span>${lora.installed ? t("byo.lora_optional_on", { file }) : t("byo.lora_optional_off", { file })}</span></p>`;
   });
 }
