@@ -77,10 +77,11 @@ def _tool(tid, en, zh, slots, params, status="ready", reason=None, icon=None, **
     }
 
 
-# The size classes of an aspect parameter (contract 2: GET /api/tools "size_classes", "custom").
+# The size classes of an aspect parameter (contract 2: GET /api/tools "size_classes", "custom"),
+# as studio_core/models/sizes.py has them.
 SIZE_CLASSES = {
-    "512": [(1, 1, 512, 512), (16, 9, 672, 384), (9, 16, 384, 672), (2, 3, 512, 768),
-            (3, 2, 768, 512), (3, 4, 480, 640), (4, 3, 640, 480)],
+    "512": [(1, 1, 512, 512), (16, 9, 768, 432), (9, 16, 432, 768), (2, 3, 512, 768),
+            (3, 2, 768, 512), (3, 4, 576, 768), (4, 3, 768, 576)],
     "768": [(1, 1, 768, 768), (16, 9, 1024, 576), (9, 16, 576, 1024), (2, 3, 640, 960),
             (3, 2, 960, 640), (3, 4, 672, 896), (4, 3, 896, 672)],
     "1024": [(1, 1, 1024, 1024), (16, 9, 1344, 768), (9, 16, 768, 1344), (2, 3, 832, 1248),
