@@ -32,19 +32,19 @@ export function createSizeField(param, label, { onChange = () => {} } = {}) {
         ${classesOf(param).map((cls) => html`<button type="button" class="chip ${cls === state.cls ? "active" : ""}" role="radio"
           aria-checked="${cls === state.cls ? "true" : "false"}" data-class="${cls}" data-testid="size-class-${cls}">${t(`byo.size_class_${cls}`)}</button>`)}
       </div>
-      <div class="chip-row" role="radiogroup" aria-label="${label}" data-testid="param-${param.id}">
+      <div class="chip-row size-ratios" role="radiogroup" aria-label="${label}" data-testid="param-${param.id}">
         ${others().map((p) => chip(String(p.id), localized(p.label) || aspectLabel(String(p.id)), `aspect-${p.id}`))}
         ${sizes.map((p) => chip(String(p.id), `${aspectLabel(String(p.id))} · ${p.width}×${p.height}`, `aspect-${p.id}`, String(p.id).replace(":", "-")))}
         ${chip(CUSTOM, t("byo.size_custom"), "aspect-custom")}
       </div>
       ${custom ? html`<div class="size-custom">
-        <label for="${id}-width">${t("byo.size_width")}</label>
+        <span class="size-axis"><label for="${id}-width">${t("byo.size_width")}</label>
         <input id="${id}-width" type="number" inputmode="numeric" data-axis="width" data-testid="size-width" value="${state.width}"
-          min="${param.custom?.min ?? ""}" max="${param.custom?.max ?? ""}" step="${param.custom?.step ?? 8}" aria-describedby="${id}-size-error ${id}-size-hint">
-        <span aria-hidden="true">×</span>
-        <label for="${id}-height">${t("byo.size_height")}</label>
+          min="${param.custom?.min ?? ""}" max="${param.custom?.max ?? ""}" step="${param.custom?.step ?? 8}" aria-describedby="${id}-size-error ${id}-size-hint"></span>
+        <span class="size-times" aria-hidden="true">×</span>
+        <span class="size-axis"><label for="${id}-height">${t("byo.size_height")}</label>
         <input id="${id}-height" type="number" inputmode="numeric" data-axis="height" data-testid="size-height" value="${state.height}"
-          min="${param.custom?.min ?? ""}" max="${param.custom?.max ?? ""}" step="${param.custom?.step ?? 8}" aria-describedby="${id}-size-error ${id}-size-hint">
+          min="${param.custom?.min ?? ""}" max="${param.custom?.max ?? ""}" step="${param.custom?.step ?? 8}" aria-describedby="${id}-size-error ${id}-size-hint"></span>
       </div>
       <p class="hint" id="${id}-size-hint">${t("byo.size_custom_hint", { step: param.custom?.step ?? 8, min: param.custom?.min ?? "", max: param.custom?.max ?? "" })}</p>
       <p class="field-error" id="${id}-size-error" role="status" data-testid="size-error">${problem}</p>` : ""}`);
