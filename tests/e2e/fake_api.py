@@ -35,6 +35,7 @@ from tests.e2e.fake_data import (
     default_tools,
     default_users,
     fake_job,
+    graph_params,
     health,
     metrics,
     picture_bytes,
@@ -83,6 +84,7 @@ class FakeApi(AccountRoutes):
     upload_bodies: list[bytes] = field(default_factory=list)
     uploads: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # id -> image, mime
     generate_bodies: list[dict] = field(default_factory=list)
+    graph_bodies: list[dict] = field(default_factory=list)  # POST /api/graph/params, as sent
     generate_error: Answer | None = None  # set: POST /api/generate answers this instead
     violations: list[str] = field(default_factory=list)  # where the fake left the document
     users: dict[int, dict] = field(default_factory=default_users)  # id -> user + "password"
@@ -312,6 +314,13 @@ class FakeApi(AccountRoutes):
         queued = {"job_id": job["job_id"], "status": "queued", "seed": job["seed"]}
         return Answer(202, {**queued, "job": self._served(job)})
 
+    def _graph_params(self, params, query, body) -> Answer:
+        self.graph_bodies.append(body)
+        tool = body.get("tool")
+        if tool is not None and all(t["id"] != tool for t in self.tools):
+            return bad_input("invalid_input", f"unknown tool {tool}", "tool")
+        return Answer(200, graph_params(self.tools, tool, body["graph"]))
+
     def _list(self, params, query, body) -> Answer:
         jobs = sorted(self.jobs.values(), key=lambda j: j["created_at"], reverse=True)
         if query.get("all") == "1":  # the admin's "everyone" view: each job has its owner's id
@@ -394,6 +403,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/uploads"): FakeApi._upload,
     ("GET", "/api/uploads/{upload_id}"): FakeApi._uploaded,
     ("POST", "/api/generate"): FakeApi._generate,
+    ("POST", "/api/graph/params"): FakeApi._graph_params,
     ("GET", "/api/jobs"): FakeApi._list,
     ("GET", "/api/history"): FakeApi._list,
     ("GET", "/api/status/{job_id}"): FakeApi._job,

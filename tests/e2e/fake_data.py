@@ -59,7 +59,7 @@ def _param(pid, ptype, default=None, **extra):
     return base
 
 
-def _tool(tid, en, zh, slots, params, status="ready", reason=None, icon=None):
+def _tool(tid, en, zh, slots, params, status="ready", reason=None, icon=None, **extra):
     return {
         "id": tid,
         "name": {"en": en, "zh-TW": zh},
@@ -73,7 +73,83 @@ def _tool(tid, en, zh, slots, params, status="ready", reason=None, icon=None):
         ],
         "parameters": params,
         "availability": {"status": status, "reason": reason},
+        **extra,
     }
+
+
+# The size classes of an aspect parameter (contract 2: GET /api/tools "size_classes", "custom"),
+# as studio_core/models/sizes.py has them.
+SIZE_CLASSES = {
+    "512": [(1, 1, 512, 512), (16, 9, 768, 432), (9, 16, 432, 768), (2, 3, 512, 768),
+            (3, 2, 768, 512), (3, 4, 576, 768), (4, 3, 768, 576)],
+    "768": [(1, 1, 768, 768), (16, 9, 1024, 576), (9, 16, 576, 1024), (2, 3, 640, 960),
+            (3, 2, 960, 640), (3, 4, 672, 896), (4, 3, 896, 672)],
+    "1024": [(1, 1, 1024, 1024), (16, 9, 1344, 768), (9, 16, 768, 1344), (2, 3, 832, 1248),
+             (3, 2, 1248, 832), (3, 4, 864, 1152), (4, 3, 1152, 864)],
+}  # fmt: skip
+CUSTOM_SIZE = {"step": 8, "min": 64, "max": 2048, "max_pixels": 2048 * 2048}
+# Checkpoints in subfolders as ComfyUI lists them, with the family the probe found (contract 1).
+CHECKPOINTS = {
+    "SD15/dreamshaper_8.safetensors": {"family": "sd15", "size_class": 512, "source": "metadata"},
+    "SDXL/juggernautXL_v9.safetensors": {
+        "family": "sdxl",
+        "size_class": 1024,
+        "source": "filename",
+    },
+    "mystery_mix.safetensors": {"family": "unknown", "size_class": None, "source": "unknown"},
+}
+LORAS = ["detail_tweaker.safetensors", "styles/ink_wash.safetensors"]
+HEAD_LORA = "bfs_head_v3_qwen_image_edit_2509.safetensors"
+
+
+def _sized_aspect() -> dict:
+    """An aspect parameter with size classes and a custom size (the classic checkpoint tool's)."""
+    classes = {
+        cls: [{"id": f"{a}:{b}", "width": w, "height": h} for a, b, w, h in sizes]
+        for cls, sizes in SIZE_CLASSES.items()
+    }
+    return _param(
+        "aspect_ratio",
+        "aspect",
+        "1:1",
+        presets=classes["1024"],
+        size_classes=classes,
+        custom=CUSTOM_SIZE,
+    )
+
+
+def _classic_params(p: dict[str, dict]) -> list[dict]:
+    """text_to_image_classic: a checkpoint by family, sizes by class, up to four LoRAs."""
+    model = _param(
+        "model",
+        "model",
+        "SDXL/juggernautXL_v9.safetensors",
+        folder="checkpoints",
+        choices=list(CHECKPOINTS),
+        families=CHECKPOINTS,
+    )
+    loras = _param(
+        "loras",
+        "loras",
+        [],
+        min=-2.0,
+        max=2.0,
+        folder="loras",
+        choices=LORAS,
+        max_items=4,
+        label={"en": "LoRAs", "zh-TW": "LoRA"},
+    )
+    return [
+        p["prompt"],
+        p["neg"],
+        p["seed"],
+        _sized_aspect(),
+        p["batch"],
+        p["steps"],
+        p["cfg"],
+        model,
+        loras,
+    ]
 
 
 def _shared_params() -> dict[str, dict]:
@@ -135,6 +211,16 @@ def default_tools() -> list[dict]:
             [{**prompt, "required": False}, seed],
             status="missing_nodes",
             reason="ReActorFaceSwap",
+            optional_loras=[
+                {
+                    "file": HEAD_LORA,
+                    "label": {
+                        "en": "Head-swap LoRA (bfs_head_v3): used when ComfyUI has it",
+                        "zh-TW": "換頭 LoRA（bfs_head_v3）：ComfyUI 有此檔案時使用",
+                    },
+                    "installed": False,
+                }
+            ],
         ),
         _tool(
             "multi_image_blend",
@@ -147,7 +233,61 @@ def default_tools() -> list[dict]:
             ],
             [prompt, seed, aspect],
         ),
+        _tool(
+            "text_to_image_classic",
+            "Text to Image (classic checkpoint)",
+            "文生圖（傳統模型）",
+            [],
+            _classic_params(p),
+        ),
     ]
+
+
+# What the fake's POST /api/graph/params reads from a graph: sampler inputs -> parameter ids.
+SAMPLER_INPUTS = {"seed": "seed", "steps": "steps", "cfg": "cfg"}
+PLUMBING = {"CLIPTextEncode", "VAEDecode", "SaveImage", "PreviewImage"}
+
+
+def graph_params(tools: list[dict], tool_id: str | None, graph: dict) -> dict:
+    """A small reading of an API graph for the tool (contract 6): a checkpoint graph belongs to
+    the classic tool; what the tool has no parameter for is listed in "unmatched"."""
+    nodes = {k: v for k, v in graph.items() if isinstance(v, dict) and "class_type" in v}
+    classes = {n["class_type"] for n in nodes.values()}
+    ids = {t["id"] for t in tools}
+    tool_id = tool_id if tool_id in ids else "text_to_image"
+    if "CheckpointLoaderSimple" in classes and "text_to_image_classic" in ids:
+        tool_id = "text_to_image_classic"
+    tool = next(t for t in tools if t["id"] == tool_id)
+    has = {p["id"] for p in tool["parameters"]}
+    params: dict = {}
+    unmatched: list[str] = []
+
+    def put(pid: str, value, what: str) -> None:
+        if pid in has:
+            params[pid] = value
+        else:
+            unmatched.append(what)
+
+    for node in nodes.values():
+        kind, inputs = node["class_type"], node.get("inputs", {})
+        if kind == "KSampler":
+            for name, pid in SAMPLER_INPUTS.items():
+                put(pid, inputs[name], f"KSampler {name}")
+            for name, pid in (("positive", "prompt"), ("negative", "negative_prompt")):
+                put(pid, nodes[inputs[name][0]]["inputs"]["text"], f"{name} prompt")
+        elif kind == "EmptyLatentImage":
+            put("aspect_ratio", f"{inputs['width']}x{inputs['height']}", "EmptyLatentImage size")
+        elif kind == "CheckpointLoaderSimple":
+            put("model", inputs["ckpt_name"], f"checkpoint {inputs['ckpt_name']}")
+        elif kind == "LoraLoader":
+            lora = {"name": inputs["lora_name"], "strength": inputs["strength_model"]}
+            if "loras" in has:
+                params.setdefault("loras", []).append(lora)
+            else:
+                unmatched.append(f"LoRA {lora['name']}")
+        elif kind not in PLUMBING:
+            unmatched.append(kind)
+    return {"tool": tool_id, "params": params, "matched": list(params), "unmatched": unmatched}
 
 
 def fake_job(n: int, status: str = "finished", tool: str = "text_to_image", **extra) -> dict:

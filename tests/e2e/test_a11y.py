@@ -19,7 +19,14 @@ pytestmark = pytest.mark.e2e
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
-TOOLS = ["text_to_image", "single_image_edit", "sketch_to_image", "face_swap", "multi_image_blend"]
+TOOLS = [
+    "text_to_image",
+    "single_image_edit",
+    "sketch_to_image",
+    "face_swap",
+    "multi_image_blend",
+    "text_to_image_classic",
+]
 
 # The violations, one line each with up to three offending nodes, for the failure message.
 RUN_AXE = """async () => {
@@ -39,6 +46,8 @@ PAGES = {
     },
     # A job that finishes while the studio is open: its card shows the results grid.
     "studio-results": ("#/studio/text_to_image", "[data-testid=result-image]"),
+    # The classic tool with a LoRA row and the custom size open.
+    "studio-loras": ("#/studio/text_to_image_classic", "[data-testid=lora-row]"),
     "gallery": ("#/gallery", "[data-testid=gallery-item][data-job-id=job0010]"),
     "queue": ("#/queue", "[data-testid=queue-row]"),
     "settings": ("#/settings", "[data-testid=view-settings]"),
@@ -83,6 +92,9 @@ def test_axe_finds_no_violations(open_app, fake_api, name, lang, size):
         fake_api.sse_events = [fake_api.add_job(50, status="processing", progress=10)]
     hash_, ready = PAGES[name]
     page = open_app(hash_, size["width"], size["height"], lang=lang)
+    if name == "studio-loras":
+        page.click("[data-testid=lora-add]")
+        page.click("[data-testid=aspect-custom]")
     if name == "studio-results":
         page.wait_for_selector("[data-testid=job-card][data-job-id=job0050]")
         # Delivered when the event stream reconnects.

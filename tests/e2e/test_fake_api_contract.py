@@ -27,6 +27,16 @@ GENERATE = {
     "params": {"steps": 12},
     "images": {"input": "up1"},
 }
+GRAPH = {
+    "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "a.safetensors"}},
+    "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 512, "height": 768}},
+    "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "a fox", "clip": ["4", 1]}},
+    "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "blur", "clip": ["4", 1]}},
+    "3": {
+        "class_type": "KSampler",
+        "inputs": {"seed": 5, "steps": 20, "cfg": 7.0, "positive": ["6", 0], "negative": ["7", 0]},
+    },
+}
 LOGIN = {"username": "admin", "password": "admin-password-1"}
 PASSWORD = {"current_password": "admin-password-1", "new_password": "a-new-password"}
 NEW_USER = {"username": "bob", "password": "bob-password-1", "role": "user"}
@@ -62,6 +72,23 @@ CASES = {
         "/api/generate",
         {},
         {**GENERATE, "workflow": "text_to_image", "masks": {"input": "up2"}},
+        {},
+        400,
+    ),
+    "graph-params": (
+        "POST",
+        "/api/graph/params",
+        {},
+        {"graph": GRAPH, "tool": "face_swap"},
+        {},
+        200,
+    ),
+    "graph-params-no-tool": ("POST", "/api/graph/params", {}, {"graph": GRAPH}, {}, 200),
+    "graph-params-unknown-tool": (
+        "POST",
+        "/api/graph/params",
+        {},
+        {"graph": GRAPH, "tool": "nope"},
         {},
         400,
     ),

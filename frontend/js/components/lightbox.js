@@ -27,6 +27,8 @@ function paramRows(job, tool, toolName) {
     [t("param.batch_size"), job.batch_size],
   ];
   for (const [key, value] of Object.entries(job.params || {})) {
+    // LoRAs ([{name, strength}]) read as "detail_tweaker 0.7, ink_wash -0.5".
+    if (key === "loras" && Array.isArray(value) && value.length) rows.push([paramLabel(key, tool), value.map((l) => `${modelLabel(l.name)} ${l.strength}`).join(", ")]);
     if (SHOWN_ELSEWHERE.has(key) || value === null || typeof value === "object") continue;
     rows.push([paramLabel(key, tool), value]);
   }

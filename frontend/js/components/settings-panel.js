@@ -1,9 +1,13 @@
 // Generation settings built from a tool's manifest parameters.
 
-import { modelChoices, modelLabel } from "../lib/catalog.js";
+import { modelChoices } from "../lib/catalog.js";
 import { element, html, render } from "../lib/html.js";
 import { localized, t } from "../lib/i18n.js";
 import { icon } from "../lib/icons.js";
+import { appendModelOptions } from "../lib/model-options.js";
+import { aspectLabel } from "../lib/param-labels.js";
+import { createLoraField } from "./lora-field.js";
+import { createSizeField } from "./size-field.js";
 
 const TOP_LEVEL = new Set(["seed", "model", "aspect_ratio", "batch_size"]);
 const ADVANCED_IDS = new Set(["steps", "cfg", "negative_prompt", "denoise", "sampler", "scheduler"]);
@@ -26,7 +30,7 @@ function aspectChoices(param) {
   return ids.map((id) => ({ id, label: aspectLabel(id) }));
 }
 
-/** How a parameter is drawn: prompt, seed, aspect, batch, model, bool, choice, number, text, string. */
+/** How a parameter is drawn: prompt, seed, aspect, batch, model, loras, bool, choice, number, text, string. */
 export function kindOf(param) {
   const type = String(param.type || "").toLowerCase();
   if (param.id === "prompt" || type === "prompt") return "prompt";
@@ -34,6 +38,7 @@ export function kindOf(param) {
   if (param.id === "aspect_ratio" || type === "aspect_ratio" || type === "aspect") return "aspect";
   if (param.id === "batch_size" || type === "batch") return "batch";
   if (param.id === "model" || type === "model") return "model";
+  if (type === "loras") return "loras";
   if (type === "bool" || type === "boolean") return "bool";
   if (Array.isArray(param.choices) && param.choices.length) return "choice";
   if (["int", "integer", "float", "number"].includes(type)) return "number";
@@ -47,11 +52,6 @@ export function paramLabel(param) {
   if (own) return own;
   const key = `param.${param.id}`;
   return t(key) === key ? param.id : t(key);
-}
-
-function aspectLabel(value) {
-  const key = `aspect.${value}`;
-  return t(key) === key ? value : t(key);
 }
 
 function isAdvanced(param) {
@@ -122,9 +122,22 @@ function fieldMarkup(param, value) {
     <input id="${id}" type="text" data-testid="${testid}" value="${value ?? ""}"${maxlength}></div>`;
 }
 
+/** The fields that keep their own state: sizes with classes, LoRAs ({param id: field}). */
+function ownFields(params, onChange) {
+  const own = {};
+  for (const p of params) {
+    if (kindOf(p) === "loras") own[p.id] = createLoraField(p, paramLabel(p), { onChange });
+    else if (kindOf(p) === "aspect" && p.size_classes) own[p.id] = createSizeField(p, paramLabel(p), { onChange });
+  }
+  return own;
+}
+
 /** Build the panel. Returns {el, values, validate, apply}. */
 export function createSettingsPanel(tool, { onChange = () => {} } = {}) {
   const params = (tool.parameters || []).filter((p) => kindOf(p) !== "prompt");
+  const own = ownFields(params, onChange);
+  const sizeFields = params.filter((p) => own[p.id] && kindOf(p) === "aspect").map((p) => own[p.id]);
+  const modelParam = params.find((p) => kindOf(p) === "model");
   const values = {};
   for (const p of params) {
     if (kindOf(p) === "seed") {
@@ -136,18 +149,26 @@ export function createSettingsPanel(tool, { onChange = () => {} } = {}) {
   }
   const el = element(html`<div class="settings-panel" data-testid="settings-panel"></div>`);
 
+  const field = (p) => html`<div data-param="${p.id}">${own[p.id] ? "" : fieldMarkup(p, values[p.id])}</div>`;
   function draw() {
     const basic = params.filter((p) => !isAdvanced(p));
     const advanced = params.filter(isAdvanced);
     render(el, html`
-      ${basic.map((p) => html`<div data-param="${p.id}">${fieldMarkup(p, values[p.id])}</div>`)}
+      ${basic.map(field)}
       ${advanced.length
         ? html`<details class="advanced" data-testid="advanced"><summary>${t("settings.advanced")}</summary>
-            ${advanced.map((p) => html`<div data-param="${p.id}">${fieldMarkup(p, values[p.id])}</div>`)}
+            ${advanced.map(field)}
           </details>`
         : ""}
       ${params.length ? "" : html`<p class="muted">${t("settings.none")}</p>`}`);
+    for (const [pid, ownField] of Object.entries(own)) el.querySelector(`[data-param="${pid}"]`).append(ownField.el);
     fillModels();
+  }
+
+  // The sizes follow the model: its file name (or the tool's default model) picks the class.
+  function modelChanged() {
+    const key = (modelParam && (values[modelParam.id] || modelParam.default)) || `tool:${tool.id}`;
+    for (const sizes of sizeFields) sizes.setModel(key, modelParam?.families);
   }
 
   async function fillModels() {
@@ -156,13 +177,7 @@ export function createSettingsPanel(tool, { onChange = () => {} } = {}) {
       const hint = el.querySelector(`[data-param="${p.id}"] [data-model-hint]`);
       try {
         const choices = await modelChoices(p);
-        for (const path of choices) {
-          const option = document.createElement("option");
-          option.value = path;
-          option.textContent = modelLabel(path);
-          option.title = path;
-          select.append(option);
-        }
+        appendModelOptions(select, choices, p.families);
         if (values[p.id] && !choices.includes(values[p.id])) hint.textContent = t("model.missing", { model: values[p.id] });
         select.value = choices.includes(values[p.id]) ? values[p.id] : "";
       } catch {
@@ -173,7 +188,7 @@ export function createSettingsPanel(tool, { onChange = () => {} } = {}) {
 
   function fieldFor(target) {
     const wrap = target.closest("[data-param]");
-    return wrap ? params.find((p) => p.id === wrap.dataset.param) : null;
+    return wrap && !own[wrap.dataset.param] ? params.find((p) => p.id === wrap.dataset.param) : null;
   }
 
   el.addEventListener("click", (event) => {
@@ -207,6 +222,7 @@ export function createSettingsPanel(tool, { onChange = () => {} } = {}) {
     } else if (kind === "bool") values[param.id] = event.target.checked;
     else if (kind === "number") values[param.id] = raw.trim() === "" ? null : Number(raw);
     else values[param.id] = raw;
+    if (kind === "model") modelChanged();
     onChange();
   });
   el.addEventListener("input", (event) => {
@@ -214,11 +230,17 @@ export function createSettingsPanel(tool, { onChange = () => {} } = {}) {
     if (param && ["text", "string"].includes(kindOf(param))) values[param.id] = event.target.value;
   });
   draw();
+  modelChanged();
 
   /** A message for the first invalid value, or null. */
   function validate() {
     for (const p of params) {
       const kind = kindOf(p);
+      if (own[p.id]) {
+        const problem = own[p.id].validate();
+        if (problem) return problem;
+        continue;
+      }
       const v = values[p.id];
       if (kind === "seed" && (!Number.isInteger(v.seed) || v.seed < -1 || v.seed > seedMax(p))) {
         return t("seed.invalid", { max: seedMax(p) });
@@ -238,7 +260,7 @@ export function createSettingsPanel(tool, { onChange = () => {} } = {}) {
     const out = { params: {} };
     for (const p of params) {
       const kind = kindOf(p);
-      let v = values[p.id];
+      let v = own[p.id] ? own[p.id].value() : values[p.id];
       if (kind === "seed") v = v.seed;
       if (kind === "model") v = v || null;
       if (v === null || v === undefined || (kind === "text" && v === "" && !p.required)) {
@@ -254,7 +276,7 @@ export function createSettingsPanel(tool, { onChange = () => {} } = {}) {
   function apply(source) {
     const merged = { ...(source.params || {}), ...source };
     for (const p of params) {
-      if (!(p.id in merged) || merged[p.id] === undefined) continue;
+      if (!(p.id in merged) || merged[p.id] === undefined || own[p.id]) continue;
       const v = merged[p.id];
       const kind = kindOf(p);
       if (kind === "seed") values[p.id] = { seed: Number(v), locked: Number(v) !== -1 };
@@ -264,6 +286,8 @@ export function createSettingsPanel(tool, { onChange = () => {} } = {}) {
       else values[p.id] = v;
     }
     draw();
+    modelChanged(); // first the model's class, then a stored size picks its own
+    for (const [pid, ownField] of Object.entries(own)) if (merged[pid] !== undefined && merged[pid] !== null) ownField.set(merged[pid]);
   }
 
   return { el, values: collect, validate, apply };

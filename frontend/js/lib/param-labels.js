@@ -21,3 +21,9 @@ export function paramLabel(key, tool = null) {
   }
   return readable(key);
 }
+
+/** The label of an aspect preset id: "keep" is translated, a ratio ("16:9") is its own label. */
+export function aspectLabel(value) {
+  const key = `aspect.${value}`;
+  return t(key) === key ? value : t(key);
+}

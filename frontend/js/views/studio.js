@@ -1,6 +1,8 @@
 // Studio: pick a tool, fill its slots, prompt and settings, Generate, follow the jobs live.
 
 import { createJobCard } from "../components/job-card.js";
+import { optionalLoraNotes } from "../components/lora-field.js";
+import { createPngParams, pngSummary } from "../components/png-params.js";
 import { createPromptHistory } from "../components/prompt-history.js";
 import { createRepeatControl } from "../components/repeat-control.js";
 import { createSettingsPanel, kindOf, seedMax } from "../components/settings-panel.js";
@@ -36,7 +38,9 @@ function layout(tool, promptParam) {
         <span class="muted small">${t("studio.switch")}</span></span>
       </button>
       <p class="muted studio-desc">${localized(tool.description)}</p>
+      <span data-png></span>
     </header>
+    ${optionalLoraNotes(tool)}
     ${isReady(tool) ? "" : html`<div class="banner banner-warn" role="alert" data-testid="tool-unavailable">
       ${icon("alert", { size: 18 })}<span>${availabilityText(tool)}</span></div>`}
     <div class="studio-layout">
@@ -144,16 +148,29 @@ function setupTool(root, tool, tools, draft, openPicker) {
   const styles = prompt ? createStyleChips() : null;
   if (styles) root.querySelector("[data-styles]").append(styles.el);
 
+  // Remix, a draft and a PNG's parameters fill the form the same way.
+  function fillForm(source) {
+    if (prompt && typeof source.prompt === "string") prompt.value = source.prompt;
+    settings.apply(source);
+    updateCounter();
+  }
   if (draft) {
-    if (prompt) prompt.value = draft.prompt || "";
-    settings.apply(draft);
+    fillForm({ ...draft, prompt: draft.prompt || "" });
     for (const ctl of slots) {
       const input = draft.inputs?.[ctl.slot.id];
       if (input?.upload_id) ctl.setUpload({ upload_id: input.upload_id, url: input.url || `/api/uploads/${input.upload_id}` });
       ctl.setMask?.(draft.masks?.[ctl.slot.id]);
     }
-    updateCounter();
   }
+  const png = createPngParams(root.querySelector(".studio"), tool.id, {
+    onAnswer(answer) {
+      const source = { prompt: answer.params.prompt, params: answer.params };
+      toast(pngSummary(answer, tools.find((x) => x.id === answer.tool) || tool), answer.matched.length ? "success" : "info");
+      if (answer.tool === tool.id) fillForm(source);
+      else navigate("studio", answer.tool, { draft: source });
+    },
+  });
+  root.querySelector("[data-png]").append(png.el);
 
   const useAsInput = slots.map((ctl) => ({
     label: localized(ctl.slot.label) || ctl.slot.id,
@@ -290,6 +307,7 @@ function setupTool(root, tool, tools, draft, openPicker) {
     repeat.stop();
     history?.destroy();
     document.removeEventListener("paste", onPaste);
+    png.destroy();
     for (const ctl of slots) ctl.destroy();
   };
 }
