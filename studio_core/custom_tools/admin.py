@@ -98,7 +98,8 @@ class ToolAdmin:
         else:
             workflow = read_workflow_file(filename, data)
             tool_id = tool_id or self._free_id(filename)
-            manifest = propose_manifest(workflow, schemas.object_info, tool_id)
+            # The proposal may adjust the graph (a PreviewImage becomes a SaveImage): keep its copy.
+            manifest, workflow = propose_manifest(workflow, schemas.object_info, tool_id)
         problems = self._check(manifest, workflow, schemas)
         row = store.create(
             self.db,

@@ -7,6 +7,7 @@ from typing import Any
 
 from studio_core.catalog.manifest import ManifestError, parse_tool
 from studio_core.catalog.tools import Tool
+from studio_core.importer.propose import parseable
 
 # What a malformed manifest may raise from parse_tool besides ManifestError (a label that is
 # not an object, a number that is a string...): an admin's JSON can be anything.
@@ -29,7 +30,9 @@ def tool_from_row(row: dict) -> ImportedTool:
     manifest, workflow = row["manifest"], row["workflow"]
     if not isinstance(manifest, dict):
         raise ManifestError(f"{row['id']}: the manifest is not a JSON object")
-    spec = parse_tool(manifest, workflow, f"custom_tools/{row['id']}")
+    # parseable: parameter types this build's parser does not know yet (the LoRA list before
+    # that work lands) are left out rather than failing the whole tool.
+    spec = parse_tool(parseable(manifest), workflow, f"custom_tools/{row['id']}")
     if spec.id != row["id"]:
         raise ManifestError(f"{row['id']}: manifest id '{spec.id}' differs from the tool's id")
     return ImportedTool(**vars(spec), revision=int(row.get("revision") or 0))

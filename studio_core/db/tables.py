@@ -200,9 +200,7 @@ custom_tools = sa.Table(
     sa.Column("problems", sa.JSON, nullable=False),
     sa.Column("checked_against", sa.String(16), nullable=False),
     sa.Column("revision", sa.Integer, nullable=False, default=1, server_default="1"),
-    sa.Column(
-        "created_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
-    ),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), index=True),
     sa.Column("created_at", UTCDateTime, nullable=False, default=utcnow),
     sa.Column("updated_at", UTCDateTime, nullable=False, default=utcnow),
     sa.CheckConstraint("status IN ('draft', 'published', 'disabled')", name="status"),

@@ -10,7 +10,9 @@ request is: `positive_data_acceptance` for `POST /api/generate` (the body is che
 the chosen tool's parameters and slots from `GET /api/tools`) and `POST /api/uploads` (a
 binary part must also decode as a PNG/JPEG/WebP within the size limits). Their refusals are
 still checked: JSON 4xx errors in the documented shape, and no 5xx. The same check is off
-for `POST /api/auth/password`: a schema-valid body with the wrong current password is a 400.
+for `POST /api/auth/password`: a schema-valid body with the wrong current password is a 400,
+for `POST /api/admin/tools/import` (the file must be a ComfyUI workflow) and for `PATCH
+/api/admin/tools/{tool_id}` (the manifest must parse against the tool's graph).
 
 `ignored_auth` is off everywhere: the calls carry the admin's Bearer token as a plain header
 (schemathesis cannot log in by itself), so its "invalid credentials" variant still holds that
@@ -42,6 +44,8 @@ VALIDATED_BEYOND_THE_DOCUMENT = {
     "POST /api/generate",
     "POST /api/uploads",
     "POST /api/auth/password",
+    "POST /api/admin/tools/import",
+    "PATCH /api/admin/tools/{tool_id}",
 }
 
 
