@@ -9,6 +9,7 @@ from backend.api import (
     admin_tools,
     auth,
     events,
+    graph,
     jobs,
     openapi,
     outputs,
@@ -31,6 +32,6 @@ class RowId(IntegerConverter):
 def register(app: Flask) -> None:
     """Mount every blueprint (the SPA last: its catch-all must lose to real routes)."""
     app.url_map.converters["row_id"] = RowId
-    modules = (auth, users, admin_tools, jobs, uploads, tools, system, events, outputs, openapi)
-    for module in (*modules, spa):
+    modules = (auth, users, admin_tools, jobs, uploads, tools, graph, system, events, outputs)
+    for module in (*modules, openapi, spa):
         app.register_blueprint(module.bp)
