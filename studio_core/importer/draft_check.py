@@ -12,7 +12,7 @@ from typing import Any
 
 from comfy_schema.object_info import FILE_VALIDATED_INPUTS, shipped_object_info, with_file_lists
 from comfy_schema.validation import validate_prompt
-from studio_core.catalog.manifest import ManifestError, ToolSpec, parse_tool
+from studio_core.catalog.manifest import PARAM_TYPES, ManifestError, ToolSpec, parse_tool
 from studio_core.catalog.probes import is_widget
 from studio_core.catalog.tools import combo_options
 from studio_core.catalog.workflow import SEED_INPUTS, dangling_links, is_link
@@ -352,7 +352,9 @@ def _manifest(manifest: dict, graph: Mapping[str, Any], problems: list[Problem])
 def _outputs(manifest: dict, graph: Mapping[str, Any], spec: ToolSpec | None) -> list[Problem]:
     problems = []
     saves = [n for n in sorted(graph, key=id_order) if graph[n]["class_type"] == "SaveImage"]
-    outputs = spec.outputs if spec else [o for o in manifest.get("outputs", []) if o in graph]
+    raw = manifest.get("outputs") if isinstance(manifest, dict) else None
+    listed = [o for o in raw if isinstance(o, str) and o in graph] if isinstance(raw, list) else []
+    outputs = spec.outputs if spec else listed
     if not saves:
         problems.append(
             problem(
@@ -473,9 +475,13 @@ def _seeds(graph: Mapping[str, Any], spec: ToolSpec) -> list[Problem]:
 
 
 def _loras_param(manifest: dict, graph: Mapping[str, Any]) -> list[Problem]:
-    """The "loras" parameter is not in this parser yet (contract 3): check its attach links."""
-    problems = []
-    for raw in manifest.get("parameters", []) if isinstance(manifest, dict) else []:
+    """While the parser lacks the "loras" type (contract 3) `parseable` hides it from
+    parse_tool: its attach links are checked here instead."""
+    problems: list[Problem] = []
+    if "loras" in PARAM_TYPES:
+        return problems  # parse_tool checks it
+    params = manifest.get("parameters") if isinstance(manifest, dict) else None
+    for raw in params if isinstance(params, list) else []:
         if not isinstance(raw, dict) or raw.get("type") != "loras":
             continue
         attach = raw.get("attach")
