@@ -411,3 +411,29 @@ def test_the_whole_cycle_on_each_database(db_app):
     assert exported["workflow"] == checkpoint_lora_graph(lora=LORA)
     assert client.delete(f"{BASE}/{tool['id']}").status_code == 204
     assert client.get(BASE).get_json()["tools"] == []
+
+
+def _nested(levels: int) -> list:
+    value: list = [1]
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("extra", [float("nan"), float("inf"), "\ud800", _nested(40)])
+def test_values_no_database_stores_are_refused_in_manifests(client, extra):
+    draft = imported(client, invert_graph(), "invert.json")
+    manifest = {**draft["manifest"], "notes": extra}
+    body = json.dumps({"manifest": manifest}).encode("utf-8", "surrogatepass")
+    patched = client.patch(f"{BASE}/invert", data=body, content_type="application/json")
+    assert patched.status_code == 400, patched.get_json()
+    document = {
+        "format": "comfyui-studio-tool",
+        "version": 1,
+        "manifest": {**draft["manifest"], "id": "other", "notes": extra},
+        "workflow": invert_graph(),
+    }
+    data = json.dumps(document).encode("utf-8", "surrogatepass")
+    resp = import_file(client, data, "other.studio-tool.json")
+    assert resp.status_code == 400 and resp.get_json()["error"]["field"] in ("manifest", "file")
+    assert [t["id"] for t in client.get(BASE).get_json()["tools"]] == ["invert"]
