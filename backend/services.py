@@ -75,7 +75,7 @@ def build_studio(settings: Settings) -> Studio:
         events=EventBus(client),
         engines=engines,
         online_engines=TTLCache(settings.engines_cache_s, engines.online),
-        catalog=LiveCatalog(Catalog.load(settings.catalog_dir), db),
+        catalog=LiveCatalog(Catalog.load(settings.catalog_dir), db, client),
         paths=paths,
     )
 

@@ -96,7 +96,9 @@ class Worker:
             backoff_cap=self.tuning.probe_backoff_cap_s,
         )
         # Imported tools live in SQL: the catalog re-reads them when an admin changes one.
-        self.runner = JobRunner(self._run_services(LiveCatalog(catalog or Catalog.load(), self.db)))
+        self.runner = JobRunner(
+            self._run_services(LiveCatalog(catalog or Catalog.load(), self.db, self.redis))
+        )
         self.claims = ClaimBook(self.queue, self.worker_id, settings.heartbeat_ttl_s)
         self.cancels = CancelListener(self.redis, self.queue.cancel_channel, self.on_cancel)
         self.housekeeping = self._housekeeping()

@@ -8,8 +8,8 @@
 Every check runs against the node schemas of `schemas.schemas_for_check` (the live engines',
 else the bundled), and its findings are stored with the row, so a GET shows what the last
 import, edit or publish found. A publish is refused (409 tool_not_valid) while one of them
-is an error. Every change tells this process's catalog at once; the others see it within
-their catalog's TTL (studio_core.custom_tools.live).
+is an error. Every change, once committed, tells every process's catalog
+(studio_core.custom_tools.live: a Redis counter).
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ class ToolAdmin:
             problems=problems,
             checked_against=schemas.source,
         )
-        self.catalog.invalidate()
+        self.catalog.changed()
         return row
 
     def publish(self, tool_id: str) -> dict:
@@ -163,19 +163,19 @@ class ToolAdmin:
             problems=problems,
             checked_against=schemas.source,
         )
-        self.catalog.invalidate()
+        self.catalog.changed()
         return row
 
     def disable(self, tool_id: str) -> dict:
         """Take the tool out of the catalog (jobs already queued for it fail, saying so)."""
         row = store.set_status(self.db, tool_id, store.DISABLED)
-        self.catalog.invalidate()
+        self.catalog.changed()
         return row
 
     def delete(self, tool_id: str) -> None:
         """Remove the tool; its jobs stay in the history under its id."""
         store.delete(self.db, tool_id)
-        self.catalog.invalidate()
+        self.catalog.changed()
 
     # ---- helpers -----------------------------------------------------------------------
     def _check(self, manifest: dict, workflow: dict, schemas: Schemas) -> list[dict]:

@@ -1,10 +1,13 @@
 """`LiveCatalog`: the built-in tools plus the published imported ones, kept current.
 
-Every process (each backend process, each worker) holds one. Reading `.tools`, `.get(id)` or
-`id in catalog` re-asks the database at most every `ttl_s` for the published rows' (id,
-revision) pairs, one small query; only when those differ are the changed rows read and
-parsed again. A tool id not found is looked up again at once (bypassing the TTL), so a job
-for a tool published a moment ago on another process is never refused as unknown.
+Every process (each backend process, each worker) holds one. A change (`changed()`, after
+its SQL commit) bumps the Redis counter `studio:catalog:version`; every read of `.tools`,
+`.get(id)` or `id in catalog` reads that counter (one GET) and, when it moved, asks the
+database for the published rows' (id, revision) pairs, one small query. Only rows whose
+revision differs are read and parsed again. So an admin's publish shows at once in every
+process. The database is also asked at least every `ttl_s` whatever the counter says (Redis
+may have restarted empty, or be down), and a tool id not found is looked up again at once,
+so a job for a tool published a moment ago is never refused as unknown.
 
 A row whose manifest no longer parses (or clashes with a built-in id) is logged and left out:
 the catalog never fails because of one imported tool. A database that cannot be read keeps
@@ -19,7 +22,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -29,6 +34,8 @@ from studio_core.custom_tools.tool import PARSE_ERRORS, ImportedTool, tool_from_
 from studio_core.errors import UnknownTool
 
 logger = logging.getLogger(__name__)
+
+VERSION_KEY = "studio:catalog:version"
 
 
 @dataclass(frozen=True)
@@ -46,12 +53,15 @@ class LiveCatalog:
         self,
         builtin: Catalog,
         db: Engine,
-        ttl_s: float = 1.0,
+        redis: Any = None,
+        ttl_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.builtin = builtin
         self.path = builtin.path
         self.db = db
+        self.redis = redis  # None: the TTL alone (tests, tools without Redis)
+        self._version: str | bytes | None = None
         self.ttl_s = ttl_s
         self._clock = clock
         self._lock = threading.Lock()
@@ -87,17 +97,27 @@ class LiveCatalog:
         """True when a shipped tool has this id (an import may not take it)."""
         return tool_id in self.builtin
 
-    def invalidate(self) -> None:
-        """Re-read on the next access (this process just changed a row)."""
+    def changed(self) -> None:
+        """A row was changed (and committed): every process re-reads on its next access."""
         with self._lock:
             self._checked_at = None
+        if self.redis is None:
+            return
+        try:
+            self.redis.incr(VERSION_KEY)
+        except RedisError as exc:
+            logger.warning(
+                "catalog version not bumped, others see it within %ss error=%s", self.ttl_s, exc
+            )
 
     def refresh(self, force: bool = False) -> _Snapshot:
-        """Re-read the published rows if they changed (at most every ttl_s unless forced)."""
+        """Re-read the published rows if they may have changed (the counter moved, ttl_s
+        passed, or `force`)."""
         with self._lock:
             now = self._clock()
+            version = self._read_version()
             fresh = self._checked_at is not None and now - self._checked_at < self.ttl_s
-            if fresh and not force:
+            if fresh and not force and version == self._version:
                 return self._snapshot
             try:
                 revisions = store.published_revisions(self.db)
@@ -107,7 +127,7 @@ class LiveCatalog:
                 logger.warning("catalog refresh failed, keeping the last tools error=%s", exc)
                 self._checked_at = now
                 return self._snapshot
-            self._checked_at = now
+            self._checked_at, self._version = now, version
             if revisions != self._snapshot.revisions:
                 self._snapshot = self._reload(revisions)
             return self._snapshot
@@ -115,6 +135,17 @@ class LiveCatalog:
     # ---- internals ---------------------------------------------------------------------
     def _current(self) -> _Snapshot:
         return self.refresh()
+
+    def _read_version(self) -> str | bytes | None:
+        if self.redis is None:
+            return None
+        try:
+            return self.redis.get(VERSION_KEY)
+        except RedisError as exc:
+            # The TTL still bounds how stale the tools get; the failing Redis is reported
+            # by the routes that need it.
+            logger.warning("catalog version unreadable error=%s", exc)
+            return self._version
 
     def _reload(self, revisions: dict[str, int]) -> _Snapshot:
         old = self._snapshot

@@ -143,29 +143,69 @@ def test_published_tools_join_the_builtin_ones(db_engine, builtin):
     assert "imported" not in catalog.get("text_to_image").public_dict()
 
 
-def test_another_process_sees_an_edit_within_the_ttl(db_engine, builtin):
-    clock = Clock()
+def _rename(db, name: str) -> None:
+    manifest = copy_of(invert_manifest())
+    manifest["name"]["en"] = name
+    store.update(db, "invert", manifest=manifest)
+
+
+def test_every_process_sees_a_change_at_once_through_the_redis_counter(
+    db_engine, builtin, redis_client
+):
+    clock = Clock()  # never moves: only the counter can tell the processes
     _create(db_engine)
     store.set_status(db_engine, "invert", store.PUBLISHED)
-    backend = LiveCatalog(builtin, db_engine, ttl_s=1.0, clock=clock)
-    worker = LiveCatalog(builtin, db_engine, ttl_s=1.0, clock=clock)
+    backend = LiveCatalog(builtin, db_engine, redis_client, ttl_s=5, clock=clock)
+    worker = LiveCatalog(builtin, db_engine, redis_client, ttl_s=5, clock=clock)
     assert worker.get("invert").name["en"] == "Invert"
-    manifest = copy_of(invert_manifest())
-    manifest["name"]["en"] = "Negative"
-    store.update(db_engine, "invert", manifest=manifest)
-    backend.invalidate()
-    assert backend.get("invert").name["en"] == "Negative"  # the process that changed it: at once
-    assert worker.get("invert").name["en"] == "Invert"  # the other: its snapshot, for now
-    clock.now += 1.01
+    _rename(db_engine, "Negative")
+    assert worker.get("invert").name["en"] == "Invert"  # nobody said anything yet
+    backend.changed()
+    assert backend.get("invert").name["en"] == "Negative"
     assert worker.get("invert").name["en"] == "Negative"
     store.set_status(db_engine, "invert", store.DISABLED)
-    clock.now += 1.01
+    backend.changed()
     assert "invert" not in [t.id for t in worker.tools]
     with pytest.raises(UnknownTool, match="disabled"):
         worker.get("invert")
     store.delete(db_engine, "invert")
+    backend.changed()
     with pytest.raises(UnknownTool, match="unknown tool 'invert'"):
         worker.get("invert")
+
+
+def test_without_the_counter_the_ttl_bounds_the_staleness(db_engine, builtin, redis_client):
+    clock = Clock()
+    _create(db_engine)
+    store.set_status(db_engine, "invert", store.PUBLISHED)
+    worker = LiveCatalog(builtin, db_engine, redis_client, ttl_s=5, clock=clock)
+    assert worker.get("invert").name["en"] == "Invert"
+    LiveCatalog(builtin, db_engine, redis_client).changed()
+    redis_client.flushall()  # Redis restarted empty after the bump: the counter is gone
+    _rename(db_engine, "Negative")
+    clock.now += 4.9
+    assert worker.get("invert").name["en"] == "Invert"
+    clock.now += 0.2
+    assert worker.get("invert").name["en"] == "Negative"
+
+
+def test_a_redis_outage_leaves_the_ttl(db_engine, builtin, caplog):
+    import redis as redis_lib
+
+    from studio_ops.processes import free_port
+
+    clock = Clock()
+    down = redis_lib.Redis(port=free_port(), socket_connect_timeout=0.2)
+    _create(db_engine)
+    store.set_status(db_engine, "invert", store.PUBLISHED)
+    catalog = LiveCatalog(builtin, db_engine, down, ttl_s=5, clock=clock)
+    with caplog.at_level(logging.WARNING, logger="studio_core.custom_tools.live"):
+        assert catalog.get("invert").name["en"] == "Invert"
+        catalog.changed()  # the bump fails: logged, not raised
+    assert "catalog version" in caplog.text
+    _rename(db_engine, "Negative")
+    clock.now += 5.1
+    assert catalog.get("invert").name["en"] == "Negative"
 
 
 def test_a_broken_or_clashing_tool_is_logged_and_left_out(db_engine, builtin, caplog):
