@@ -3,10 +3,12 @@
 Modules, each importing only those above it:
 
     files       read_workflow_file: the API graph in an uploaded .json / ComfyUI .png / .webp
-    roles       graph_roles: which nodes hold the prompt, seed, sizes, images, models, outputs
     packs       custom node packs by class name; the model-file inputs of loaders
+    roles       graph_roles: which nodes hold the prompt, seed, sizes, images, models, outputs
     labels      en / zh-TW labels of proposed parameters
     propose     propose_manifest: a first manifest (+ the adjusted workflow) for a graph
+    values      refusal: whether a tool takes one value for one parameter
+    graph_check the graph's own checks (classes, links, ComfyUI's input checks); Problem
     draft_check check_draft: what stops a draft from running, each with its fix
     readback    params_from_graph / best_tool: a graph's values as a tool's parameters
 """
