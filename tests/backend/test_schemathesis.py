@@ -12,7 +12,9 @@ binary part must also decode as a PNG/JPEG/WebP within the size limits), and `PO
 /api/graph/params` (a schema-valid graph may name a tool that does not exist or resemble
 none). Their refusals are
 still checked: JSON 4xx errors in the documented shape, and no 5xx. The same check is off
-for `POST /api/auth/password`: a schema-valid body with the wrong current password is a 400.
+for `POST /api/auth/password`: a schema-valid body with the wrong current password is a 400,
+for `POST /api/admin/tools/import` (the file must be a ComfyUI workflow) and for `PATCH
+/api/admin/tools/{tool_id}` (the manifest must parse against the tool's graph).
 
 `ignored_auth` is off everywhere: the calls carry the admin's Bearer token as a plain header
 (schemathesis cannot log in by itself), so its "invalid credentials" variant still holds that
@@ -45,6 +47,8 @@ VALIDATED_BEYOND_THE_DOCUMENT = {
     "POST /api/uploads",
     "POST /api/auth/password",
     "POST /api/graph/params",
+    "POST /api/admin/tools/import",
+    "PATCH /api/admin/tools/{tool_id}",
 }
 
 
