@@ -2,7 +2,8 @@
 
 Public: the SPA shell and its assets (the login page is part of the SPA), /livez, /readyz,
 POST /api/auth/login and CORS preflights. /metrics and /health: an admin, or
-`Authorization: Bearer <METRICS_TOKEN>`; /api/metrics and /api/users*: admins. Everything
+`Authorization: Bearer <METRICS_TOKEN>`; /api/metrics, /api/users* and /api/admin/tools*:
+admins. Everything
 else: any logged-in user. Anonymous -> 401; a user on an admin route -> 403 (the route is
 documented, there is no object whose existence a 404 would hide; another user's *object*
 answers 404 in the views).
@@ -26,7 +27,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_ENDPOINTS = frozenset({"system.livez", "system.readyz", "auth.login", "spa.index"})
 METRICS_TOKEN_ENDPOINTS = frozenset({"system.health", "system.prometheus"})
 ADMIN_ENDPOINTS = frozenset({"system.metrics", "system.health", "system.prometheus"})
-ADMIN_BLUEPRINTS = frozenset({"users"})
+ADMIN_BLUEPRINTS = frozenset({"users", "admin_tools"})
 # What the login page needs before anyone is logged in (frontend/).
 PUBLIC_ASSET_DIRS = frozenset({"js", "css", "i18n", "vendor"})
 PUBLIC_ASSET_FILES = frozenset({"index.html", "favicon.svg"})

@@ -42,6 +42,13 @@ EXEMPT_ENDPOINTS = frozenset(
 )
 GENERATE_ENDPOINT = "jobs.generate"
 UPLOAD_ENDPOINT = "uploads.create"
+# An import or a publish parses a file and asks every engine for /object_info: the uploads'
+# bucket size, counted apart from image uploads.
+ADMIN_TOOL_ENDPOINTS = (
+    "admin_tools.import_tool",
+    "admin_tools.publish_tool",
+    "admin_tools.edit_tool",
+)
 LOGIN_ENDPOINT = "auth.login"
 
 
@@ -73,6 +80,7 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
     for endpoint, limit in (
         (GENERATE_ENDPOINT, settings.rate_limit_generate),
         (UPLOAD_ENDPOINT, settings.rate_limit_uploads),
+        *((endpoint, settings.rate_limit_uploads) for endpoint in ADMIN_TOOL_ENDPOINTS),
     ):
         app.view_functions[endpoint] = limiter.limit(limit)(app.view_functions[endpoint])
     # Login is limited per client address, whoever is already logged in on it.

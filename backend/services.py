@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from backend.ttl_cache import TTLCache
 from studio_core.catalog.tools import Catalog
 from studio_core.config import ConfigError, Settings
+from studio_core.custom_tools.live import LiveCatalog
 from studio_core.db.engine import make_engine
 from studio_core.db.migrate import upgrade
 from studio_core.engines import EngineInfo, EngineRegistry
@@ -43,7 +44,7 @@ class Studio:
     events: EventBus
     engines: EngineRegistry
     online_engines: TTLCache[list[EngineInfo]]  # engines.online(), read at most every few s
-    catalog: Catalog
+    catalog: LiveCatalog  # built-in + published imported tools (studio_core.custom_tools)
     paths: StoragePaths
 
     def close(self) -> None:
@@ -74,7 +75,7 @@ def build_studio(settings: Settings) -> Studio:
         events=EventBus(client),
         engines=engines,
         online_engines=TTLCache(settings.engines_cache_s, engines.online),
-        catalog=Catalog.load(settings.catalog_dir),
+        catalog=LiveCatalog(Catalog.load(settings.catalog_dir), db),
         paths=paths,
     )
 

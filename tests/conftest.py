@@ -18,6 +18,7 @@ from studio_core.db.migrate import upgrade
 from studio_core.db.tables import (
     LOCAL_USER_ID,
     api_tokens,
+    custom_tools,
     job_counts,
     job_events,
     job_inputs,
@@ -47,6 +48,7 @@ def _empty_tables(engine) -> None:
     """Delete every row except the seeded user, who is the admin again with no password."""
     with engine.begin() as conn:
         tables = (job_counts, job_events, job_outputs, job_inputs, uploads, jobs, api_tokens)
+        conn.execute(sa.delete(custom_tools))
         for table in (*tables, sessions):
             conn.execute(sa.delete(table))
         conn.execute(sa.delete(users).where(users.c.id != LOCAL_USER_ID))

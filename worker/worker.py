@@ -18,6 +18,7 @@ import redis as redis_lib
 
 from studio_core.catalog.tools import Catalog
 from studio_core.config import ConfigError, Settings
+from studio_core.custom_tools.live import LiveCatalog
 from studio_core.db.engine import make_engine
 from studio_core.engines import EngineRegistry
 from studio_core.events import EventBus
@@ -94,7 +95,8 @@ class Worker:
             interval=self.tuning.probe_interval_s,
             backoff_cap=self.tuning.probe_backoff_cap_s,
         )
-        self.runner = JobRunner(self._run_services(catalog or Catalog.load()))
+        # Imported tools live in SQL: the catalog re-reads them when an admin changes one.
+        self.runner = JobRunner(self._run_services(LiveCatalog(catalog or Catalog.load(), self.db)))
         self.claims = ClaimBook(self.queue, self.worker_id, settings.heartbeat_ttl_s)
         self.cancels = CancelListener(self.redis, self.queue.cancel_channel, self.on_cancel)
         self.housekeeping = self._housekeeping()
@@ -105,7 +107,7 @@ class Worker:
         self.stopped = threading.Event()
         self._pool = ThreadPoolExecutor(settings.max_inflight, thread_name_prefix="job")
 
-    def _run_services(self, catalog: Catalog) -> JobServices:
+    def _run_services(self, catalog: LiveCatalog) -> JobServices:
         settings = self.settings
         return JobServices(
             worker_id=self.worker_id,

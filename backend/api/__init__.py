@@ -5,7 +5,20 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from backend.api import auth, events, jobs, openapi, outputs, spa, system, tools, uploads, users
+from backend.api import (
+    admin_tools,
+    auth,
+    events,
+    graph,
+    jobs,
+    openapi,
+    outputs,
+    spa,
+    system,
+    tools,
+    uploads,
+    users,
+)
 
 
 class RowId(IntegerConverter):
@@ -19,5 +32,6 @@ class RowId(IntegerConverter):
 def register(app: Flask) -> None:
     """Mount every blueprint (the SPA last: its catch-all must lose to real routes)."""
     app.url_map.converters["row_id"] = RowId
-    for module in (auth, users, jobs, uploads, tools, system, events, outputs, openapi, spa):
+    modules = (auth, users, admin_tools, jobs, uploads, tools, graph, system, events, outputs)
+    for module in (*modules, openapi, spa):
         app.register_blueprint(module.bp)

@@ -185,3 +185,24 @@ job_counts = sa.Table(
     sa.Column("n", sa.Integer, nullable=False, default=0, server_default="0"),
     **MYSQL_TABLE_ARGS,
 )
+
+# Tools an admin imported from a ComfyUI workflow (studio_core.custom_tools): the row's id is
+# the tool id; only `published` rows reach the catalog. `revision` grows on every change, so
+# the processes' live catalogs notice an edit by comparing (id, revision) pairs.
+custom_tools = sa.Table(
+    "custom_tools",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("manifest", sa.JSON, nullable=False),
+    sa.Column("workflow", sa.JSON, nullable=False),
+    # The last check's findings and what it checked against ("live" | "bundled").
+    sa.Column("problems", sa.JSON, nullable=False),
+    sa.Column("checked_against", sa.String(16), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False, default=1, server_default="1"),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), index=True),
+    sa.Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    sa.Column("updated_at", UTCDateTime, nullable=False, default=utcnow),
+    sa.CheckConstraint("status IN ('draft', 'published', 'disabled')", name="status"),
+    **MYSQL_TABLE_ARGS,
+)

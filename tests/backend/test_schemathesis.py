@@ -5,12 +5,16 @@ Bounded and repeatable: MAX_EXAMPLES per operation and mode, derandomized, no de
 `GET /api/events` is left out: it is an endless Server-Sent Events stream, so a request to
 it never ends (tests/backend/test_events_openapi_spa.py covers it).
 
-One check is off for two operations, because their documents cannot say what a valid
+One check is off for three operations, because their documents cannot say what a valid
 request is: `positive_data_acceptance` for `POST /api/generate` (the body is checked against
 the chosen tool's parameters and slots from `GET /api/tools`) and `POST /api/uploads` (a
-binary part must also decode as a PNG/JPEG/WebP within the size limits). Their refusals are
+binary part must also decode as a PNG/JPEG/WebP within the size limits), and `POST
+/api/graph/params` (a schema-valid graph may name a tool that does not exist or resemble
+none). Their refusals are
 still checked: JSON 4xx errors in the documented shape, and no 5xx. The same check is off
-for `POST /api/auth/password`: a schema-valid body with the wrong current password is a 400.
+for `POST /api/auth/password`: a schema-valid body with the wrong current password is a 400,
+for `POST /api/admin/tools/import` (the file must be a ComfyUI workflow) and for `PATCH
+/api/admin/tools/{tool_id}` (the manifest must parse against the tool's graph).
 
 `ignored_auth` is off everywhere: the calls carry the admin's Bearer token as a plain header
 (schemathesis cannot log in by itself), so its "invalid credentials" variant still holds that
@@ -42,6 +46,9 @@ VALIDATED_BEYOND_THE_DOCUMENT = {
     "POST /api/generate",
     "POST /api/uploads",
     "POST /api/auth/password",
+    "POST /api/graph/params",
+    "POST /api/admin/tools/import",
+    "PATCH /api/admin/tools/{tool_id}",
 }
 
 

@@ -25,6 +25,7 @@ TABLES = {
     "job_outputs",
     "job_events",
     "job_counts",
+    "custom_tools",
 }
 
 
@@ -34,7 +35,7 @@ def test_upgrade_on_a_fresh_sqlite_file_creates_the_schema_and_is_repeatable(tmp
     upgrade(url)  # second run: already at head
     engine = make_engine(url)
     try:
-        assert current_revision(engine) == head_revision() == "0005"
+        assert current_revision(engine) == head_revision() == "0006"
         assert set(sa.inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
     finally:
         engine.dispose()
@@ -128,6 +129,6 @@ def test_is_up_to_date(tmp_path):
     try:
         assert current_revision(engine) is None and not is_up_to_date(engine)
         upgrade(engine)
-        assert is_up_to_date(engine) and head_revision() == "0005"
+        assert is_up_to_date(engine) and head_revision() == "0006"
     finally:
         engine.dispose()

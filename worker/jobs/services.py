@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from studio_core.catalog.tools import Catalog
+from studio_core.custom_tools.live import LiveCatalog
 from studio_core.events import EventBus
 from studio_core.jobs.repo import JobRepository
 from studio_core.live import LiveState
@@ -25,7 +25,7 @@ class JobServices:
     queue: JobQueue
     live: LiveState
     events: EventBus
-    catalog: Catalog
+    catalog: LiveCatalog  # built-in + published imported tools, re-read as they change
     storage: StoragePaths
     job_timeout_s: float
     engine_wait_s: float
