@@ -10,7 +10,6 @@ import json
 
 import pytest
 
-from tests.e2e.fake_admin_tools import TOOL_FILE
 from tests.e2e.fake_api import ROUTES, FakeApi
 from tests.e2e.fake_data import CLASSIC_GRAPH, png_bytes, proposed_manifest, workflow_png
 from tests.openapi_contract import DOC, match_path
@@ -26,7 +25,7 @@ MULTIPART = multipart(png_bytes(8, 6, (1, 2, 3)))
 NOT_AN_IMAGE = multipart(b"x")
 CLASSIC_JSON = json.dumps(CLASSIC_GRAPH).encode()
 UI_FORMAT = json.dumps({"nodes": [{"id": 1, "type": "KSampler"}], "links": []}).encode()
-TOOL_EXPORT = {"format": TOOL_FILE, "version": 1, "workflow": CLASSIC_GRAPH}
+TOOL_EXPORT = {"format": "comfyui-studio-tool", "version": 1, "workflow": CLASSIC_GRAPH}
 ERROR_PROBLEM = {"code": "unknown_node", "severity": "error", "message": "gone", "fix": "install"}
 # multipart bodies of the cases that send a file (the others send MULTIPART to /api/uploads)
 FILES = {
@@ -166,6 +165,14 @@ CASES = {
         200,
     ),
     "admin-patch-404": ("PATCH", "/api/admin/tools/nope", {}, {"manifest": {}}, {}, 404),
+    "admin-patch-unparsable": (
+        "PATCH",
+        "/api/admin/tools/classic",
+        {},
+        {"manifest": {**proposed_manifest("classic"), "name": {"en": "No Chinese"}}},
+        {},
+        400,
+    ),
     "admin-publish": ("POST", "/api/admin/tools/classic/publish", {}, None, {}, 200),
     "admin-publish-invalid": (
         "POST",
@@ -254,7 +261,7 @@ def test_a_published_tool_is_in_the_catalog_and_an_export_imports_again(fake):
         raw=multipart(json.dumps(exported.body).encode(), "classic.tool.json"),
     )
     assert again.status == 201
-    assert again.body["tool"]["id"] == f"{tool_id}_2"
+    assert again.body["tool"]["id"] == f"{tool_id}_2"  # an id is never taken twice
     assert again.body["tool"]["manifest"]["parameters"] == exported.body["manifest"]["parameters"]
     _serve(fake, "POST", f"/api/admin/tools/{tool_id}/disable")
     assert not [t for t in _serve(fake, "GET", "/api/tools").body["tools"] if t["id"] == tool_id]

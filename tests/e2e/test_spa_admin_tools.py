@@ -8,6 +8,8 @@ import json
 
 import pytest
 
+from studio_core.catalog.tools import DEFAULT_DIR
+from studio_core.custom_tools import exchange
 from tests.e2e.browser import PHONE, screenshot
 from tests.e2e.fake_data import CLASSIC_GRAPH, FACE_SWAP_GRAPH, workflow_png
 
@@ -28,7 +30,7 @@ ERROR = {
 }
 
 
-MIME = {"json": "application/json", "png": "image/png", "txt": "text/plain"}
+MIME = {"json": "application/json", "png": "image/png", "txt": "text/plain"}  # by extension
 
 
 def import_file(page, name: str, data: bytes) -> None:
@@ -118,7 +120,7 @@ def test_edits_reach_the_patched_manifest_and_keep_what_the_form_does_not_show(
     open_app, fake_api, tmp_path
 ):
     fake_api.add_imported_tool("classic.json", CLASSIC_GRAPH)
-    proposed = json.loads(json.dumps(fake_api.admin_tools["classic"]["draft"]["manifest"]))
+    proposed = json.loads(json.dumps(fake_api.admin_tools["classic"]["manifest"]))
     page = open_app("#/tools/classic")
     page.wait_for_selector("[data-testid=admin-tool-editor]")
     page.fill("#te-name-en", "Checkpoint picture")
@@ -167,9 +169,23 @@ def test_edits_reach_the_patched_manifest_and_keep_what_the_form_does_not_show(
     assert manifest["parameters"][order.index("denoise")] == old["denoise"]
 
 
+def test_a_manifest_the_server_cannot_parse_is_refused_with_its_reason(open_app, fake_api):
+    fake_api.add_imported_tool("classic.json", CLASSIC_GRAPH)
+    page = open_app("#/tools/classic", lang="zh-TW")
+    page.wait_for_selector("[data-testid=admin-tool-editor]")
+    page.fill("#te-name-zh-TW", "")
+    page.click("[data-testid=admin-save]")
+    error = page.locator("[data-testid=admin-editor-error]")
+    error.wait_for()
+    assert "the manifest does not parse" in error.inner_text()
+    assert "zh-TW" in error.inner_text()  # the server's words name the empty field
+    assert fake_api.admin_patches == []
+    assert page.is_visible("[data-testid=admin-unsaved]")  # nothing was saved
+
+
 def test_problems_show_and_errors_block_publishing(open_app, fake_api, tmp_path):
-    fake_api.add_imported_tool("face-swap.json", FACE_SWAP_GRAPH)
-    page = open_app("#/tools/face_swap")
+    fake_api.add_imported_tool("reactor.json", FACE_SWAP_GRAPH)
+    page = open_app("#/tools/reactor")
     page.wait_for_selector("[data-testid=admin-tool-editor]")
     errors = page.locator("[data-testid=admin-problem][data-severity=error]")
     assert errors.count() >= 1
@@ -184,20 +200,44 @@ def test_problems_show_and_errors_block_publishing(open_app, fake_api, tmp_path)
     assert page.is_disabled("[data-testid=admin-publish]")
     assert page.is_visible("[data-testid=admin-publish-blocked]")
     screenshot(page, "admin-tools-problems-1280", full_page=True)
-    # Slots: a label and "required" reach the manifest; the problems are checked again.
+    # Slots: a label reaches the manifest; the problems are checked again. The graph needs
+    # both images (no inputs to detach), so neither slot can be made optional.
     slot = page.locator("[data-testid=admin-slot]").first
     slot_id = slot.get_attribute("data-slot-id")
     slot.locator("[data-f=en]").fill("Your face")
-    slot.locator("[data-testid=admin-slot-required]").uncheck()
+    assert slot.locator("[data-testid=admin-slot-required]").is_disabled()
     fake_api.tool_problems = [{**ERROR, "code": "found_on_save", "severity": "warning"}]
     manifest = save(page, fake_api)
     edited = next(s for s in manifest["slots"] if s["id"] == slot_id)
-    assert edited["label"]["en"] == "Your face" and edited["required"] is False
+    assert edited["label"]["en"] == "Your face" and edited["required"] is True
     page.wait_for_selector(
         "[data-testid=admin-problem][data-code=found_on_save][data-severity=warning]"
     )
     shown = page.locator("[data-testid=admin-problem]").count()
-    assert shown == len(fake_api.admin_tools["face_swap"]["draft"]["problems"])
+    assert shown == len(fake_api.admin_tools["reactor"]["problems"])
+
+
+def test_an_exported_tool_file_imports_with_its_optional_slot(open_app, fake_api):
+    folder = DEFAULT_DIR / "multi_image_blend"
+    tool_file = {
+        "format": "comfyui-studio-tool",
+        "version": 1,
+        "manifest": json.loads((folder / "manifest.json").read_text(encoding="utf-8")),
+        "workflow": json.loads((folder / "workflow.json").read_text(encoding="utf-8")),
+    }
+    page = open_app("#/tools")
+    import_file(page, "blend.studio-tool.json", json.dumps(tool_file).encode())
+    page.wait_for_selector("[data-testid=admin-tool-editor][data-tool-id=multi_image_blend_2]")
+    optional = page.locator("[data-testid=admin-slot][data-slot-id=image_c]")
+    box = optional.locator("[data-testid=admin-slot-required]")
+    assert box.is_enabled() and not box.is_checked()
+    assert page.locator("[data-slot-id=image_a] [data-testid=admin-slot-required]").is_disabled()
+    box.check()
+    slots = {s["id"]: s for s in save(page, fake_api)["slots"]}
+    assert slots["image_c"]["required"] is True
+    assert slots["image_c"]["detach"] == tool_file["manifest"]["slots"][2]["detach"]
+    box.uncheck()
+    assert {s["id"]: s for s in save(page, fake_api)["slots"]}["image_c"]["required"] is False
 
 
 def test_publish_puts_the_tool_in_the_picker_and_disable_takes_it_out(open_app, fake_api):
@@ -211,7 +251,7 @@ def test_publish_puts_the_tool_in_the_picker_and_disable_takes_it_out(open_app, 
     page.wait_for_selector("[data-testid=admin-tool-editor]")
     page.click("[data-testid=admin-publish]")
     page.wait_for_selector("[data-testid=admin-tool-status]:text('Published')")
-    assert fake_api.admin_tools["classic"]["draft"]["status"] == "published"
+    assert fake_api.admin_tools["classic"]["status"] == "published"
     assert page.is_disabled("[data-testid=admin-publish]")
     page.goto(page.url.replace("#/tools/classic", "#/studio"))
     card = page.locator("[data-testid=tool-picker] [data-testid=tool-card-classic]")
@@ -241,7 +281,7 @@ def test_publish_refused_by_the_server_says_why(open_app, fake_api):
     assert "refused to publish" in error.inner_text()
     page.wait_for_selector("[data-testid=admin-problem][data-code=unknown_node]")
     assert page.is_disabled("[data-testid=admin-publish]")
-    assert fake_api.admin_tools["classic"]["draft"]["status"] == "draft"
+    assert fake_api.admin_tools["classic"]["status"] == "draft"
 
 
 def test_publish_saves_pending_edits_first(open_app, fake_api):
@@ -252,7 +292,7 @@ def test_publish_saves_pending_edits_first(open_app, fake_api):
     page.click("[data-testid=admin-publish]")
     page.wait_for_selector("[data-testid=admin-tool-status]:text('Published')")
     assert fake_api.admin_patches[-1]["name"]["zh-TW"] == "經典生圖"
-    assert fake_api.admin_tools["classic"]["draft"]["manifest"]["name"]["zh-TW"] == "經典生圖"
+    assert fake_api.admin_tools["classic"]["manifest"]["name"]["zh-TW"] == "經典生圖"
 
 
 def test_export_downloads_the_tool_file_and_delete_removes_it(open_app, fake_api):
@@ -261,7 +301,7 @@ def test_export_downloads_the_tool_file_and_delete_removes_it(open_app, fake_api
     page.wait_for_selector("[data-testid=admin-tool-editor]")
     with page.expect_download() as info:
         page.click("[data-testid=admin-export]")
-    assert info.value.suggested_filename == "classic.tool.json"
+    assert info.value.suggested_filename == exchange.export_filename("classic")  # as the server
     # What the link fetches (Chromium cancels saving a download the test's route answered).
     href = page.get_attribute("[data-testid=admin-export]", "href")
     exported = page.evaluate("async (url) => (await fetch(url)).json()", href)

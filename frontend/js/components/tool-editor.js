@@ -78,11 +78,15 @@ function paramRow({ param, hidden }, index) {
 
 function slotRow(slot, index) {
   const id = `te-s${index}`;
+  // The catalog takes an optional slot only with the inputs to drop when no image comes
+  // ("detach"); without them the workflow needs the image and the slot stays required.
+  const canBeOptional = Array.isArray(slot.detach) && slot.detach.length > 0;
   return html`<fieldset class="admintools-param" data-slot-id="${slot.id}" data-testid="admin-slot">
     <legend><code>${slot.id}</code></legend>
     ${textPair(`${id}-label`, t("admintools.slot_label"), slot.label)}
     <label class="field check" for="${id}-required"><input id="${id}-required" type="checkbox" data-f="required"
-      data-testid="admin-slot-required" ${slot.required !== false ? "checked" : ""}>${t("admintools.slot_required")}</label>
+      data-testid="admin-slot-required" ${slot.required !== false ? "checked" : ""} ${canBeOptional ? "" : html`disabled aria-describedby="${id}-needed"`}>${t("admintools.slot_required")}</label>
+    ${canBeOptional ? "" : html`<p class="hint" id="${id}-needed">${t("admintools.slot_needed")}</p>`}
   </fieldset>`;
 }
 
@@ -127,11 +131,12 @@ export function renderEditor(root, draft, hidden, categories) {
       <p class="muted small"><code>${m.id}</code></p>
       <div class="admintools-status" data-status></div>
     </header>
+    <!-- the export's name as the server's Content-Disposition gives it (custom_tools.exchange) -->
     <div class="row-actions admintools-actions">
       <button type="submit" class="btn primary small" data-testid="admin-save">${icon("check", { size: 16 })}${t("admintools.save")}</button>
       <button type="button" class="btn small" data-action="publish" data-testid="admin-publish">${icon("upload", { size: 16 })}${t("admintools.publish")}</button>
       <button type="button" class="btn small" data-action="disable" data-testid="admin-disable">${icon("stop", { size: 16 })}${t("admintools.disable")}</button>
-      <a class="btn small" href="/api/admin/tools/${encodeURIComponent(draft.id)}/export" download="${m.id}.tool.json"
+      <a class="btn small" href="/api/admin/tools/${encodeURIComponent(draft.id)}/export" download="${draft.id}.studio-tool.json"
         data-testid="admin-export">${icon("download", { size: 16 })}${t("admintools.export")}</a>
       <button type="button" class="btn small danger" data-action="delete" data-testid="admin-delete">${icon("trash", { size: 16 })}${t("common.delete")}</button>
     </div>

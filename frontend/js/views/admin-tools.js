@@ -18,8 +18,9 @@ const base = (id) => `/api/admin/tools/${encodeURIComponent(id)}`;
 // A hidden parameter leaves the manifest; this browser keeps it so it can be shown again.
 const hiddenKey = (id) => `studio.admintools.hidden.${id}`;
 
-/** Words for an API error here: a 400's own message (it says how to fix the file). */
-function importErrorText(err) {
+/** Words for an API error here: a 400's own message (it names what is wrong in the file or
+ * the manifest, which a translated "not accepted" would not). */
+function serverText(err) {
   return err instanceof ApiError && err.status === 400 ? err.message : errorText(err);
 }
 
@@ -83,7 +84,7 @@ function mountList(root, alive) {
     } catch (err) {
       if (!alive()) return;
       error.hidden = false;
-      setText(error, importErrorText(err));
+      setText(error, serverText(err));
     } finally {
       setText(busy, "");
     }
@@ -158,7 +159,7 @@ function mountEditor(root, id, alive) {
         showError(t("admintools.not_valid"));
         show((await api.get(base(id))).tool); // the server's problems, as they are now
       } else {
-        showError(errorText(err));
+        showError(serverText(err));
       }
       return;
     }
