@@ -90,6 +90,11 @@ function slotRow(slot, index) {
   </fieldset>`;
 }
 
+/** The icons to choose from; a manifest's own icon the page does not draw stays selectable. */
+function iconChoices(current) {
+  return current && !ICON_NAMES.includes(current) ? [current, ...ICON_NAMES] : ICON_NAMES;
+}
+
 function problemItem(problem, classes) {
   const severity = problem.severity === "error" ? "error" : "warning";
   return html`<li class="admintools-problem admintools-problem-${severity}" data-testid="admin-problem"
@@ -151,7 +156,7 @@ export function renderEditor(root, draft, hidden, categories) {
     <div class="admintools-grid">
       <div class="field"><label for="te-icon">${t("admintools.icon")}</label>
         <div class="admintools-icon-pick"><span class="tool-icon" data-icon-preview>${icon(m.icon, { size: 22 })}</span>
-        <select id="te-icon" data-testid="admin-icon">${ICON_NAMES.map((name) =>
+        <select id="te-icon" data-testid="admin-icon">${iconChoices(m.icon).map((name) =>
           html`<option value="${name}" ${name === m.icon ? "selected" : ""}>${name}</option>`)}</select></div></div>
       <div class="field"><label for="te-category">${t("admintools.category")}</label>
         <input id="te-category" type="text" list="te-categories" data-testid="admin-category" value="${m.category || ""}">
