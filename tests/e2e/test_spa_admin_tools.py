@@ -262,6 +262,11 @@ def test_publish_puts_the_tool_in_the_picker_and_disable_takes_it_out(open_app, 
     page.wait_for_selector("[data-testid=view-studio][data-tool=classic]")
 
     page.goto(page.url.replace("#/studio/classic", "#/tools/classic"))
+    page.fill("#te-name-en", "Classic, renamed")  # a published tool changes for everyone
+    save(page, fake_api)
+    page.goto(page.url.replace("#/tools/classic", "#/studio/classic"))
+    page.wait_for_selector("[data-testid=view-studio][data-tool=classic] :text('Classic, renamed')")
+    page.goto(page.url.replace("#/studio/classic", "#/tools/classic"))
     page.click("[data-testid=admin-disable]")
     page.wait_for_selector("[data-testid=admin-tool-status]:text('Disabled')")
     page.goto(page.url.replace("#/tools/classic", "#/studio"))

@@ -138,17 +138,23 @@ function mountEditor(root, id, alive) {
     draft = next;
     updateStatus(form, draft);
   };
+  const refreshCatalog = () => loadTools(true).catch(() => {}); // the studio's picker follows
 
   async function save() {
     const { manifest, hidden: aside } = applyEdits(draft.manifest, hidden, readEdits(form, draft, hidden));
     const { tool } = await api.patch(base(id), { manifest });
     hidden = aside;
     writeList(hiddenKey(id), hidden);
+    if (tool.status === "published") await refreshCatalog(); // the change is live for everyone
     if (!alive()) return;
     show(tool);
     dirty(false);
   }
+  let busy = false; // one action at a time: a second click must not publish twice
   async function act(name, work) {
+    if (busy) return;
+    busy = true;
+    form.setAttribute("aria-busy", "true");
     showError("");
     let done;
     try {
@@ -157,16 +163,18 @@ function mountEditor(root, id, alive) {
       if (!alive()) return;
       if (err instanceof ApiError && err.code === "tool_not_valid") {
         showError(t("admintools.not_valid"));
-        show((await api.get(base(id))).tool); // the server's problems, as they are now
+        // the server's problems, as they are now
+        api.get(base(id)).then((data) => alive() && show(data.tool), () => {});
       } else {
         showError(serverText(err));
       }
       return;
+    } finally {
+      busy = false;
+      form.removeAttribute("aria-busy");
     }
     if (name && done !== false) toast(t(`admintools.${name}_toast`, { name: localized(draft.manifest.name) || id }), "success");
   }
-  const refreshCatalog = () => loadTools(true).catch(() => {}); // the studio's picker follows
-
   async function onClick(event) {
     const action = event.target.closest("[data-action]")?.dataset.action;
     if (action === "publish") {
