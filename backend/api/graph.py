@@ -10,6 +10,7 @@ from flask import Blueprint, request
 
 from backend import json_input
 from backend.services import studio
+from studio_core.engines import merged_models
 from studio_core.errors import InvalidInput, PayloadTooLarge, UnknownTool, UnsupportedMediaType
 from studio_core.importer import best_tool, params_from_graph
 from studio_core.importer.files import as_api_graph
@@ -48,4 +49,6 @@ def graph_params():
         tool = best_tool(catalog.tools, graph)
         if tool is None:
             raise InvalidInput("no tool looks like this graph: choose one", field="tool")
-    return params_from_graph(tool, graph)
+    # the engines' files let a model kept in another subfolder be matched by its base name
+    online = studio().online_engines.get()
+    return params_from_graph(tool, graph, merged_models(online) if online else None)

@@ -125,6 +125,7 @@ class ToolAdmin:
         row = store.get(self.db, tool_id)
         if not isinstance(manifest, dict):
             raise InvalidInput("'manifest' must be an object", field="manifest")
+        exchange.check_plain_json(manifest)
         if manifest.get("id", tool_id) != tool_id:
             raise InvalidInput("a tool's id cannot change (import it again)", field="manifest.id")
         manifest = {**manifest, "id": tool_id}

@@ -10,6 +10,7 @@ checks as an import from ComfyUI.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from studio_core.errors import InvalidInput
 
 FORMAT, VERSION = "comfyui-studio-tool", 1
 FILE_SUFFIX = ".studio-tool.json"
+MAX_DEPTH = 32  # a manifest nests 5 levels (parameters -> presets -> rewire -> link)
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,38 @@ class ToolFile:
 
     manifest: dict[str, Any]
     workflow_bytes: bytes  # re-serialised for the importer's reader
+
+
+def check_plain_json(value: Any, field: str = "manifest") -> Any:
+    """`value` if it nests at most MAX_DEPTH levels and holds only finite numbers; else 400.
+
+    Python's json reads NaN and Infinity, which MariaDB's JSON columns (and browsers) refuse,
+    and "\\ud800" as a lone surrogate, which no database can store.
+    """
+    pending = [(value, 1)]
+    while pending:  # iterative: a deep value must not exhaust the stack here
+        item, depth = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise InvalidInput(f"the {field} holds {item}, which is not a JSON number", field=field)
+        if isinstance(item, str):
+            _check_text(item, field)
+        elif isinstance(item, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise InvalidInput(f"the {field} nests deeper than {MAX_DEPTH} levels", field=field)
+            if isinstance(item, dict):
+                pending.extend((key, depth) for key in item)
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return value
+
+
+def _check_text(text: str, field: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(
+            f"the {field} holds a lone surrogate (\\ud800-\\udfff)", field=field
+        ) from None
 
 
 def export_document(row: dict) -> dict:
@@ -48,7 +82,7 @@ def read_tool_file(data: bytes) -> ToolFile | None:
     if not head.startswith(b"{") or FORMAT.encode() not in data:
         return None
     try:
-        document = json.loads(data)
+        document = json.loads(data.decode("utf-8-sig"))
     except (ValueError, RecursionError):
         return None  # not JSON after all: the importer's reader says what is wrong
     if not isinstance(document, dict) or document.get("format") != FORMAT:
@@ -62,4 +96,6 @@ def read_tool_file(data: bytes) -> ToolFile | None:
     manifest, workflow = document.get("manifest"), document.get("workflow")
     if not isinstance(manifest, dict) or not isinstance(workflow, dict):
         raise InvalidInput("a tool file needs a 'manifest' and a 'workflow' object", field="file")
+    check_plain_json(manifest)
+    # allow_nan: a NaN in the graph reaches the importer's reader, which refuses it by name.
     return ToolFile(manifest, json.dumps(workflow).encode("utf-8"))

@@ -10,12 +10,17 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from comfy_schema.object_info import FILE_VALIDATED_INPUTS, shipped_object_info, with_file_lists
-from comfy_schema.validation import validate_prompt
-from studio_core.catalog.manifest import ManifestError, ToolSpec, parse_tool
+from comfy_schema.node_validation import NodeChecker
+from comfy_schema.object_info import (
+    FILE_VALIDATED_INPUTS,
+    is_output_node,
+    shipped_object_info,
+    with_file_lists,
+)
+from studio_core.catalog.manifest import PARAM_TYPES, ManifestError, ToolSpec, parse_tool
 from studio_core.catalog.probes import is_widget
 from studio_core.catalog.tools import combo_options
-from studio_core.catalog.workflow import SEED_INPUTS, dangling_links, is_link
+from studio_core.catalog.workflow import SEED_INPUTS, dangling_links, is_link, links_of
 from studio_core.importer.packs import model_inputs, pack_for
 from studio_core.importer.propose import REPLACED_NOTE, parseable
 from studio_core.importer.roles import id_order
@@ -126,37 +131,42 @@ def _links(graph: Mapping[str, Any]) -> list[Problem]:
 
 
 def _schema_problems(graph: Mapping[str, Any], schemas: Mapping[str, dict]) -> list[Problem]:
-    """ComfyUI's own /prompt validation (comfy_schema's port), plus the input names it lets
-    through. Unknown classes get a permissive stub so the rest is still checked; model and
-    image file names are left to the model check (they are installation, not graph, facts)."""
-    if dangling_links(graph):
-        return []  # ComfyUI's validation raises on them; reported by _links
-    info = {c: s for c, s in schemas.items() if s}
-    stubs: dict[str, dict] = {}
-    for node in graph.values():
-        class_type = node["class_type"]
-        if class_type in info and class_type not in stubs:
-            continue
-        stub = stubs.setdefault(
-            class_type,
-            {
-                "input": {"required": {}, "optional": {}},
-                "output": ["*"] * STUB_OUTPUTS,
-                # an unknown node counts as an output so the nodes feeding it are checked
-                "output_node": class_type not in schemas,
-            },
-        )
-        for name in node["inputs"]:
-            stub["input"]["optional"][name] = ["*", {}]
-    info.update(stubs)
+    """ComfyUI's own /prompt checks of every node an output runs (comfy_schema's port), plus
+    the input names and V3 combo values it lets through. Unknown classes get a permissive stub
+    so the rest is still checked; model and image file names are left to the model check
+    (they are installation, not graph, facts)."""
+    info = _stubbed_schemas(graph, schemas)
     files = _file_values(graph)
     info = with_file_lists(info, files, files.get("<input>", []))
-    _error, node_errors, _good = validate_prompt(
-        copy.deepcopy(dict(graph)), info, input_exists=lambda _name: True
-    )
-    problems = []
-    for node_id in sorted(node_errors, key=id_order):
-        for err in node_errors[node_id].get("errors", []):
+    copied = copy.deepcopy(dict(graph))  # the checker coerces values in place, as ComfyUI does
+    checker = NodeChecker(copied, info, lambda _name: True)
+    for node_id, _name, _source in dangling_links(graph):
+        checker.validated[node_id] = (False, [], node_id)  # reported by _links
+    outputs = [n for n, node in graph.items() if is_output_node(info[node["class_type"]])]
+    cycles = _cycles(graph)
+    problems = [
+        problem(
+            "invalid_graph",
+            "error",
+            f"the workflow has a cycle of links through node {node_id}",
+            REIMPORT,
+            node_id,
+        )
+        for node_id in cycles
+    ]
+    # Sources first, so each node's check finds its inputs' results memoised: ComfyUI's
+    # recursive walk from the outputs would exhaust Python's stack on a long chain.
+    for node_id in _sources_first(graph, outputs):
+        try:
+            checker.validate(node_id)
+        except Exception as exc:  # ComfyUI reports any exception as the node's error
+            checker.validated[node_id] = (False, [], node_id)
+            if not (isinstance(exc, RecursionError) and cycles):  # a cycle: reported above
+                problems.append(
+                    problem("invalid_graph", "error", f"node {node_id}: {exc}", REIMPORT, node_id)
+                )
+    for node_id in sorted(checker.validated, key=id_order):
+        for err in checker.validated[node_id][1]:
             problems.append(_validation_problem(graph, node_id, err))
     for node_id in sorted(graph, key=id_order):
         node = graph[node_id]
@@ -195,6 +205,81 @@ def _schema_problems(graph: Mapping[str, Any], schemas: Mapping[str, dict]) -> l
                     )
                 )
     return problems
+
+
+def _stubbed_schemas(graph: Mapping[str, Any], schemas: Mapping[str, dict]) -> dict[str, dict]:
+    """The known schemas, and for each class without one a stub taking the node's inputs as
+    anything (an unknown node counts as an output, so the nodes feeding it are checked)."""
+    info = {c: s for c, s in schemas.items() if s}
+    stubs: dict[str, dict] = {}
+    for node in graph.values():
+        class_type = node["class_type"]
+        if class_type in info and class_type not in stubs:
+            continue
+        stub = stubs.setdefault(
+            class_type,
+            {
+                "input": {"required": {}, "optional": {}},
+                "output": ["*"] * STUB_OUTPUTS,
+                "output_node": class_type not in schemas,
+            },
+        )
+        for name in node["inputs"]:
+            stub["input"]["optional"][name] = ["*", {}]
+    info.update(stubs)
+    return info
+
+
+def _sources_first(graph: Mapping[str, Any], outputs: list[str]) -> list[str]:
+    """The ancestors of `outputs`, each after the nodes it reads from (iterative DFS; a
+    cycle's back edge is skipped here and found by the checker)."""
+    order: list[str] = []
+    done: set[str] = set()
+    entered: set[str] = set()
+    for start in sorted(outputs, key=id_order):
+        stack = [(start, False)]
+        while stack:
+            node_id, expanded = stack.pop()
+            if expanded:
+                if node_id not in done:
+                    done.add(node_id)
+                    order.append(node_id)
+                continue
+            if node_id in entered or node_id not in graph:
+                continue
+            entered.add(node_id)
+            stack.append((node_id, True))
+            for _name, link in links_of(graph[node_id]):
+                if link[0] in graph and link[0] not in entered:
+                    stack.append((link[0], False))
+    return order
+
+
+def _cycles(graph: Mapping[str, Any]) -> list[str]:
+    """One node of each cycle of links (ComfyUI's checker memoises through them silently)."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: finished
+    found: list[str] = []
+    for start in sorted(graph, key=id_order):
+        if start in state:
+            continue
+        stack = [(start, iter(list(links_of(graph[start]))))]
+        state[start] = 1
+        while stack:
+            node_id, links = stack[-1]
+            step = next(links, None)
+            if step is None:
+                state[node_id] = 2
+                stack.pop()
+                continue
+            source = step[1][0]
+            if source not in graph:
+                continue
+            if state.get(source) == 1:
+                found.append(source)
+            elif source not in state:
+                state[source] = 1
+                stack.append((source, iter(list(links_of(graph[source])))))
+    return found
 
 
 def _input_spec(schema: Mapping[str, Any], name: str) -> list | None:
@@ -352,7 +437,9 @@ def _manifest(manifest: dict, graph: Mapping[str, Any], problems: list[Problem])
 def _outputs(manifest: dict, graph: Mapping[str, Any], spec: ToolSpec | None) -> list[Problem]:
     problems = []
     saves = [n for n in sorted(graph, key=id_order) if graph[n]["class_type"] == "SaveImage"]
-    outputs = spec.outputs if spec else [o for o in manifest.get("outputs", []) if o in graph]
+    raw = manifest.get("outputs") if isinstance(manifest, dict) else None
+    listed = [o for o in raw if isinstance(o, str) and o in graph] if isinstance(raw, list) else []
+    outputs = spec.outputs if spec else listed
     if not saves:
         problems.append(
             problem(
@@ -473,9 +560,13 @@ def _seeds(graph: Mapping[str, Any], spec: ToolSpec) -> list[Problem]:
 
 
 def _loras_param(manifest: dict, graph: Mapping[str, Any]) -> list[Problem]:
-    """The "loras" parameter is not in this parser yet (contract 3): check its attach links."""
-    problems = []
-    for raw in manifest.get("parameters", []) if isinstance(manifest, dict) else []:
+    """While the parser lacks the "loras" type (contract 3) `parseable` hides it from
+    parse_tool: its attach links are checked here instead."""
+    problems: list[Problem] = []
+    if "loras" in PARAM_TYPES:
+        return problems  # parse_tool checks it
+    params = manifest.get("parameters") if isinstance(manifest, dict) else None
+    for raw in params if isinstance(params, list) else []:
         if not isinstance(raw, dict) or raw.get("type") != "loras":
             continue
         attach = raw.get("attach")

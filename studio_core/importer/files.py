@@ -88,9 +88,14 @@ def as_api_graph(value: Any, field: str = FIELD) -> dict:
     }
 
 
+def _no_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity, which no browser or database takes back
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _from_json(data: bytes) -> dict:
     try:
-        value = json.loads(data.decode("utf-8-sig"))
+        value = json.loads(data.decode("utf-8-sig"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidInput(
             "the file is neither JSON nor a PNG/WebP image from ComfyUI", field=FIELD
@@ -107,7 +112,7 @@ def _from_json(data: bytes) -> dict:
 
 def _parse_embedded(text: str, where: str) -> dict:
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_no_constant)
     except (ValueError, RecursionError):
         raise InvalidInput(
             f"the {where} holds a 'prompt' that is not valid JSON", field=FIELD

@@ -12,7 +12,7 @@ from typing import Any
 from comfy_schema.object_info import shipped_object_info
 from studio_core.catalog.manifest import PARAM_TYPES, parse_tool
 from studio_core.catalog.tools import combo_options
-from studio_core.catalog.workflow import LOADER_INPUTS, ancestors
+from studio_core.catalog.workflow import LOADER_INPUTS, ancestors, links_of
 from studio_core.errors import InvalidInput
 from studio_core.importer import labels
 from studio_core.importer.packs import MAIN_LOADERS, model_inputs, pack_for
@@ -210,13 +210,12 @@ def _size_params(workflow: Mapping[str, Any], roles: Roles, schemas: _Schemas) -
         for n in roles.latents
         if workflow[n]["inputs"]["width"] == width and workflow[n]["inputs"]["height"] == height
     ]
-    step = int(schemas.extra(workflow[primary]["class_type"], "width").get("step") or 8)
-    custom = {
-        **CUSTOM_SIZE,
-        "step": step,
-        "max": max(CUSTOM_SIZE["max"], width, height),
-        "min": min(CUSTOM_SIZE["min"], width, height),
-    }
+    step = schemas.extra(workflow[primary]["class_type"], "width").get("step")
+    step = step if isinstance(step, int) and not isinstance(step, bool) and step > 0 else 8
+    # min and max are multiples of the step (the parser insists) around the graph's own size
+    low = max(step, min(CUSTOM_SIZE["min"], width, height) // step * step)
+    high = -(-max(CUSTOM_SIZE["max"], width, height) // step) * step
+    custom = {"step": step, "min": low, "max": high}
     params = [
         {
             "id": "aspect_ratio",
@@ -363,10 +362,12 @@ def _lora_params(workflow: Mapping[str, Any], roles: Roles, schemas: _Schemas) -
                 }
             )
     main = roles.main_loader
-    if main is not None:
+    # a chain goes where a node reads the loader's MODEL (and CLIP) under that input name
+    read = {(name, tuple(link)) for node in workflow.values() for name, link in links_of(node)}
+    if main is not None and ("model", (main, 0)) in read:
         attach = {"model": [main, 0]}
-        if workflow[main]["class_type"] == "CheckpointLoaderSimple":  # MODEL, CLIP, VAE
-            attach["clip"] = [main, 1]
+        if workflow[main]["class_type"] == "CheckpointLoaderSimple" and ("clip", (main, 1)) in read:
+            attach["clip"] = [main, 1]  # CheckpointLoaderSimple: MODEL, CLIP, VAE
         params.append(
             {
                 "id": "loras",

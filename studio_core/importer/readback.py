@@ -8,20 +8,23 @@ checked against the tool, and what finds no place is listed, never dropped silen
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from studio_core.catalog.manifest import Param, ToolSpec
+from studio_core.importer.packs import MAIN_LOADERS
 from studio_core.importer.propose import primary_latent
 from studio_core.importer.roles import LORA_CLASSES, Roles, graph_roles
 from studio_core.importer.values import refusal
 
 logger = logging.getLogger(__name__)
 
-TEXT_SHOWN = 40  # characters of a text value quoted in `unmatched`
+TEXT_SHOWN = 80  # characters of a value quoted in `unmatched` (a long prompt is cut)
 # Below this a tool shares too little with the graph (a LoadImage and a SaveImage) to say
 # that the graph was made with it.
 MIN_SCORE = 0.3
+STUDIO_LORA = re.compile(r"lora_([0-9]{1,4})")  # the chain build_graph inserts (contract 3)
 
 
 def params_from_graph(
@@ -113,7 +116,9 @@ def _read_targets(tool: ToolSpec, graph: Mapping[str, Any]) -> dict:
         if param.type == "aspect":
             value = _aspect_back(param, graph)
         elif param.type == "loras":
-            value = _loras([n for n in graph if n.startswith("lora_")], graph)
+            value = _loras(
+                sorted((n for n in graph if STUDIO_LORA.fullmatch(n)), key=_number), graph
+            )
         else:
             value = _value_at(graph, param.targets)
             if isinstance(value, str) and param.template:
@@ -121,6 +126,10 @@ def _read_targets(tool: ToolSpec, graph: Mapping[str, Any]) -> dict:
         if value is not None:
             found[param.id] = value
     return found
+
+
+def _number(node_id: str) -> int:
+    return int(node_id.rsplit("_", 1)[1])
 
 
 def _aspect_back(param: Param, graph: Mapping[str, Any]) -> str | None:
@@ -189,13 +198,7 @@ def _by_roles(tool: ToolSpec, graph: Mapping[str, Any], roles: Roles) -> tuple[d
         )
         candidates.append(("batch_size", "batch_size", inputs.get("batch_size")))
     if roles.main_loader is not None:
-        loader = graph[roles.main_loader]
-        model = tool.model_param if hasattr(tool, "model_param") else None
-        name = next(
-            (v for k, v in loader["inputs"].items() if k.endswith("_name") and isinstance(v, str)),
-            None,
-        )
-        candidates.append(("model", model.id if model else None, name))
+        candidates.append(_model_candidate(tool, graph[roles.main_loader]))
     loras = _loras(roles.loras, graph)
     if loras:
         candidates.append(("loras", "loras" if _param(tool, "loras") else None, loras))
@@ -208,6 +211,17 @@ def _by_roles(tool: ToolSpec, graph: Mapping[str, Any], roles: Roles) -> tuple[d
             continue
         found[param_id] = value
     return found, unmatched
+
+
+def _model_candidate(tool: ToolSpec, loader: Mapping[str, Any]) -> tuple[str, str | None, Any]:
+    """("model", the tool's model parameter or None, the file): a file from another folder
+    (a diffusion model for a checkpoint tool) has no place, whatever its name."""
+    input_name, folder = MAIN_LOADERS[loader["class_type"]]
+    name = loader["inputs"].get(input_name)
+    model = next((p for p in tool.parameters if p.type == "model"), None)
+    if model is None or model.folder != folder:
+        return ("model", None, f"{folder}/{name}" if isinstance(name, str) else None)
+    return ("model", model.id, name if isinstance(name, str) else None)
 
 
 def _installed_name(param: Param | None, value: Any, models: Mapping[str, list[str]] | None) -> Any:

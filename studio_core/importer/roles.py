@@ -35,8 +35,17 @@ POSITIVE_INPUTS = frozenset({"positive", "conditioning", "cond1", "cond2"})
 NEGATIVE_INPUTS = frozenset({"negative", "empty_conditioning"})
 # Literal STRING inputs of text encoders that hold the prompt (SDXL and Flux split it).
 TEXT_INPUTS = ("text", "prompt", "text_g", "text_l", "clip_l", "t5xxl")
+PRIMITIVE_TEXT = ("value",)  # PrimitiveString / PrimitiveStringMultiline
 SEED_SOURCE_INPUTS = ("seed", "noise_seed", "value")
 SETTING_INPUTS = ("steps", "cfg", "guidance", "denoise", "sampler_name", "scheduler")
+SETTING_TYPES: dict[str, type | tuple] = {
+    "steps": int,
+    "cfg": (int, float),
+    "guidance": (int, float),
+    "denoise": (int, float),
+    "sampler_name": str,
+    "scheduler": str,
+}
 IMAGE_LOADERS = frozenset({"LoadImage"})
 LORA_CLASSES = frozenset({"LoraLoader", "LoraLoaderModelOnly"})
 OUTPUT_CLASSES = frozenset({"SaveImage"})
@@ -127,11 +136,14 @@ def _seed_ref(graph: Mapping[str, Any], node_id: str, name: str) -> Ref | None:
 
 
 def _is_latent_size(class_type: str, inputs: Mapping[str, Any]) -> bool:
+    width, height = inputs.get("width"), inputs.get("height")
     return (
         class_type.startswith("Empty")
         and "Latent" in class_type
-        and _literal(inputs.get("width"), int)
-        and _literal(inputs.get("height"), int)
+        and _literal(width, int)
+        and _literal(height, int)
+        and width > 0
+        and height > 0
     )
 
 
@@ -178,12 +190,14 @@ def _conditioning_sources(
 
 
 def _text_refs(graph: Mapping[str, Any], node_ids: set[str]) -> list[Ref]:
-    return [
-        (node_id, name)
-        for node_id in sorted(node_ids, key=id_order)
-        for name in TEXT_INPUTS
-        if isinstance(graph[node_id].get("inputs", {}).get(name), str)
-    ]
+    """The literal prompt texts among `node_ids`: encoders' text inputs, and the value of a
+    string primitive an encoder's text input links to (one prompt shared by two encoders)."""
+    refs = []
+    for node_id in sorted(node_ids, key=id_order):
+        node = graph[node_id]
+        names = PRIMITIVE_TEXT if node["class_type"].startswith("Primitive") else TEXT_INPUTS
+        refs += [(node_id, n) for n in names if isinstance(node.get("inputs", {}).get(n), str)]
+    return refs
 
 
 def _settings(graph: Mapping[str, Any], samplers: list[str]) -> dict[str, list[Ref]]:
@@ -208,8 +222,7 @@ def _settings(graph: Mapping[str, Any], samplers: list[str]) -> dict[str, list[R
             seen.add(node_id)
             inputs = graph[node_id].get("inputs", {})
             for name in SETTING_INPUTS:
-                value = inputs.get(name)
-                if value is not None and not is_link(value):
+                if _literal(inputs.get(name), SETTING_TYPES[name]):
                     settings.setdefault(name, []).append((node_id, name))
     return settings
 

@@ -12,10 +12,9 @@ from studio_core.errors import InvalidInput
 def refusal(tool: ToolSpec, param: Param, value: Any) -> str | None:
     """Why `tool` refuses `value` for `param` (None: accepted).
 
-    The other required parameters get stand-ins, so only this value is judged.
+    The other required parameters get stand-ins, so only this value is judged. Custom
+    "<W>x<H>" sizes are the parser's to judge (contract 2): without it they are refused.
     """
-    if param.type == "aspect" and value not in (param.choices or ()) and custom_size(param):
-        return None if custom_size_ok(param, value) else "not a size this tool takes"
     if param.type not in (
         "string",
         "text",
@@ -37,22 +36,3 @@ def refusal(tool: ToolSpec, param: Param, value: Any) -> str | None:
     except InvalidInput as exc:
         return exc.message if exc.field in (None, param.id) else None
     return None
-
-
-def custom_size(param: Param) -> dict | None:
-    """The aspect parameter's custom-size rule (contract 2), when it has one."""
-    custom = getattr(param, "custom", None)
-    return custom if isinstance(custom, dict) and custom else None
-
-
-def custom_size_ok(param: Param, value: Any) -> bool:
-    """A "<W>x<H>" value within the custom rule's step, min and max."""
-    custom = custom_size(param) or {}
-    if not isinstance(value, str):
-        return False
-    width, sep, height = value.partition("x")
-    if not sep or not (width.isdigit() and height.isdigit()):
-        return False
-    step = int(custom.get("step", 8))
-    low, high = int(custom.get("min", 64)), int(custom.get("max", 2048))
-    return all(low <= int(v) <= high and int(v) % step == 0 for v in (width, height))

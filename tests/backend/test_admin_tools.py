@@ -383,3 +383,57 @@ def test_an_unmapped_input_cannot_be_reached_through_generate(app, client):
     graph = build_graph(tool, params, {}, "studio/x")
     assert graph["3"]["inputs"]["sampler_name"] == "euler"  # the template's value
     assert graph["6"]["inputs"]["text"] == "a fox" and graph["3"]["inputs"]["seed"] == 3
+
+
+def test_imports_and_publishes_share_the_uploads_rate_limit(make_app):
+    from tests.backend.helpers import token_client
+
+    client = token_client(make_app(RATE_LIMIT_UPLOADS="2/minute"))
+    assert imported(client, invert_graph(), "a.json")["id"] == "a"
+    assert import_file(client, as_file(invert_graph()), "b.json").status_code == 201
+    limited = import_file(client, as_file(invert_graph()), "c.json")
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+    assert client.get(BASE).status_code == 200  # reads are not counted in it
+
+
+def test_the_whole_cycle_on_each_database(db_app):
+    from tests.backend.helpers import token_client
+
+    client = token_client(db_app)
+    tool = published(client, checkpoint_lora_graph(lora=LORA), "經典 classic.json")
+    manifest = copy_of(tool["manifest"])
+    manifest["name"] = {"en": "Lighthouse 🗼", "zh-TW": "燈塔 🗼"}
+    edited = client.patch(f"{BASE}/{tool['id']}", json={"manifest": manifest})
+    assert edited.status_code == 200
+    shown = next(t for t in client.get("/api/tools").get_json()["tools"] if t["id"] == tool["id"])
+    assert shown["name"]["zh-TW"] == "燈塔 🗼" and shown["imported"] is True
+    exported = json.loads(client.get(f"{BASE}/{tool['id']}/export").data)
+    assert exported["workflow"] == checkpoint_lora_graph(lora=LORA)
+    assert client.delete(f"{BASE}/{tool['id']}").status_code == 204
+    assert client.get(BASE).get_json()["tools"] == []
+
+
+def _nested(levels: int) -> list:
+    value: list = [1]
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("extra", [float("nan"), float("inf"), "\ud800", _nested(40)])
+def test_values_no_database_stores_are_refused_in_manifests(client, extra):
+    draft = imported(client, invert_graph(), "invert.json")
+    manifest = {**draft["manifest"], "notes": extra}
+    body = json.dumps({"manifest": manifest}).encode("utf-8", "surrogatepass")
+    patched = client.patch(f"{BASE}/invert", data=body, content_type="application/json")
+    assert patched.status_code == 400, patched.get_json()
+    document = {
+        "format": "comfyui-studio-tool",
+        "version": 1,
+        "manifest": {**draft["manifest"], "id": "other", "notes": extra},
+        "workflow": invert_graph(),
+    }
+    data = json.dumps(document).encode("utf-8", "surrogatepass")
+    resp = import_file(client, data, "other.studio-tool.json")
+    assert resp.status_code == 400 and resp.get_json()["error"]["field"] in ("manifest", "file")
+    assert [t["id"] for t in client.get(BASE).get_json()["tools"]] == ["invert"]

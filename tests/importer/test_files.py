@@ -3,9 +3,12 @@ with a message that says what to upload instead."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 from studio_core.errors import InvalidInput
 from studio_core.importer import read_workflow_file
@@ -95,3 +98,18 @@ def test_sizes_are_bounded():
     assert "larger than 10 MB" in refusal("big.json", b" " * (MAX_FILE_BYTES + 1)).message
     many = {str(i): {"class_type": "ImageInvert", "inputs": {}} for i in range(MAX_NODES + 1)}
     assert f"at most {MAX_NODES}" in refusal("many.json", json.dumps(many).encode()).message
+
+
+def test_a_compressed_international_text_chunk_is_read():
+    g = graph("checkpoint_lora")
+    g["6"]["inputs"]["text"] = "海邊的燈塔，黃昏"
+    info = PngInfo()
+    info.add_itxt("prompt", json.dumps(g, ensure_ascii=False), zip=True)
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(out, format="PNG", pnginfo=info)
+    assert read_workflow_file("x.png", out.getvalue())["6"]["inputs"]["text"] == "海邊的燈塔，黃昏"
+
+
+def test_nan_is_not_a_number_we_take():
+    data = json.dumps(graph("checkpoint_lora")).replace('"cfg": 7.5', '"cfg": NaN').encode()
+    assert "neither JSON" in refusal("x.json", data).message

@@ -180,3 +180,22 @@ def test_schemas_come_from_the_shipped_copy_when_the_engine_lists_names_only(obj
     manifest, _ = propose_manifest(graph("checkpoint_lora"), names_only, "classic")
     assert params_of(manifest)["steps"]["max"] == 150
     assert "euler" in params_of(manifest)["sampler_name"]["choices"]
+
+
+def test_custom_size_limits_are_multiples_of_the_step_around_the_graph_size(object_info):
+    g = graph("checkpoint_lora")
+    g["5"]["inputs"].update(width=2100, height=40)
+    size = params_of(propose_manifest(g, object_info, "odd")[0])["aspect_ratio"]
+    assert size["custom"] == {"step": 8, "min": 40, "max": 2104}
+
+
+def test_loras_attach_only_to_outputs_something_reads(object_info):
+    g = graph("sdxl_refiner")
+    # the base's text encoders take their CLIP from the refiner checkpoint instead
+    g["6"]["inputs"]["clip"] = ["12", 1]
+    g["7"]["inputs"]["clip"] = ["12", 1]
+    assert params_of(propose_manifest(g, object_info, "x")[0])["loras"]["attach"] == {
+        "model": ["4", 0]
+    }
+    g["10"]["inputs"]["model"] = ["12", 0]  # and nothing reads the base model
+    assert "loras" not in params_of(propose_manifest(g, object_info, "x")[0])

@@ -8,6 +8,7 @@ from studio_core.catalog.build import build_graph
 from studio_core.catalog.params import resolve_seed
 from studio_core.catalog.tools import Catalog
 from studio_core.importer import best_tool, params_from_graph
+from studio_core.importer.readback import STUDIO_LORA, _loras, _number
 from tests.importer.conftest import graph
 
 
@@ -98,11 +99,30 @@ def test_values_the_tool_refuses_are_listed_with_the_reason(catalog):
     assert "steps=200 ('steps' must be at most 60)" in result["unmatched"]
 
 
-def test_a_model_that_does_not_fit_is_not_taken(catalog):
+def test_a_model_from_another_folder_has_no_place(catalog):
     result = params_from_graph(catalog.get("text_to_image"), graph("gguf"))
     assert "model" not in result["params"]
-    assert any(u.startswith("model=flux1-dev-Q4_K_S.gguf (") for u in result["unmatched"])
+    assert "model=unet_gguf/flux1-dev-Q4_K_S.gguf" in result["unmatched"]
     assert result["params"]["prompt"] == "a watercolor harbour"
+    result = params_from_graph(catalog.get("text_to_image"), graph("checkpoint_lora"))
+    assert "model=checkpoints/v1-5-pruned-emaonly.safetensors" in result["unmatched"]
+
+
+def test_a_model_that_does_not_fit_the_filter_is_not_taken(catalog):
+    g = graph("gguf")
+    g["1"] = {
+        "class_type": "UNETLoader",
+        "inputs": {
+            "unet_name": "qwen_image_edit_2509_fp8_e4m3fn.safetensors",
+            "weight_dtype": "default",
+        },
+    }
+    result = params_from_graph(catalog.get("text_to_image"), g)
+    assert "model" not in result["params"]
+    assert any(
+        u.startswith("model=qwen_image_edit_2509_fp8_e4m3fn.safetensors (")
+        for u in result["unmatched"]
+    )
 
 
 def test_best_tool_picks_the_tool_a_graph_was_built_with(catalog):
@@ -115,3 +135,20 @@ def test_best_tool_picks_the_tool_a_graph_was_built_with(catalog):
 def test_best_tool_for_foreign_graphs(catalog):
     assert best_tool(catalog.tools, graph("checkpoint_lora")).id == "text_to_image_classic"
     assert best_tool(catalog.tools, graph("invert")) is None  # nothing in common but I/O
+
+
+def test_a_studio_built_lora_chain_is_read_back_in_order():
+    g = graph("checkpoint_lora")
+    g["lora_2"] = {
+        "class_type": "LoraLoader",
+        "inputs": {"lora_name": "b.safetensors", "strength_model": 0.5},
+    }
+    g["lora_1"] = {
+        "class_type": "LoraLoader",
+        "inputs": {"lora_name": "a.safetensors", "strength_model": 1},
+    }
+    chain = sorted((n for n in g if STUDIO_LORA.fullmatch(n)), key=_number)
+    assert _loras(chain, g) == [
+        {"name": "a.safetensors", "strength": 1.0},
+        {"name": "b.safetensors", "strength": 0.5},
+    ]

@@ -108,3 +108,10 @@ def test_custom_sampler_pieces_are_found():
     assert roles.settings["steps"] == [("6", "steps")]
     assert roles.settings["sampler_name"] == [("5", "sampler_name")]
     assert roles.main_loader == "1"
+
+
+def test_a_prompt_from_a_string_primitive_is_written_there():
+    g = graph("checkpoint_lora")
+    g["40"] = {"class_type": "PrimitiveStringMultiline", "inputs": {"value": "shared prompt"}}
+    g["6"]["inputs"]["text"] = ["40", 0]
+    assert graph_roles(g).positive == [("40", "value")]
