@@ -1,7 +1,8 @@
 """The fake API's answers and accounts: sign-in, CSRF tokens, personal tokens and users.
 
 A mixin of tests/e2e/fake_api.FakeApi (which holds the state: `users`, `session_user`,
-`csrf_token`, `tokens`); held to backend/openapi.json like every other route.
+`csrf_token`, `tokens`); held to backend/openapi.json like every other route. The answer
+helpers every handler module uses live here too (Answer, error, bad_input, multipart_part).
 """
 
 from __future__ import annotations

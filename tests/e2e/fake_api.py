@@ -76,7 +76,7 @@ class FakeApi(AccountRoutes, AdminToolRoutes):
     tokens: dict[int, dict] = field(default_factory=dict)  # id -> token + "owner"
     csrf_refused: list[str] = field(default_factory=list)  # "METHOD path" refused for the token
     writes: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, X-CSRF-Token
-    admin_tools: dict[str, dict] = field(default_factory=dict)  # id -> {"draft", "workflow"}
+    admin_tools: dict[str, dict] = field(default_factory=dict)  # id -> a custom_tools-like row
     admin_patches: list[dict] = field(default_factory=list)  # the manifests PATCHed, in order
     tool_problems: list[dict] = field(default_factory=list)  # added to every check of a draft
     _ids: int = 100
