@@ -15,6 +15,7 @@ import { refresh, route, setGuard, startRouter } from "./lib/router.js";
 import { currentUser, isAdmin, loadSession, onSessionChange, rememberReturn, takeReturn } from "./lib/session.js";
 import { activeJobs, clearAll, subscribe } from "./lib/store.js";
 import { mountAccount } from "./views/account.js";
+import { mountAdminTools } from "./views/admin-tools.js";
 import { mountDashboard } from "./views/dashboard.js";
 import { mountGallery } from "./views/gallery.js";
 import { mountLogin } from "./views/login.js";
@@ -24,7 +25,7 @@ import { mountStudio } from "./views/studio.js";
 import { mountTokens } from "./views/tokens.js";
 import { mountUsers } from "./views/users.js";
 
-const ADMIN_ROUTES = new Set(["users"]);
+const ADMIN_ROUTES = new Set(["users", "tools"]);
 
 function connectionText(mode) {
   return mode === "sse" ? t("conn.live") : mode === "polling" ? t("conn.polling") : "";
@@ -99,6 +100,7 @@ async function boot() {
   route("account", mountAccount);
   route("tokens", mountTokens);
   route("users", mountUsers);
+  route("tools", mountAdminTools);
   setGuard(guard);
 
   subscribe(showActive);

@@ -1,12 +1,16 @@
 """The fake API's answers and accounts: sign-in, CSRF tokens, personal tokens and users.
 
 A mixin of tests/e2e/fake_api.FakeApi (which holds the state: `users`, `session_user`,
-`csrf_token`, `tokens`); held to backend/openapi.json like every other route.
+`csrf_token`, `tokens`); held to backend/openapi.json like every other route. The answer
+helpers every handler module uses live here too (Answer, error, bad_input, multipart_part).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 
 ERRORS = {  # status -> the real API's error code, message and Retry-After
     404: ("job_not_found", "No such job", None),
@@ -41,9 +45,37 @@ def error(status: int, code: str | None = None, message: str | None = None) -> A
     return Answer(status, body, headers)
 
 
+def bad_input(code: str, message: str, field_name: str | None = None) -> Answer:
+    """A 400 in the real API's shape (with the field it is about, when there is one)."""
+    err = {"code": code, "message": message, **({"field": field_name} if field_name else {})}
+    return Answer(400, {"error": err})
+
+
+def multipart_part(body: bytes) -> EmailMessage | None:
+    """The `file` part of a multipart/form-data body (None without one): its file name and bytes.
+
+    The boundary is the body's first line (the fake's handlers see the body, not the headers).
+    """
+    boundary = body.split(b"\r\n", 1)[0][2:].decode("latin-1")
+    head = f'Content-Type: multipart/form-data; boundary="{boundary}"\r\n\r\n'.encode()
+    message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        return None
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") == "file":
+            return part
+    return None
+
+
+def multipart_file(body: bytes) -> bytes | None:
+    """The bytes of the `file` part of a multipart/form-data body (None without one)."""
+    part = multipart_part(body)
+    return None if part is None else part.get_payload(decode=True)
+
+
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 PUBLIC = {"/api/auth/login", "/api/auth/me"}  # me answers its own 401
-ADMIN_ONLY = ("/api/users", "/api/metrics", "/health")
+ADMIN_ONLY = ("/api/users", "/api/metrics", "/health", "/api/admin/")
 
 
 TOKEN_FIELDS = ("id", "name", "created_at", "last_used_at")  # never the secret or the owner

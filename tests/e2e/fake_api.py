@@ -20,15 +20,21 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email import policy
-from email.parser import BytesParser
 from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image, UnidentifiedImageError
 
 from studio_core.jobs.download_names import content_disposition
 from studio_core.jobs.states import ACTIVE
-from tests.e2e.fake_accounts import ACCOUNT_ROUTES, AccountRoutes, Answer, error
+from tests.e2e.fake_accounts import (
+    ACCOUNT_ROUTES,
+    AccountRoutes,
+    Answer,
+    bad_input,
+    error,
+    multipart_file,
+)
+from tests.e2e.fake_admin_tools import ADMIN_TOOL_ROUTES, AdminToolRoutes
 from tests.e2e.fake_data import (
     MODELS,
     THUMB_PX,
@@ -46,30 +52,8 @@ from tests.openapi_contract import match_path, request_problems, response_proble
 JOB_SCHEMA = {"$ref": "#/components/schemas/Job"}
 
 
-def multipart_file(body: bytes) -> bytes | None:
-    """The bytes of the `file` part of a multipart/form-data body (None without one).
-
-    The boundary is the body's first line (the fake's handlers see the body, not the headers).
-    """
-    boundary = body.split(b"\r\n", 1)[0][2:].decode("latin-1")
-    head = f'Content-Type: multipart/form-data; boundary="{boundary}"\r\n\r\n'.encode()
-    message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
-    if not message.is_multipart():
-        return None
-    for part in message.iter_parts():
-        if part.get_param("name", header="content-disposition") == "file":
-            return part.get_payload(decode=True)
-    return None
-
-
-def bad_input(code: str, message: str, field_name: str | None = None) -> Answer:
-    """A 400 in the real API's shape (with the field it is about, when there is one)."""
-    err = {"code": code, "message": message, **({"field": field_name} if field_name else {})}
-    return Answer(400, {"error": err})
-
-
 @dataclass
-class FakeApi(AccountRoutes):
+class FakeApi(AccountRoutes, AdminToolRoutes):
     """State + request handler; install with `fake.install(page)`."""
 
     tools: list[dict] = field(default_factory=default_tools)
@@ -94,6 +78,9 @@ class FakeApi(AccountRoutes):
     tokens: dict[int, dict] = field(default_factory=dict)  # id -> token + "owner"
     csrf_refused: list[str] = field(default_factory=list)  # "METHOD path" refused for the token
     writes: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, X-CSRF-Token
+    admin_tools: dict[str, dict] = field(default_factory=dict)  # id -> a custom_tools-like row
+    admin_patches: list[dict] = field(default_factory=list)  # the manifests PATCHed, in order
+    tool_problems: list[dict] = field(default_factory=list)  # added to every check of a draft
     _ids: int = 100
     _uploads: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -249,7 +236,7 @@ class FakeApi(AccountRoutes):
         return Answer(200, health(self.demo_mode))
 
     def _tools(self, params, query, body) -> Answer:
-        return Answer(200, {"tools": self.tools})
+        return Answer(200, {"tools": self.tools + self.published_tools()})
 
     def _models(self, params, query, body) -> Answer:
         return Answer(200, MODELS)
@@ -413,4 +400,5 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/cancel/{job_id}"): FakeApi._cancel,
     ("POST", "/api/jobs/cancel-all"): FakeApi._cancel_all,
     **{route: getattr(FakeApi, name) for route, name in ACCOUNT_ROUTES.items()},
+    **{route: getattr(FakeApi, name) for route, name in ADMIN_TOOL_ROUTES.items()},
 }

@@ -6,12 +6,18 @@ values are fixed so the browser tests can assert on them.
 
 from __future__ import annotations
 
+import copy
 import io
+import json
 from datetime import datetime, timedelta, timezone
 
 from PIL import Image, ImageDraw
+from PIL.PngImagePlugin import PngInfo
 
+from comfy_schema.object_info import load_object_info
 from studio_core.catalog.manifest import MAX_SEED
+from studio_core.catalog.tools import DEFAULT_DIR
+from studio_core.importer import propose_manifest
 from studio_core.jobs.states import ACTIVE
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
@@ -396,3 +402,34 @@ def default_users() -> dict[int, dict]:
         }
         for uid, name, role, password in users
     }
+
+
+# Workflows an admin imports: the shipped classic checkpoint graph (API format), and a face
+# swap whose node ComfyUI does not know without its custom node pack.
+CLASSIC_GRAPH = json.loads(
+    (DEFAULT_DIR / "text_to_image_classic" / "workflow.json").read_text(encoding="utf-8")
+)
+FACE_SWAP_GRAPH = {
+    "face": {"class_type": "LoadImage", "inputs": {"image": "face.png"}},
+    "body": {"class_type": "LoadImage", "inputs": {"image": "body.png"}},
+    "swap": {
+        "class_type": "ReActorFaceSwap",
+        "inputs": {"input_image": ["body", 0], "source_image": ["face", 0], "enabled": True},
+    },
+    "save": {"class_type": "SaveImage", "inputs": {"images": ["swap", 0], "filename_prefix": "x"}},
+}
+
+
+def proposed_manifest(tool_id: str, graph: dict | None = None) -> dict:
+    """The manifest the studio proposes for `graph` (the classic one by default)."""
+    source = copy.deepcopy(graph or CLASSIC_GRAPH)
+    return propose_manifest(source, load_object_info(), tool_id)[0]
+
+
+def workflow_png(graph: dict) -> bytes:
+    """A PNG as ComfyUI saves it: the graph it ran in the `prompt` text chunk."""
+    info = PngInfo()
+    info.add_text("prompt", json.dumps(graph))
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), (30, 90, 160)).save(buf, "PNG", pnginfo=info)
+    return buf.getvalue()

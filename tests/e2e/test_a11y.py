@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import showcase
+from tests.e2e.fake_data import CLASSIC_GRAPH, FACE_SWAP_GRAPH
 
 pytestmark = pytest.mark.e2e
 
@@ -54,6 +55,8 @@ PAGES = {
     "account": ("#/account", "[data-testid=view-account]"),
     "tokens": ("#/tokens", "[data-testid=token-row]"),
     "users": ("#/users", "[data-testid=user-row]"),
+    "admin-tools": ("#/tools", "[data-testid=admin-tool-row][data-tool-id=reactor]"),
+    "admin-tool-editor": ("#/tools/reactor", "[data-testid=admin-problem]"),
     "lightbox": ("#/gallery", "[data-testid=gallery-item][data-job-id=job0010]"),
 }
 
@@ -88,6 +91,9 @@ def test_axe_finds_no_violations(open_app, fake_api, name, lang, size):
     _fill(fake_api)
     if name == "login":
         fake_api.sign_out()
+    if name.startswith("admin-tool"):  # a published tool and a draft with an error
+        fake_api.add_imported_tool("classic.json", CLASSIC_GRAPH, status="published")
+        fake_api.add_imported_tool("reactor.json", FACE_SWAP_GRAPH)
     if name == "studio-results":
         fake_api.sse_events = [fake_api.add_job(50, status="processing", progress=10)]
     hash_, ready = PAGES[name]

@@ -11,12 +11,33 @@ import json
 import pytest
 
 from tests.e2e.fake_api import ROUTES, FakeApi
-from tests.e2e.fake_data import png_bytes
+from tests.e2e.fake_data import CLASSIC_GRAPH, png_bytes, proposed_manifest, workflow_png
 from tests.openapi_contract import DOC, match_path
 
-PART = b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n'
-MULTIPART = PART + png_bytes(8, 6, (1, 2, 3)) + b"\r\n--b--"
-NOT_AN_IMAGE = PART + b"x\r\n--b--"
+
+def multipart(data: bytes, filename: str = "a.png") -> bytes:
+    """A multipart/form-data body (boundary "b") with `data` as its `file` part."""
+    head = f'--b\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n\r\n'
+    return head.encode() + data + b"\r\n--b--"
+
+
+MULTIPART = multipart(png_bytes(8, 6, (1, 2, 3)))
+NOT_AN_IMAGE = multipart(b"x")
+CLASSIC_JSON = json.dumps(CLASSIC_GRAPH).encode()
+UI_FORMAT = json.dumps({"nodes": [{"id": 1, "type": "KSampler"}], "links": []}).encode()
+TOOL_EXPORT = {"format": "comfyui-studio-tool", "version": 1, "workflow": CLASSIC_GRAPH}
+ERROR_PROBLEM = {"code": "unknown_node", "severity": "error", "message": "gone", "fix": "install"}
+# multipart bodies of the cases that send a file (the others send MULTIPART to /api/uploads)
+FILES = {
+    "upload-not-an-image": NOT_AN_IMAGE,
+    "admin-import": multipart(CLASSIC_JSON, "classic.json"),
+    "admin-import-png": multipart(workflow_png(CLASSIC_GRAPH), "ComfyUI_00001_.png"),
+    "admin-import-ui": multipart(UI_FORMAT, "workflow.json"),
+    "admin-import-exported": multipart(
+        json.dumps({**TOOL_EXPORT, "manifest": proposed_manifest("classic")}).encode(), "x.json"
+    ),
+    "admin-import-plain": multipart(CLASSIC_JSON, "classic.json"),
+}
 GENERATE = {
     "workflow": "single_image_edit",
     "prompt": "make it blue",
@@ -153,6 +174,48 @@ CASES = {
     "user-patch-404": ("PATCH", "/api/users/99", {}, {"password": "new-password-9"}, {}, 404),
     "user-delete": ("DELETE", "/api/users/2", {}, None, {}, 204),
     "user-delete-404": ("DELETE", "/api/users/99", {}, None, {}, 404),
+    "admin-tools": ("GET", "/api/admin/tools", {}, None, {}, 200),
+    "admin-tools-plain": ("GET", "/api/admin/tools", {}, None, {"session_user": 2}, 403),
+    "admin-import": ("POST", "/api/admin/tools/import", {}, None, {}, 201),
+    "admin-import-png": ("POST", "/api/admin/tools/import", {}, None, {}, 201),
+    "admin-import-exported": ("POST", "/api/admin/tools/import", {}, None, {}, 201),
+    "admin-import-ui": ("POST", "/api/admin/tools/import", {}, None, {}, 400),
+    "admin-import-plain": ("POST", "/api/admin/tools/import", {}, None, {"session_user": 2}, 403),
+    "admin-tool": ("GET", "/api/admin/tools/classic", {}, None, {}, 200),
+    "admin-tool-404": ("GET", "/api/admin/tools/nope", {}, None, {}, 404),
+    "admin-patch": (
+        "PATCH",
+        "/api/admin/tools/classic",
+        {},
+        {"manifest": proposed_manifest("classic")},
+        {},
+        200,
+    ),
+    "admin-patch-404": ("PATCH", "/api/admin/tools/nope", {}, {"manifest": {}}, {}, 404),
+    "admin-patch-unparsable": (
+        "PATCH",
+        "/api/admin/tools/classic",
+        {},
+        {"manifest": {**proposed_manifest("classic"), "name": {"en": "No Chinese"}}},
+        {},
+        400,
+    ),
+    "admin-publish": ("POST", "/api/admin/tools/classic/publish", {}, None, {}, 200),
+    "admin-publish-invalid": (
+        "POST",
+        "/api/admin/tools/classic/publish",
+        {},
+        None,
+        {"tool_problems": [ERROR_PROBLEM]},
+        409,
+    ),
+    "admin-publish-404": ("POST", "/api/admin/tools/nope/publish", {}, None, {}, 404),
+    "admin-disable": ("POST", "/api/admin/tools/classic/disable", {}, None, {}, 200),
+    "admin-disable-404": ("POST", "/api/admin/tools/nope/disable", {}, None, {}, 404),
+    "admin-delete": ("DELETE", "/api/admin/tools/classic", {}, None, {}, 204),
+    "admin-delete-404": ("DELETE", "/api/admin/tools/nope", {}, None, {}, 404),
+    "admin-export": ("GET", "/api/admin/tools/classic/export", {}, None, {}, 200),
+    "admin-export-404": ("GET", "/api/admin/tools/nope/export", {}, None, {}, 404),
 }
 
 
@@ -176,9 +239,11 @@ def test_every_route_of_the_fake_is_exercised_here():
 @pytest.mark.parametrize("case", CASES)
 def test_every_answer_of_the_fake_fits_the_document(fake, case):
     method, path, query, body, settings, status = CASES[case]
+    _serve(fake, "POST", "/api/admin/tools/import", raw=FILES["admin-import"])  # tool "classic"
     for name, value in settings.items():
         setattr(fake, name, value)
-    raw = (NOT_AN_IMAGE if "not-an-image" in case else MULTIPART) if path == "/api/uploads" else b""
+    multipart_sent = path in ("/api/uploads", "/api/admin/tools/import")
+    raw = FILES.get(case, MULTIPART) if multipart_sent else b""
     answer = _serve(fake, method, path, query, body, raw)
     assert answer.status == status
     assert fake.violations == []
@@ -204,3 +269,27 @@ def test_leaving_the_document_is_recorded(fake, method, path, query, body, probl
     fake.jobs["job0002"]["progress"] = "half"
     _serve(fake, method, path, query, body)
     assert any(problem in v for v in fake.violations), fake.violations
+
+
+def test_a_published_tool_is_in_the_catalog_and_an_export_imports_again(fake):
+    tool_id = _serve(fake, "POST", "/api/admin/tools/import", raw=FILES["admin-import"]).body
+    tool_id = tool_id["tool"]["id"]
+    assert not [t for t in _serve(fake, "GET", "/api/tools").body["tools"] if t.get("imported")]
+    assert _serve(fake, "POST", f"/api/admin/tools/{tool_id}/publish").status == 200
+    listed = [t for t in _serve(fake, "GET", "/api/tools").body["tools"] if t["id"] == tool_id]
+    assert listed[0]["imported"] is True
+    assert {p["id"] for p in listed[0]["parameters"]} >= {"prompt", "seed", "steps"}
+    exported = _serve(fake, "GET", f"/api/admin/tools/{tool_id}/export")
+    assert exported.headers["Content-Disposition"].startswith("attachment")
+    again = _serve(
+        fake,
+        "POST",
+        "/api/admin/tools/import",
+        raw=multipart(json.dumps(exported.body).encode(), "classic.tool.json"),
+    )
+    assert again.status == 201
+    assert again.body["tool"]["id"] == f"{tool_id}_2"  # an id is never taken twice
+    assert again.body["tool"]["manifest"]["parameters"] == exported.body["manifest"]["parameters"]
+    _serve(fake, "POST", f"/api/admin/tools/{tool_id}/disable")
+    assert not [t for t in _serve(fake, "GET", "/api/tools").body["tools"] if t["id"] == tool_id]
+    assert fake.violations == []

@@ -17,6 +17,7 @@ const NAV = [
   { id: "queue", icon: "queue", href: "#/queue" },
   { id: "settings", icon: "settings", href: "#/settings" },
   { id: "users", icon: "user", href: "#/users", admin: true },
+  { id: "tools", icon: "cpu", href: "#/tools", admin: true, label: "admintools.nav" },
 ];
 
 function accountMenu(user) {
@@ -52,7 +53,7 @@ export function mountSidebar(shell) {
       <ul class="nav-list">
         ${NAV.filter((item) => !item.admin || isAdmin()).map(
           (item) => html`<li><a class="nav-link" href="${item.href}" data-route="${item.id}" data-testid="nav-${item.id}">
-            ${icon(item.icon)}<span>${t(`nav.${item.id}`)}</span>
+            ${icon(item.icon)}<span>${t(item.label || `nav.${item.id}`)}</span>
             ${item.id === "queue" ? html`<span class="nav-count" data-active-count hidden></span>` : ""}
           </a></li>`,
         )}

@@ -1,5 +1,5 @@
 // Hash router: #/login, #/dashboard, #/studio/<tool>, #/gallery, #/queue, #/settings, #/account,
-// #/tokens, #/users. A guard decides whether a route may show (signed in, admin) or where to go.
+// #/tokens, #/users, #/tools[/<id>]. A guard decides whether a route may show (signed in, admin) or where to go.
 
 const routes = new Map();
 let current = null; // {name, cleanup}
