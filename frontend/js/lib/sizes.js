@@ -45,14 +45,15 @@ export function rememberClass(modelKey, cls) {
 }
 
 /**
- * The class a model starts in: the one the user picked for it (their word beats a guess), else
- * its family's (families: the model parameter's {file: {family, size_class, source}}), else 1024.
+ * The class a model starts in, as issue 11 orders it: its family's when ComfyUI's metadata or the
+ * file name tells one (families: the model parameter's {file: {family, size_class, source}}),
+ * else the class the user last picked for that model, else 1024.
  */
 export function startClass(param, families, modelKey) {
   const available = classesOf(param);
   const guess = families?.[modelKey];
   const fromFamily = guess && guess.family !== "unknown" ? String(guess.size_class ?? "") : "";
-  for (const cls of [rememberedClass(modelKey), fromFamily, DEFAULT_CLASS]) if (available.includes(cls)) return cls;
+  for (const cls of [fromFamily, rememberedClass(modelKey), DEFAULT_CLASS]) if (available.includes(cls)) return cls;
   return available[available.length - 1] || DEFAULT_CLASS;
 }
 
