@@ -104,7 +104,8 @@ def test_cancel_while_queued_never_reaches_comfyui(stack):
         assert stack.repo.get(job_id)["status"] == "cancelled"
         assert stack.sim(f"/history/{job_id}") == {}
     assert worker.outcomes[racing] == "skipped" and gone not in worker.outcomes
-    assert stack.queue.processing(worker.worker_id) == []
+    # A finished status is written before the claim is acked: wait for the ack, not a moment.
+    wait_until(lambda: stack.queue.processing(worker.worker_id) == [], 5, "claims acked")
 
 
 def test_cancel_pending_and_running_prompts_are_targeted(stack, sim_url):
