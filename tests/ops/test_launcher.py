@@ -218,9 +218,13 @@ def test_a_signal_to_studio_py_start_alone_stops_everything_it_started(
         assert alive == [], [(p.pid, _module(p)) for p in alive]
         assert not _answers(backend)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        if proc.poll() is None:  # a failed or interrupted test: stop it the way it should
+            proc.terminate()
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         for p in procs:
             if p.is_running():
                 p.kill()
