@@ -2,11 +2,17 @@
 """One entry point for people and CI: set up the venv, then start the studio or run the tests.
 
     python3 scripts/studio.py start     # Redis (embedded if none), migrations, backend, worker,
-                                        # and the ComfyUI simulator in demo mode if no ComfyUI answers
+                                        # and the ComfyUI simulator in demo mode if COMFYUI_URL is unset
     python3 scripts/studio.py test      # the whole test suite (extra args go to pytest)
 
 Only the standard library is used until the virtual environment exists, so this runs on a
 fresh machine (Linux, macOS, Windows) with nothing but Python 3.10+.
+
+Signals: on Linux and macOS this process becomes the launcher (or pytest) through exec, so
+SIGTERM or SIGINT sent to its PID alone reaches the program that stops everything it
+started. Windows has no exec: the program runs as a child in a process group of its own,
+and Ctrl-C, Ctrl+Break or a close of the console here is forwarded to it as Ctrl+Break;
+this process then waits for it and returns its exit code.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -65,6 +72,25 @@ def ensure_chromium() -> None:
         subprocess.call(["apt-get", "install", "-y", "-qq", "chromium"], env=env)
 
 
+def run_in_place(argv: list[str]) -> int:
+    """Run `argv` as this process (POSIX exec), or as a child that gets our stop signals."""
+    if not IS_WINDOWS:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(argv[0], argv)  # does not return
+    # Ctrl+Break reaches only a process group of its own, hence the new group.
+    child = subprocess.Popen(argv, creationflags=subprocess.CREATE_NEW_PROCESS_GROUP)
+
+    def forward(_signum, _frame):
+        if child.poll() is None:
+            child.send_signal(signal.CTRL_BREAK_EVENT)
+
+    for name in ("SIGINT", "SIGTERM", "SIGBREAK"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), forward)
+    return child.wait()
+
+
 def main(argv: list[str]) -> int:
     """Dispatch `start` or `test`."""
     if not argv or argv[0] not in {"start", "test", "setup"}:
@@ -77,8 +103,8 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "test":
         ensure_chromium()
-        return subprocess.call([str(VENV_PY), "-m", "pytest", *rest])
-    return subprocess.call([str(VENV_PY), "-m", "studio_ops.launcher", *rest])
+        return run_in_place([str(VENV_PY), "-m", "pytest", *rest])
+    return run_in_place([str(VENV_PY), "-m", "studio_ops.launcher", *rest])
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ KNOWN_DEFAULT_SECRETS = frozenset(
     {"", "change-me", "changeme", "secret", "mysecret", "dev", "development", "please-change-me"}
 )
 MIN_SECRET_LEN = 16
+DEFAULT_COMFYUI_URL = "http://127.0.0.1:8188"
 _RATE_RE = re.compile(
     r"^\d+\s*(?:/|per)\s*(?:\d+\s*)?(?:second|minute|hour|day|month|year)s?$", re.IGNORECASE
 )
@@ -41,7 +42,8 @@ class ConfigError(ValueError):
 class Settings:
     """Every tunable of the studio; build it with `load_settings()`."""
 
-    comfyui_url: str = "http://127.0.0.1:8188"
+    # "" = not set: workers use DEFAULT_COMFYUI_URL, the launcher's DEMO_MODE=auto the simulator.
+    comfyui_url: str = ""
     redis_url: str | None = None
     database_url: str = ""  # "" until load_settings() derives it from storage_dir
     storage_dir: Path = Path("storage")
@@ -108,7 +110,12 @@ class Settings:
     @property
     def comfyui_urls(self) -> list[str]:
         """The ComfyUI base URLs (COMFYUI_URL may list several, comma-separated)."""
-        return [u for u in self.comfyui_url.split(",") if u]
+        return [u for u in self.comfyui_url.split(",") if u] or [DEFAULT_COMFYUI_URL]
+
+    @property
+    def comfyui_configured(self) -> bool:
+        """Whether COMFYUI_URL was set: the launcher never guesses an engine when it was not."""
+        return bool(self.comfyui_url)
 
     @property
     def is_production(self) -> bool:
@@ -199,6 +206,8 @@ def _optional_path(name: str, value: Any) -> Path | None:
 
 
 def _comfyui_urls(name: str, value: Any) -> str:
+    if not str(value).strip():
+        return ""  # not set (Settings.comfyui_urls falls back to DEFAULT_COMFYUI_URL)
     urls = [u.strip().rstrip("/") for u in str(value).split(",") if u.strip()]
     if not urls:
         raise ConfigError(f"{name} must name at least one ComfyUI URL")

@@ -1,9 +1,12 @@
 """`python -m studio_ops.launcher`: start the whole studio on one machine with one command.
 
 Starts (or reuses) Redis, runs the migrations, starts the backend and one worker per ComfyUI
-URL, and, when no ComfyUI answers, the simulator as a demo engine (said in the log, and the
-UI shows a banner because the workers report the engine as a simulator). Children that die
-are restarted; Ctrl-C or SIGTERM stops everything. Platform differences stay in this module.
+URL. It never guesses an engine: with DEMO_MODE=auto the ComfyUI simulator is the (demo)
+engine exactly when COMFYUI_URL is not set, on a free port of its own (said in the log, and
+the UI shows a banner because the workers report the engine as a simulator); a configured
+ComfyUI that is down means jobs wait for it. Children that die are restarted; Ctrl-C, SIGINT
+or SIGTERM to this process (Ctrl+Break on Windows) stops everything it started. Platform
+differences stay in this module.
 """
 
 from __future__ import annotations
@@ -24,11 +27,10 @@ import requests
 from studio_core.config import Settings, load_settings
 from studio_core.engines import engine_answers
 from studio_core.logging_setup import configure_logging
-from studio_ops.processes import simulator_command
+from studio_ops.processes import free_port, simulator_command, wait_for
 
 logger = logging.getLogger("studio.launcher")
 
-SIM_PORT = 8188
 RESTART_BACKOFF_S = 2.0
 
 
@@ -119,33 +121,53 @@ class Launcher:
         return env
 
     def engine_urls(self, env: dict[str, str]) -> list[str]:
-        """The ComfyUI URLs the workers use, starting the demo engine when needed."""
-        urls = self.settings.comfyui_urls
-        reachable = [u for u in urls if engine_answers(u)]
-        if self.demo == "on" or (self.demo == "auto" and not reachable):
-            sim_url = f"http://127.0.0.1:{SIM_PORT}"
-            if not engine_answers(sim_url):
-                data_dir = self.settings.storage_dir / "comfyui_sim"
-                # --preview: live preview frames, like ComfyUI's --preview-method
-                self._add("comfyui-sim", simulator_command(SIM_PORT, data_dir, "--preview"), env)
-                if not _wait_until(lambda: engine_answers(sim_url), 30):
-                    raise RuntimeError("the demo engine (ComfyUI simulator) did not start")
-            logger.warning(
-                "demo mode: no ComfyUI answered at %s; the simulator at %s is the engine "
-                "(images are test patterns). Start ComfyUI and restart to use it.",
-                ",".join(urls),
-                sim_url,
-            )
-            return [sim_url]
+        """The ComfyUI URLs the workers use, starting the demo engine when asked to.
+
+        auto: the simulator exactly when COMFYUI_URL is not set. A configured ComfyUI that does
+        not answer is still the engine (jobs wait for it, the page says it is unreachable):
+        a silent switch to test patterns would look like a working studio that is not.
+        """
+        settings = self.settings
+        if self.demo == "on" or (self.demo == "auto" and not settings.comfyui_configured):
+            return [self._start_simulator(env)]
+        urls = settings.comfyui_urls
         for url in urls:
-            if url not in reachable:
-                logger.warning("comfyui not answering url=%s (its worker will wait)", url)
+            if not engine_answers(url):
+                logger.warning(
+                    "comfyui not answering url=%s: jobs wait for it (ENGINE_WAIT_S=%s) and the "
+                    "page says ComfyUI is unreachable. Start ComfyUI there, fix COMFYUI_URL, or "
+                    "run with --demo on for the simulator.",
+                    url,
+                    settings.engine_wait_s,
+                )
         return urls
+
+    def _start_simulator(self, env: dict[str, str]) -> str:
+        """Start the ComfyUI simulator on a free port of its own; return its URL.
+
+        Never a fixed port such as ComfyUI's 8188: whatever else answers there is not ours.
+        """
+        port = free_port()
+        sim_url = f"http://127.0.0.1:{port}"
+        data_dir = self.settings.storage_dir / "comfyui_sim"
+        # --preview: live preview frames, like ComfyUI's --preview-method
+        child = self._add("comfyui-sim", simulator_command(port, data_dir, "--preview"), env)
+        wait_for(lambda: engine_answers(sim_url), 30, "the demo engine (simulator)", child.popen)
+        why = "--demo on" if self.demo == "on" else "COMFYUI_URL is not set"
+        logger.warning(
+            "demo mode (%s): the ComfyUI simulator at %s is the engine (images are test "
+            "patterns). Set COMFYUI_URL to your ComfyUI (e.g. http://127.0.0.1:8188) and "
+            "restart to use it.",
+            why,
+            sim_url,
+        )
+        return sim_url
 
     def _add(self, name: str, argv: list[str], env: dict[str, str]) -> Child:
         child = Child(name=name, argv=argv, env=env)
-        child.start()
+        # Listed before it starts: a stop signal arriving in between still finds it.
         self.children.append(child)
+        child.start()
         return child
 
     def start(self) -> None:
@@ -189,7 +211,9 @@ class Launcher:
                 try:
                     child.popen.wait(timeout=20)
                 except subprocess.TimeoutExpired:
+                    logger.warning("killing name=%s: it did not stop within 20 s", child.name)
                     child.popen.kill()
+                    child.popen.wait()
         if self.redis_handle:
             self.redis_handle.stop()
         logger.info("studio stopped")
@@ -209,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
         "--demo",
         choices=["auto", "on", "off"],
         default=None,
-        help="use the ComfyUI simulator: auto = when no ComfyUI answers",
+        help="use the ComfyUI simulator: auto = when COMFYUI_URL is not set (default), "
+        "on = always, off = never",
     )
     args = parser.parse_args(argv)
     settings = load_settings()
@@ -217,10 +242,16 @@ def main(argv: list[str] | None = None) -> int:
     launcher = Launcher(settings, demo=args.demo or settings.demo_mode)
 
     def on_signal(signum, _frame):
-        raise KeyboardInterrupt
+        # Once: a second signal must not interrupt stop() and orphan the rest.
+        if not launcher.stopping:
+            launcher.stopping = True
+            raise KeyboardInterrupt
 
-    if hasattr(signal, "SIGTERM"):
-        signal.signal(signal.SIGTERM, on_signal)
+    # SIGINT too: a parent that ignores it would otherwise leave it ignored here.
+    # SIGBREAK: Ctrl+Break on Windows, which scripts/studio.py forwards there.
+    for name in ("SIGINT", "SIGTERM", "SIGBREAK"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), on_signal)
     try:
         launcher.start()
         launcher.supervise()

@@ -8,6 +8,7 @@ STUDIO_TEST_MYSQL_URL for this session and dropped afterwards.
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 import requests
@@ -147,6 +148,18 @@ def sim_url(sim_server):
     """Base URL of the session simulator, with faults and timings reset before each test."""
     requests.post(sim_server.url + "/sim/reset", json={}, timeout=5).raise_for_status()
     return sim_server.url
+
+
+def pytest_configure(config):
+    """SIGTERM stops the run like Ctrl-C: fixtures tear down, so the simulators, Redis and
+    studios the tests started stop too (`studio.py test` execs into pytest, so a SIGTERM to
+    it lands here; the default action would kill pytest alone and orphan them)."""
+
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -159,3 +159,14 @@ def test_env_example_documents_every_variable_with_its_default(tmp_path, monkeyp
     assert names == {name.upper() for name in ENVIRONMENT_FIELDS}
     monkeypatch.chdir(tmp_path)
     assert load_settings(env={}, env_file=example) == load_settings(env={})
+
+
+def test_comfyui_url_not_set_is_told_apart_from_set_to_the_default():
+    for unset in ({}, {"COMFYUI_URL": ""}, {"COMFYUI_URL": "  "}):
+        settings = load_settings(env=unset)
+        assert not settings.comfyui_configured
+        assert settings.comfyui_urls == ["http://127.0.0.1:8188"]
+    settings = load_settings(env={"COMFYUI_URL": "http://127.0.0.1:8188"})
+    assert settings.comfyui_configured and settings.comfyui_urls == ["http://127.0.0.1:8188"]
+    with pytest.raises(ValueError, match="at least one"):
+        load_settings(env={"COMFYUI_URL": ","})
