@@ -23,6 +23,7 @@ from studio_core.catalog.workflow import (
     links_of,
 )
 from studio_core.errors import InvalidInput
+from studio_core.models.files import installed_name
 
 # The manifest module builds on this one (it parses the entries below), so its Param and
 # ToolSpec are typed `Any` here: a `param` is a Param of type "loras", a `tool` a ToolSpec.
@@ -226,11 +227,7 @@ def _check_strength(param: Any, raw: Any, field: str) -> float:
 def installed_lora(lora: OptionalLora, models: Mapping[str, list[str]] | None) -> str | None:
     """The name the engine lists an optional LoRA's file under (maybe in a subfolder), or
     None when it lacks the file; the exact name wins over a subfolder copy."""
-    files = (models or {}).get(LORA_FOLDER) or []
-    if lora.file in files:
-        return lora.file
-    matches = sorted(f for f in files if f.replace("\\", "/").rsplit("/", 1)[-1] == lora.file)
-    return matches[0] if matches else None
+    return installed_name(lora.file, (models or {}).get(LORA_FOLDER) or [])
 
 
 def insert_loras(

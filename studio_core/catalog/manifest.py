@@ -16,6 +16,7 @@ from studio_core.catalog.loras import (
 )
 from studio_core.catalog.workflow import is_link
 from studio_core.models.family import FAMILIES
+from studio_core.models.files import base_name
 from studio_core.models.sizes import CustomSize
 
 PARAM_TYPES = {
@@ -114,7 +115,7 @@ class Param:
         `family` is the file's detected family; an unknown one fits a family filter (we
         cannot tell), so only the name patterns can exclude such a file.
         """
-        base = model_name.replace("\\", "/").rsplit("/", 1)[-1].lower()
+        base = base_name(model_name).lower()
         if self.match and not any(fnmatchcase(base, p.lower()) for p in self.match):
             return False
         if self.families and family not in (None, "unknown", *self.families):

@@ -26,6 +26,7 @@ from studio_core.importer.packs import model_inputs
 from studio_core.importer.propose import REPLACED_NOTE
 from studio_core.importer.roles import id_order
 from studio_core.importer.values import refusal
+from studio_core.models.files import base_name, installed_name
 
 __all__ = ["Problem", "check_draft"]
 
@@ -51,10 +52,6 @@ def check_draft(
         problems += _defaults(spec)
         problems += _seeds(graph, spec)
     return problems
-
-
-def _base(name: str) -> str:
-    return name.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def _models(
@@ -96,9 +93,11 @@ def _models(
     problems = []
     for node_id, folder, name, param in wanted:
         installed = list(models_by_folder.get(folder) or [])
-        if name in installed or _base(name) in {_base(n) for n in installed}:
+        if installed_name(name, installed) is not None:
             continue  # a file in a subfolder is found by its base name (contract 4)
-        put = f"put '{_base(name)}' into ComfyUI's models/{folder}/ folder (a subfolder is fine)"
+        put = (
+            f"put '{base_name(name)}' into ComfyUI's models/{folder}/ folder (a subfolder is fine)"
+        )
         fitting = [m for m in installed if param is not None and param.fits(m)]
         if fitting:
             problems.append(

@@ -17,6 +17,7 @@ from studio_core.importer.packs import MAIN_LOADERS
 from studio_core.importer.propose import primary_latent
 from studio_core.importer.roles import LORA_CLASSES, Roles, graph_roles
 from studio_core.importer.values import refusal
+from studio_core.models.files import installed_name
 
 logger = logging.getLogger(__name__)
 
@@ -227,12 +228,7 @@ def _model_candidate(tool: ToolSpec, loader: Mapping[str, Any]) -> tuple[str, st
 def _installed_name(param: Param | None, value: Any, models: Mapping[str, list[str]] | None) -> Any:
     if param is None or param.type != "model" or models is None or not isinstance(value, str):
         return value
-    installed = models.get(param.folder or "", [])
-    if value in installed:
-        return value
-    base = value.replace("\\", "/").rsplit("/", 1)[-1]
-    same = sorted(m for m in installed if m.replace("\\", "/").rsplit("/", 1)[-1] == base)
-    return same[0] if same else value
+    return installed_name(value, models.get(param.folder or "", [])) or value
 
 
 def _shown(value: Any) -> str:

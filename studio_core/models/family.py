@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from studio_core.models.files import base_name
+
 # Family id -> native size class (the side of its square training size); contract 1.
 SIZE_CLASS: dict[str, int | None] = {
     "sd15": 512,
@@ -125,8 +127,7 @@ def _v_parameterized(metadata: Mapping[str, Any]) -> bool:
 
 
 def _from_filename(filename: str) -> str | None:
-    base = filename.replace("\\", "/").rsplit("/", 1)[-1].lower()
-    return _first_match(_FILENAMES, base)
+    return _first_match(_FILENAMES, base_name(filename).lower())
 
 
 def _first_match(rules: tuple[tuple[re.Pattern, str], ...], text: str) -> str | None:
