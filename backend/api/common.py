@@ -9,7 +9,7 @@ from flask import request
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from backend import json_input
-from studio_core.errors import InvalidInput, UnsupportedMediaType
+from studio_core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from studio_core.jobs.queries import MAX_PAGE
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
@@ -18,13 +18,20 @@ _INTEGER = re.compile(r"-?[0-9]{1,18}", re.ASCII)
 MAX_OFFSET = 2**31 - 1  # far beyond any gallery, far inside SQL's BIGINT
 
 
-def json_object(required: bool = True) -> dict[str, Any]:
-    """The request body as a JSON object; 415 for another type, 400 for bad JSON."""
+def json_object(required: bool = True, max_bytes: int | None = None) -> dict[str, Any]:
+    """The request body as a JSON object; 415 for another type, 400 for bad JSON, and 413
+    over `max_bytes` (a route's own cap below the app-wide one), declared or read."""
+    too_big = f"the body must be at most {(max_bytes or 0) // 1024} KB"
+    if max_bytes is not None and (request.content_length or 0) > max_bytes:
+        raise PayloadTooLarge(too_big)
     if not request.data and not required:
         return {}
     if not request.is_json:
         raise UnsupportedMediaType("send the body as application/json")
-    body = json_input.loads(request.get_data())
+    data = request.get_data()
+    if max_bytes is not None and len(data) > max_bytes:  # a chunked body declares no length
+        raise PayloadTooLarge(too_big)
+    body = json_input.loads(data)
     if not isinstance(body, dict):
         raise InvalidInput("the request body must be a JSON object")
     return body

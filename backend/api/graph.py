@@ -6,12 +6,12 @@ the mapping is studio_core.importer's.
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint
 
-from backend import json_input
+from backend.api.common import json_object
 from backend.services import studio
 from studio_core.engines import merged_models
-from studio_core.errors import InvalidInput, PayloadTooLarge, UnknownTool, UnsupportedMediaType
+from studio_core.errors import InvalidInput, UnknownTool
 from studio_core.importer import best_tool, params_from_graph
 from studio_core.importer.files import as_api_graph
 
@@ -23,16 +23,7 @@ MAX_BODY_BYTES = 2 * 1024 * 1024  # a big ComfyUI graph is ~100 KB; 500 nodes fi
 @bp.post("/graph/params")
 def graph_params():
     """The parameters of a tool (given, or the one the graph looks most like) that the graph sets."""
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"the graph must be at most {MAX_BODY_BYTES // 1024} KB")
-    if not request.is_json:
-        raise UnsupportedMediaType("send the body as application/json")
-    data = request.get_data()
-    if len(data) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"the graph must be at most {MAX_BODY_BYTES // 1024} KB")
-    body = json_input.loads(data)
-    if not isinstance(body, dict):
-        raise InvalidInput("the request body must be a JSON object")
+    body = json_object(max_bytes=MAX_BODY_BYTES)
     unknown = sorted(set(body) - {"graph", "tool"})
     if unknown:
         raise InvalidInput(f"unknown field '{unknown[0]}'", field=unknown[0])
