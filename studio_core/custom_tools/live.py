@@ -113,9 +113,11 @@ class LiveCatalog:
     def refresh(self, force: bool = False) -> _Snapshot:
         """Re-read the published rows if they may have changed (the counter moved, ttl_s
         passed, or `force`)."""
+        # The counter is read before taking the lock: a Redis round trip must not queue
+        # every other thread's catalog access behind it.
+        version = self._read_version()
         with self._lock:
             now = self._clock()
-            version = self._read_version()
             fresh = self._checked_at is not None and now - self._checked_at < self.ttl_s
             if fresh and not force and version == self._version:
                 return self._snapshot
