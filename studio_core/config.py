@@ -60,6 +60,8 @@ class Settings:
     trusted_proxy_ips: tuple[str, ...] = ("127.0.0.1", "::1")
     cors_origins: tuple[str, ...] = ()
     worker_id: str = ""
+    # A file the worker rewrites on every heartbeat, for a container healthcheck (None: off).
+    worker_health_file: Path | None = None
     max_prompt_chars: int = 2000
     max_batch: int = 4
     # Largest width x height a custom or class size may ask for (1536x1536 by default).
@@ -279,6 +281,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "trusted_proxy_ips": _networks,
     "cors_origins": _origins,
     "worker_id": _text,
+    "worker_health_file": _optional_path,
     "max_prompt_chars": _int(1),
     "max_batch": _int(1, 64),
     "max_pixels": _int(4096),

@@ -51,29 +51,38 @@ def configure_logging(
     level: str = "INFO",
     *,
     throttle: RepeatThrottle | None = None,
-) -> Path:
+) -> Path | None:
     """Send the root logger to `<log_dir>/<service>.log` (rotated) and stderr; idempotent.
+
+    Returns the log file, or None when it cannot be written: then stderr alone, said once.
 
     `throttle` bounds repeated WARNING+ records (default: 5 of a kind per 60 s)."""
     log_dir = Path(log_dir)
-    log_dir.mkdir(parents=True, exist_ok=True)
     path = log_dir / f"{service}.log"
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, _MARK, False)]:
         root.removeHandler(handler)
         handler.close()
     formatter = KeyValueFormatter(service)
-    # Several processes write one file (the backend runs 2 server processes): a plain
-    # RotatingFileHandler would rotate from each of them and lose lines; this one takes a
-    # file lock around writes and rotation (also on Windows).
-    file_handler = ConcurrentRotatingFileHandler(
-        str(path), maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8", delay=True
-    )
-    stream_handler = logging.StreamHandler(sys.stderr)
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    problem = unwritable_reason(log_dir, path)
+    if problem is None:
+        # Several processes write one file (the backend runs 2 server processes): a plain
+        # RotatingFileHandler would rotate from each of them and lose lines; this one takes
+        # a file lock around writes and rotation (also on Windows).
+        handlers.append(
+            ConcurrentRotatingFileHandler(
+                str(path),
+                maxBytes=MAX_BYTES,
+                backupCount=BACKUP_COUNT,
+                encoding="utf-8",
+                delay=True,
+            )
+        )
     # On the handlers, not the root logger: a logger's filters never see records that
     # propagate up from child loggers. One instance for both, so they agree on what to drop.
     throttle = RepeatThrottle() if throttle is None else throttle
-    for handler in (file_handler, stream_handler):
+    for handler in handlers:
         handler.setFormatter(formatter)
         handler.addFilter(throttle)
         setattr(handler, _MARK, True)
@@ -82,4 +91,32 @@ def configure_logging(
     # Per-request chatter from these libraries drowns the state changes we care about.
     for noisy in ("werkzeug", "urllib3", "websocket", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if problem is not None:
+        # Said once and plainly, instead of a traceback per record from the file handler.
+        logging.getLogger(__name__).warning(
+            "file logs are off, logging to stderr only: cannot write %s (%s); "
+            "make LOG_DIR writable by uid %s or point LOG_DIR elsewhere",
+            path,
+            problem,
+            os.getuid() if hasattr(os, "getuid") else "of this process",
+        )
+        return None
     return path
+
+
+def unwritable_reason(log_dir: Path, path: Path) -> str | None:
+    """Why `path` (and the rotation lock beside it) cannot be written, or None when it can.
+
+    Tried for real (create the directory, append to the file, create and remove a file
+    beside it): permission bits say nothing about ACLs, read-only mounts or a root-owned
+    bind mount seen from a container's unprivileged user."""
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8"):
+            pass
+        probe = log_dir / f".{path.name}.{os.getpid()}.probe"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc.strerror or exc}"
+    return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
@@ -45,6 +46,7 @@ class WorkerChores:
         claim_wait_s: float,
         upload_retention_h: int,
         output_retention_days: int,
+        health_file: Path | None = None,
     ):
         self.worker_id = worker_id
         self.queue = queue
@@ -56,6 +58,7 @@ class WorkerChores:
         self.upload_retention_h = upload_retention_h
         self.output_retention_days = output_retention_days
         self._heartbeat_info = heartbeat_info
+        self._health_file = health_file
         self._on_cancel = on_cancel
         self._loop_tick = loop_tick
         self._is_stopping = is_stopping
@@ -87,12 +90,23 @@ class WorkerChores:
             logger.error("worker loop stalled for %.1f s; heartbeat withheld", stalled)
             return
         self.queue.heartbeat(self.worker_id, self._heartbeat_info(), ttl=self.ttl)
+        self._touch_health_file()
         self.claims.settle()  # releases whose Redis write failed during an outage
         # Re-record our claims in case Redis restarted empty (a no-op when they are there),
         # so no other worker's reconcile hands a job we are running to someone else; and give
         # back any claim under our id that no thread of ours works on.
         self.claims.readopt()
         self.claims.recover_orphans()
+
+    def _touch_health_file(self) -> None:
+        # Only after a heartbeat Redis took: a container healthcheck then means what the
+        # queue means by alive (loop turning, Redis reachable).
+        if self._health_file is None:
+            return
+        try:
+            self._health_file.write_text(f"{self.worker_id} {time.time():.0f}\n", encoding="utf-8")
+        except OSError as exc:
+            logger.warning("health file not written path=%s error=%s", self._health_file, exc)
 
     def reap(self) -> None:
         """Requeue the claims of workers whose heartbeat lapsed."""

@@ -146,6 +146,7 @@ class Worker:
             claim_wait_s=self.tuning.claim_wait_s,
             upload_retention_h=self.settings.upload_retention_h,
             output_retention_days=self.settings.output_retention_days,
+            health_file=self.settings.worker_health_file,
         )
         return chores.schedule(
             cancel_sweep_s=self.tuning.cancel_sweep_s,

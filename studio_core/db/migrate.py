@@ -31,14 +31,24 @@ def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
     """Run the Alembic migrations up to `revision` (default head)."""
     from alembic import command
 
+    from alembic.runtime.migration import MigrationContext
+
     engine = make_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
     try:
         with engine.begin() as conn:
+            before = MigrationContext.configure(conn).get_current_revision()
             command.upgrade(alembic_config(conn), revision)
+            after = MigrationContext.configure(conn).get_current_revision()
     finally:
         if isinstance(engine_or_url, str):
             engine.dispose()
-    logger.info("migrations applied db=%s revision=%s", engine.url.render_as_string(), revision)
+    # One line that says whether anything ran: operators (and the compose test) tell the one
+    # process that migrated from the ones that found the schema current.
+    db = engine.url.render_as_string()  # hides the password
+    if before == after:
+        logger.info("migrations: schema current db=%s revision=%s", db, after)
+    else:
+        logger.info("migrations applied db=%s from=%s to=%s", db, before or "empty", after)
 
 
 def current_revision(engine: Engine) -> str | None:
