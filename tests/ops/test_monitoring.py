@@ -98,6 +98,7 @@ def test_shipped_config_scrapes_the_backend_with_the_token_compose_mounts():
 def scraped(tmp_path_factory):
     """(studio, prometheus): a live studio with METRICS_TOKEN that ran jobs, scraped by the
     shipped config (target, token file and interval replaced) and by a wrong-token copy."""
+    require_tool("prometheus")  # before the studio starts, not after
     root = tmp_path_factory.mktemp("monitoring")
     studio = start_live_studio(root / "studio", METRICS_TOKEN=METRICS_TOKEN)
     try:
@@ -187,6 +188,23 @@ def test_grafana_provisioning_points_at_what_compose_mounts():
     assert home == f"{provider['options']['path']}/{DASHBOARD_JSON.name}"
 
 
+@pytest.mark.parametrize(("password", "code"), [("", 1), ("a-grafana-password", 0)])
+def test_grafana_refuses_to_start_without_a_password(password, code):
+    """The entrypoint guard, run by /bin/sh with Grafana's /run.sh replaced by `true`."""
+    shell, flag, script = _compose_service("grafana")["entrypoint"]
+    assert script.endswith("exec /run.sh")
+    script = script.replace("$$", "$").removesuffix("/run.sh") + "true"  # compose's $$ is $
+    ran = subprocess.run(
+        [shell, flag, script],
+        env={"PATH": os.environ["PATH"], "GF_SECURITY_ADMIN_PASSWORD": password},
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert ran.returncode == code
+    assert ("set GRAFANA_ADMIN_PASSWORD in .env" in ran.stderr) == (code == 1)
+
+
 def test_metric_names_reads_selectors_not_functions_or_labels():
     expr = (
         'histogram_quantile(0.95, sum by (le, endpoint) (rate(a_bucket{endpoint!="x y"}[5m])))'
@@ -242,9 +260,11 @@ def _compose_v2() -> list[str] | None:
 
 
 def _compose_config(command: list[str], env: dict[str, str], *profiles: str) -> dict:
-    args = [a for p in profiles for a in ("--profile", p)]
+    # No .env: a developer's file (COMPOSE_PROFILES, passwords) must not change the answer.
+    args = [*command, "--env-file", os.devnull, "-f", str(COMPOSE_YML)]
+    args += [a for p in profiles for a in ("--profile", p)]
     ran = subprocess.run(
-        [*command, "-f", str(COMPOSE_YML), *args, "config", "--format", "json"],
+        [*args, "config", "--format", "json"],
         capture_output=True,
         text=True,
         timeout=60,
