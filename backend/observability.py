@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, g, request
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -25,6 +26,13 @@ _log = logging.getLogger(__name__)
 DURATION_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600)
 # Polled endpoints would flood the log at INFO; they are logged at DEBUG unless they fail.
 QUIET_ENDPOINTS = frozenset({"system.livez", "system.readyz", "system.prometheus"})
+
+
+def engine_label(url: str) -> str:
+    """The engine URL without user:password@ (a label lands in every scraper's storage)."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=host).geturl()
 
 
 class StudioCollector(Collector):
@@ -59,6 +67,14 @@ class StudioCollector(Collector):
         engines = GaugeMetricFamily("studio_engines_online", "ComfyUI backends seen answering")
         engines.add_metric([], snap["engines_online"])
         yield engines
+        busy = GaugeMetricFamily(
+            "studio_engine_busy",
+            "1 while a worker holds a job on this online ComfyUI (average it for busy time)",
+            labels=["engine"],
+        )
+        for url, value in sorted(snap["engines_busy"].items()):
+            busy.add_metric([engine_label(url)], value)
+        yield busy
         durations = snap["durations"]
         buckets, cumulative = [], 0
         for bound in DURATION_BUCKETS:

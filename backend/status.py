@@ -55,6 +55,19 @@ def workers_listing(studio: Studio) -> list[dict]:
     return listing
 
 
+def engines_busy(workers: list[dict], engines: list) -> dict[str, int]:
+    """Per online engine URL: 1 while an online worker of it holds a job, else 0.
+
+    A held job has been (or is about to be) submitted to that ComfyUI, so sampled over time
+    this is the engine's busy fraction (SPEC 9's GPU-busy promise, seen from Prometheus).
+    """
+    # Heartbeats carry COMFYUI_URL as configured; the registry's URL has no trailing slash.
+    holding = {
+        (w.get("backend") or "").rstrip("/") for w in workers if w["online"] and w.get("jobs")
+    }
+    return {e.url: int(e.url in holding) for e in engines if e.online}
+
+
 def demo_mode(studio: Studio, engines: list) -> bool:
     """DEMO_MODE=on/off forces it; auto: any online engine is the simulator."""
     setting = studio.settings.demo_mode
@@ -120,11 +133,14 @@ class SystemStatus:
     def snapshot(self) -> dict:
         """What the Prometheus collector exposes."""
         studio = self.studio
+        workers = studio.queue.workers()
+        engines = studio.engines.all()
         return {
             "queue_length": studio.queue.length(),
             "jobs_by_status": studio.repo.counts_by_status(),
-            "workers_online": sum(1 for w in studio.queue.workers() if w["online"]),
-            "engines_online": len(studio.engines.online()),
+            "workers_online": sum(1 for w in workers if w["online"]),
+            "engines_online": sum(1 for e in engines if e.online),
+            "engines_busy": engines_busy(workers, engines),
             "durations": self.durations.get(),
         }
 

@@ -30,7 +30,6 @@ def alembic_config(connection: Connection | None = None):
 def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
     """Run the Alembic migrations up to `revision` (default head)."""
     from alembic import command
-
     from alembic.runtime.migration import MigrationContext
 
     engine = make_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url

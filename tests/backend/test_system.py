@@ -301,3 +301,19 @@ def test_default_generate_limit_lets_a_person_click_on(make_app):
     per_minute = int(limit.split("/")[0])
     codes = [submit(client).status_code for _ in range(per_minute - 11 + 1)]
     assert codes[-1] == 429 and set(codes[:-1]) == {202}
+
+
+def test_prometheus_engine_busy_follows_held_jobs(client, app):
+    publish_engine(app, url="http://gpu1:8188")
+    publish_engine(app, url="http://user:secret@gpu2:8188")
+    queue = services(app).queue
+    queue.heartbeat("w1", {"backend": "http://gpu1:8188/", "jobs": [{"job_id": "j1"}]})
+    queue.heartbeat("w2", {"backend": "http://user:secret@gpu2:8188", "jobs": []})
+    body = client.get("/metrics").get_data(as_text=True)
+    assert 'studio_engine_busy{engine="http://gpu1:8188"} 1.0' in body
+    # Credentials in a COMFYUI_URL never reach a scraper's storage.
+    assert 'studio_engine_busy{engine="http://gpu2:8188"} 0.0' in body
+    assert "secret" not in body
+    publish_engine(app, url="http://gpu1:8188", online=False)
+    body = client.get("/metrics").get_data(as_text=True)
+    assert 'engine="http://gpu1:8188"' not in body  # offline engines are not "idle"

@@ -8,7 +8,6 @@ Skips where no Docker engine or Compose v2 can be had; in CI (CI=true) that is a
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import shutil
@@ -25,9 +24,9 @@ from tests.compose import standin_images
 from tests.compose.compose_cli import ComposeProject, ComposeUnavailable, compose_env
 from tests.compose.docker_engine import DockerEngine, EngineUnavailable
 from tests.compose.readme_commands import QuickStart, read_quickstart
+from tests.helpers import IN_CI
 
 ROOT = Path(__file__).resolve().parents[2]
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # A project name of its own: a user's real `comfyui-studio` stack and volumes are never touched.
 PROJECT = "comfyui-studio-ci"
 ADMIN_PASSWORD = "compose-admin-" + "pw9"
