@@ -116,9 +116,10 @@ class ComposeProject:
             return json.loads(text)
         return [json.loads(line) for line in text.splitlines() if line.strip()]
 
-    def config(self) -> dict:
+    def config(self, *extra_profiles: str) -> dict:
         """The resolved project (`docker compose config --format json`)."""
-        return json.loads(self.run("config", "--format", "json"))
+        extra = [arg for profile in extra_profiles for arg in ("--profile", profile)]
+        return json.loads(self.run(*extra, "config", "--format", "json"))
 
     def logs(self, *services: str) -> str:
         """Every line the services wrote to stdout/stderr, without the prefix."""

@@ -66,11 +66,11 @@ def _copy_project(dest: Path) -> Path:
 
 
 def _upstream_images(project: ComposeProject) -> list[str]:
-    """Images the project pulls: `image:` of services that are not built, and the FROM lines."""
-    config = project.config()
-    images = [
-        svc["image"] for svc in config["services"].values() if "image" in svc and "build" not in svc
-    ]
+    """Images the project pulls: `image:` of services that are not built, and the FROM lines;
+    of the monitoring profile only Prometheus (no Grafana can be had without a registry)."""
+    services = dict(project.config()["services"])
+    services["prometheus"] = project.config("monitoring")["services"]["prometheus"]
+    images = [svc["image"] for svc in services.values() if "image" in svc and "build" not in svc]
     dockerfile = (project.workdir / "Dockerfile").read_text()
     images += re.findall(r"^FROM\s+(\S+)", dockerfile, flags=re.MULTILINE)
     return sorted(set(images))
@@ -182,7 +182,7 @@ def compose_stack(tmp_path_factory):
         )
         project = ComposeProject(_copy_project(work / "project"), env)
         # A run that was interrupted may have left its containers and volumes.
-        project.run("down", "-v", "--remove-orphans", check=False)
+        project.run("--profile", "monitoring", "down", "-v", "--remove-orphans", check=False)
         standin_images.ensure(_upstream_images(project))
         stack = ComposeStack(
             project, read_quickstart(ROOT / "README.md"), f"http://127.0.0.1:{port}", port
@@ -193,6 +193,6 @@ def compose_stack(tmp_path_factory):
         yield stack
     finally:
         if project is not None:
-            project.run("down", "-v", "--remove-orphans", check=False)
+            project.run("--profile", "monitoring", "down", "-v", "--remove-orphans", check=False)
         left = engine.stop()
         assert not left, f"the network is not as it was before dockerd started: {left}"

@@ -32,6 +32,7 @@ STANDINS = {
     "python:3.11-slim": "python",
     "redis:7.2-alpine": "redis",
     "mysql:8.0": "mysql",
+    "prom/prometheus:v2.53.0": "prometheus",
 }
 # Builds inside the stand-ins go through this machine's proxy, which has its own CA.
 HOST_CA_DIR = Path("/usr/local/share/ca-certificates")

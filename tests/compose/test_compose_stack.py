@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import subprocess
+import time
 from datetime import datetime
 
 import pytest
@@ -129,6 +130,32 @@ def test_restarting_the_workers_mid_job_loses_nothing(compose_stack):
         assert len(job["images"]) == job["batch_size"]
         assert compose_stack.get(job["images"][0]).status_code == 200
     compose_stack.finished += jobs
+
+
+def test_the_monitoring_profiles_prometheus_scrapes_the_backend_with_the_token(compose_stack):
+    """The shipped `prometheus` service beside the running stack: its token arrives as the
+    compose `configs:` file and the backend's /metrics answers it (Grafana has no stand-in)."""
+    project = compose_stack.project
+    project.run("--profile", "monitoring", "up", "-d", "--wait", "prometheus", timeout=300)
+    try:
+        deadline = time.monotonic() + 90
+        answer = ""
+        while time.monotonic() < deadline:
+            answer = project.exec(
+                "prometheus",
+                "promtool",
+                "query",
+                "instant",
+                "http://127.0.0.1:9090",
+                'up{job="comfyui-studio"} * on() group_left() max(studio_workers_online)',
+            )
+            if "=>" in answer:
+                break
+            time.sleep(2)
+        # up (1) times the workers the backend reported: both the scrape and its content.
+        assert re.search(r"=> 2 @", answer), answer
+    finally:
+        project.run("--profile", "monitoring", "rm", "--stop", "--force", "prometheus")
 
 
 def test_down_and_up_keep_history_and_images(compose_stack):
