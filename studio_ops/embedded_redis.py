@@ -23,6 +23,7 @@ from pathlib import Path
 
 import redis as redis_lib
 
+from studio_ops.parent_death import die_with_parent
 from studio_ops.processes import Proc, free_port, wait_for
 
 logger = logging.getLogger(__name__)
@@ -113,7 +114,12 @@ def start_redis(
         str(data_dir / "redis.log"),
     ]
     process = subprocess.Popen(
-        command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        # SIGTERM makes redis-server write its AOF and exit: no orphan after a SIGKILLed launcher.
+        preexec_fn=die_with_parent(),
     )
     server = EmbeddedRedis(f"redis://127.0.0.1:{port}/0", port, data_dir, process)
     try:

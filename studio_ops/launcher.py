@@ -5,7 +5,8 @@ URL. It never guesses an engine: with DEMO_MODE=auto the ComfyUI simulator is th
 engine exactly when COMFYUI_URL is not set, on a free port of its own (said in the log, and
 the UI shows a banner because the workers report the engine as a simulator); a configured
 ComfyUI that is down means jobs wait for it. Children that die are restarted; Ctrl-C, SIGINT
-or SIGTERM to this process (Ctrl+Break on Windows) stops everything it started. Platform
+or SIGTERM to this process (Ctrl+Break on Windows) stops everything it started, and on Linux
+a SIGKILLed launcher takes its children with it (studio_ops.parent_death). Platform
 differences stay in this module.
 """
 
@@ -27,6 +28,7 @@ import requests
 from studio_core.config import Settings, load_settings
 from studio_core.engines import engine_answers
 from studio_core.logging_setup import configure_logging
+from studio_ops.parent_death import die_with_parent
 from studio_ops.processes import free_port, simulator_command, wait_for
 
 logger = logging.getLogger("studio.launcher")
@@ -49,7 +51,9 @@ class Child:
         """Start (or restart) the process."""
         # Windows: a process group of its own, so `ask_to_stop` can send it Ctrl+Break.
         flags = subprocess.CREATE_NEW_PROCESS_GROUP if os.name == "nt" else 0
-        self.popen = subprocess.Popen(self.argv, env=self.env, creationflags=flags)
+        self.popen = subprocess.Popen(
+            self.argv, env=self.env, creationflags=flags, preexec_fn=die_with_parent()
+        )
         self.started_at = time.monotonic()
         logger.info("started name=%s pid=%s", self.name, self.popen.pid)
 

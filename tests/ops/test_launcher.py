@@ -165,8 +165,8 @@ def _answers(url: str) -> bool:
 @pytest.mark.skipif(not VENV_PY.exists(), reason="scripts/studio.py needs the project's .venv")
 @pytest.mark.parametrize(
     ("signum", "configured"),
-    [(signal.SIGTERM, False), (signal.SIGINT, True)],
-    ids=["sigterm-demo", "sigint-configured-engine-down"],
+    [(signal.SIGTERM, False), (signal.SIGINT, True), (signal.SIGKILL, False)],
+    ids=["sigterm-demo", "sigint-configured-engine-down", "sigkill-demo-children-follow"],
 )
 def test_a_signal_to_studio_py_start_alone_stops_everything_it_started(
     tmp_path, signum, configured
@@ -213,7 +213,8 @@ def test_a_signal_to_studio_py_start_alone_stops_everything_it_started(
             assert engine == f"http://127.0.0.1:{sim_port}"
 
         os.kill(proc.pid, signum)  # the PID alone, not its group
-        assert proc.wait(timeout=60) == 0
+        # SIGKILL gives the launcher no say: its children stop on their parent-death signal.
+        assert proc.wait(timeout=60) == (-signal.SIGKILL if signum == signal.SIGKILL else 0)
         _gone, alive = psutil.wait_procs(procs, timeout=30)
         assert alive == [], [(p.pid, _module(p)) for p in alive]
         assert not _answers(backend)
