@@ -1,5 +1,6 @@
 """Issue 9's abuse experiments from outside, against a whole studio on real processes:
-100 clients trickling bodies, 48 decompression-bomb PNGs, a forged X-Forwarded-For.
+100 clients trickling bodies, 48 decompression-bomb PNGs, 48 camera photos at once, a forged
+X-Forwarded-For.
 
 The studio trusts one proxy at 10.9.9.9 only (so 127.0.0.1 is a direct, untrusted peer) and
 cuts bodies at a short idle and total timeout, so the slow-body row takes seconds, not minutes.
@@ -190,6 +191,57 @@ def test_48_upload_bombs_are_answered_and_memory_is_returned(abused):
         stored = session.get(studio.url + made.json()["url"], timeout=30).content
         print(f"row 4: a clean {name} of {len(data)} B is stored as {len(stored)} B")
         assert len(stored) <= 1.1 * len(data) + 1024, (name, len(data), len(stored))
+
+
+def _photo() -> bytes:
+    """A 4096x3900 camera JPEG (~8 MB) with an EXIF orientation: decoded, turned, re-encoded."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    Image.effect_noise((4096, 3900), 40).convert("RGB").save(
+        out, format="JPEG", quality=80, exif=exif.tobytes()
+    )
+    return out.getvalue()
+
+
+@pytest.mark.skipif(not HAS_PROC, reason="reads the backend's memory from /proc")
+def test_a_burst_of_photo_uploads_decodes_a_few_at_a_time(abused):
+    """48 uploads at once from one user: a decode holds ~100 MB, and on every request thread
+    at once they took +3.1 GB (measured before UploadSlots bounded the decodes)."""
+    studio = abused
+    session, _token = make_user(studio, "photographer")
+    photo = _photo()
+    pids = process_tree(studio.backend.pid)
+    baseline = rss_mb(pids)
+    peak = [baseline]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak.append(rss_mb(pids))
+            time.sleep(0.02)
+
+    def send(_n):
+        files = {"file": ("photo.jpg", photo, "image/jpeg")}
+        return session.post(studio.url + "/api/uploads", files=files, timeout=120)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    with ThreadPoolExecutor(48) as pool:
+        answers = list(pool.map(send, range(48)))
+    time.sleep(1)
+    after = rss_mb(pids)
+    done.set()
+    sampler.join()
+    codes = [r.status_code for r in answers]
+    print(
+        f"\nrow 4: 48 photos of {len(photo)} B at once -> 201 x{codes.count(201)}, "
+        f"429 x{codes.count(429)}; backend RSS {baseline:.0f} MB before, peak {max(peak):.0f} MB "
+        f"(+{max(peak) - baseline:.0f}), {after:.0f} MB after"
+    )
+    assert set(codes) <= {201, 429} and codes.count(201) >= 8, codes
+    assert all(r.headers["Content-Type"].startswith("application/json") for r in answers)
+    assert max(peak) - baseline < 1024, f"peak grew {max(peak) - baseline:.0f} MB"
 
 
 def test_a_forged_forwarded_for_does_not_pick_the_login_bucket(abused):
