@@ -1,9 +1,9 @@
 """Issue 9's abuse experiments from outside, against a whole studio on real processes:
-100 clients trickling bodies, 48 decompression-bomb PNGs, 48 camera photos at once, a forged
-X-Forwarded-For.
+100 clients trickling bodies, 600 sockets that send no request or trickle its head, 48
+decompression-bomb PNGs, 48 camera photos at once, a forged X-Forwarded-For.
 
 The studio trusts one proxy at 10.9.9.9 only (so 127.0.0.1 is a direct, untrusted peer) and
-cuts bodies at a short idle and total timeout, so the slow-body row takes seconds, not minutes.
+cuts bodies and request heads at short timeouts, so the slow rows take seconds, not minutes.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from tests.system.outsider import (
 pytestmark = pytest.mark.slow
 
 IDLE_S, TOTAL_S = 2, 6  # BODY_IDLE_TIMEOUT_S and BODY_TIMEOUT_S of this module's studio
+HEAD_S = 2  # HEAD_TIMEOUT_S of this module's studio
 TRICKLERS = 100
 
 
@@ -46,6 +47,7 @@ def abused(tmp_path_factory):
         tmp_path_factory.mktemp("abused"),
         BODY_IDLE_TIMEOUT_S=str(IDLE_S),
         BODY_TIMEOUT_S=str(TOTAL_S),
+        HEAD_TIMEOUT_S=str(HEAD_S),
         TRUSTED_PROXY_COUNT="1",
         TRUSTED_PROXY_IPS="10.9.9.9/32",
     )
@@ -126,6 +128,42 @@ def test_a_slow_loris_of_100_leaves_others_served(abused):
     # Served, not starved (a starved request waits for a trickler's timeout: 2-6 s here); the
     # latency targets are the benches' (bench/event_streams.py), not a timed assertion.
     assert p99(livez) < STARVED_MS and p99(jobs) < STARVED_MS, "others were not served"
+
+
+def test_silent_and_trickling_heads_are_closed_and_others_served(abused):
+    """Before HEAD_TIMEOUT_S such sockets were kept for ever: 9,000 of them from one client
+    made this 2-process backend answer 503 (uvicorn's limit of 4,096 connections a process)."""
+    studio = abused
+    started = time.monotonic()
+    silent = [connect(studio.url, timeout=HEAD_S + 5) for _ in range(500)]
+    trickling = [connect(studio.url, timeout=HEAD_S + 5) for _ in range(100)]
+    for sock in trickling:
+        sock.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\n")
+    served = []
+    with requests.Session() as probe:
+        while time.monotonic() - started < HEAD_S + 1.5:
+            for sock in trickling:
+                with contextlib.suppress(OSError):  # closed by the server: the point
+                    sock.send(b"X-Slow: 1\r\n")
+            served.append(probe.get(studio.url + "/livez", timeout=5).status_code)
+            time.sleep(0.3)
+    kept = 0
+    for sock in silent + trickling:
+        sock.settimeout(0.5)
+        try:
+            kept += sock.recv(1) != b""  # b"": closed by the server (it answers nothing)
+        except TimeoutError:
+            kept += 1  # still open, waiting for the rest of the head
+        except OSError:
+            pass  # reset: closed too
+        sock.close()
+    print(
+        f"\nrow 3: 500 silent + 100 trickling heads: {600 - kept} closed within "
+        f"{HEAD_S + 1.5:.1f} s (HEAD_TIMEOUT_S={HEAD_S}); /livez meanwhile "
+        f"{sorted(set(served))} x{len(served)}"
+    )
+    assert kept == 0, f"{kept} sockets still open"
+    assert set(served) == {200}, served
 
 
 def _bomb_png() -> bytes:
