@@ -25,6 +25,7 @@ from studio_core.live import LiveState
 from studio_core.queue.job_queue import JobQueue
 from studio_core.redis_client import connect_redis
 from studio_core.storage import StoragePaths
+from studio_core.uploads import UploadSlots
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class Studio:
     online_engines: TTLCache[list[EngineInfo]]  # engines.online(), read at most every few s
     catalog: LiveCatalog  # built-in + published imported tools (studio_core.custom_tools)
     paths: StoragePaths
+    upload_slots: UploadSlots  # image checks at once in this process (studio_core.uploads)
 
     def close(self) -> None:
         """Release the pools (tests build many apps)."""
@@ -77,6 +79,7 @@ def build_studio(settings: Settings) -> Studio:
         online_engines=TTLCache(settings.engines_cache_s, engines.online),
         catalog=LiveCatalog(Catalog.load(settings.catalog_dir), db, client),
         paths=paths,
+        upload_slots=UploadSlots(),
     )
 
 

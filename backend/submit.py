@@ -158,7 +158,9 @@ def _resolve_images(studio: Studio, user_id: int, sub: Submission) -> dict[str, 
         check_masks(studio, user_id, sub.masks, sizes)
     inputs = {slot: row["id"] for slot, row in known.items()}
     for slot, data in pending.items():
-        row = save_upload(studio.db, studio.paths, user_id, data, studio.settings)
+        row = save_upload(
+            studio.db, studio.paths, user_id, data, studio.settings, slots=studio.upload_slots
+        )
         inputs[slot] = row["id"]
     inputs.update({mask_key(slot): upload_id for slot, upload_id in sub.masks.items()})
     return inputs

@@ -91,6 +91,7 @@ class Settings:
     streams_per_user: int = 8  # open /api/events streams per user, across every process
     body_idle_timeout_s: int = 15  # a request body that sends nothing this long: 408
     body_timeout_s: int = 120  # a request body not complete after this long: 408
+    head_timeout_s: int = 30  # a request head (or a new connection) not whole after this: closed
     # Code-only (see the module docstring); tests shorten the waits.
     # An idle SSE stream gets a `: ping` comment this often.
     sse_ping_s: float = field(default=15.0, metadata=_CODE_ONLY)
@@ -309,6 +310,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "streams_per_user": _int(1, 10_000),
     "body_idle_timeout_s": _int(1, 3600),
     "body_timeout_s": _int(1, 3600),
+    "head_timeout_s": _int(1, 3600),
     "sse_ping_s": _float(0.01),
     "engines_cache_s": _float(0),
     "metrics_cache_s": _float(0),

@@ -1,11 +1,21 @@
-"""User uploads: check the image (studio_core.images), store it under a random name, record it."""
+"""User uploads: check the image (studio_core.images), store it under a random name, record it.
+
+Checking decodes the whole image: up to ~2x its RGB size for a photo that is turned and
+re-encoded (a 4096x3900 JPEG: ~100 MB) and a core for a fraction of a second. UploadSlots
+lets MAX_CONCURRENT_CHECKS run at once in a process; without it one user's burst of uploads
+ran on every request thread at once (32 photos: +1.8 GB in one backend). An upload that
+waits SLOT_WAIT_S for a slot is a 429 with Retry-After and stores nothing.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import re
-from typing import Any
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -13,30 +23,66 @@ from sqlalchemy.engine import Engine
 from studio_core.db.engine import write_transaction
 from studio_core.db.tables import uploads
 from studio_core.db.utc import utcnow
-from studio_core.errors import NotFound
+from studio_core.errors import NotFound, TooManyRequests
 from studio_core.images import ImageLimits, check_image
 from studio_core.storage import StoragePaths
 
 logger = logging.getLogger(__name__)
 
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")  # what a request may name an upload by
+MAX_CONCURRENT_CHECKS = 2  # one per core of the target machine
+SLOT_WAIT_S = 10.0  # a few photos ahead of it; longer means a burst: 429
+
+
+class Readable(Protocol):
+    """An uploaded file not read yet (werkzeug's FileStorage, a file object)."""
+
+    def read(self) -> bytes: ...
+
+
+class UploadSlots:
+    """At most `max_concurrent` image checks at once in this process (see the docstring)."""
+
+    def __init__(self, max_concurrent: int = MAX_CONCURRENT_CHECKS, wait_s: float = SLOT_WAIT_S):
+        self._slots = threading.BoundedSemaphore(max_concurrent)
+        self.wait_s = wait_s
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one slot; TooManyRequests when none frees up within `wait_s`."""
+        if not self._slots.acquire(timeout=self.wait_s):
+            raise TooManyRequests(
+                "too many images are being checked at once; send it again in a moment",
+                retry_after=2,
+            )
+        try:
+            yield
+        finally:
+            self._slots.release()
 
 
 def save_upload(
     engine: Engine,
     paths: StoragePaths,
     user_id: int,
-    data: bytes,
+    data: bytes | Readable,
     limits: ImageLimits,
     min_free_bytes: int = 0,
+    slots: UploadSlots | None = None,
 ) -> dict[str, Any]:
     """Validate and store an uploaded image (as sent when clean); returns its `uploads` row.
 
-    Raises StorageFull (less than min_free_bytes free, or the disk filled up while writing),
-    PayloadTooLarge, UnsupportedMediaType or InvalidImage before anything is kept.
+    `data` may be a file not read yet: it is read once a slot is held, so requests waiting
+    for one hold no copy of their image in memory. Raises StorageFull (less than
+    min_free_bytes free, or the disk filled up while writing), PayloadTooLarge,
+    UnsupportedMediaType or InvalidImage before anything is kept, and TooManyRequests when
+    `slots` has none free in time (None: no bound, for tools and tests).
     """
     paths.check_room(min_free_bytes)
-    image = check_image(data, limits)
+    with slots.slot() if slots is not None else nullcontext():
+        if not isinstance(data, bytes):
+            data = data.read()
+        image = check_image(data, limits)
     del data  # the caller's copy may go; only the checked bytes are kept from here
     relative = paths.write_upload(image)
     row = {

@@ -25,9 +25,10 @@ def create():
         s.db,
         s.paths,
         current_user_id(),
-        part.read(),
+        part,  # read once a decode slot is free (studio_core.uploads.UploadSlots)
         s.settings,
         min_free_bytes=s.settings.storage_min_free_bytes,
+        slots=s.upload_slots,
     )
     body = {
         "upload_id": row["id"],

@@ -39,6 +39,8 @@ class StudioASGI:
     def __init__(self, flask_app: Flask, threads: int = THREADS):
         self.flask_app = flask_app
         self.settings = flask_app.extensions["studio"].settings
+        # Read by the server's protocol (backend.serving.protocol) on every connection.
+        self.head_timeout_s = self.settings.head_timeout_s
         self.proxy_trust = ProxyTrust.from_settings(self.settings)
         self.observe = flask_app.extensions["studio_observe"]
         self.events = NativeEvents(flask_app)

@@ -9,12 +9,14 @@ import sqlalchemy as sa
 from PIL import Image
 
 from studio_core.db.tables import jobs
+from studio_core.uploads import UploadSlots
 from tests.backend.helpers import (
     USER_PASSWORD,
     finish_job,
     login_client,
     make_user,
     png_bytes,
+    publish_engine,
     services,
     submit,
     token_client,
@@ -171,3 +173,28 @@ def test_uploads_and_generates_have_buckets_of_their_own(make_app):
     assert client.get("/api/jobs").status_code == 200  # reads keep their own bucket
     other = token_client(app, make_user(app, "bob")["id"])
     assert _upload(other, png_bytes()).status_code == 201  # another user, another bucket
+
+
+def test_uploads_wait_for_a_free_decode_slot_then_are_json_429(app, client):
+    """Both ways in (an upload, a multipart generate with a file) check their image in one of
+    the process's UploadSlots; with all of them taken the request is a 429 with Retry-After."""
+    publish_engine(app)
+    s = services(app)
+    s.upload_slots = UploadSlots(max_concurrent=1, wait_s=0.2)
+    photo = png_bytes(fmt="JPEG")
+    with s.upload_slots.slot():  # another request is decoding an image
+        answers = [
+            _upload(client, photo, "p.jpg"),
+            client.post(
+                "/api/generate",
+                data={"workflow": "single_image_edit", "prompt": "a",
+                      "input": (io.BytesIO(photo), "p.jpg")},
+                content_type="multipart/form-data",
+            ),
+        ]  # fmt: skip
+        for resp in answers:
+            assert resp.status_code == 429, resp.get_data(as_text=True)
+            assert resp.get_json()["error"]["code"] == "rate_limited"
+            assert int(resp.headers["Retry-After"]) >= 1
+    assert _upload(client, photo, "p.jpg").status_code == 201
+    assert client.get("/api/jobs").get_json()["total"] == 0  # the refused generate queued nothing

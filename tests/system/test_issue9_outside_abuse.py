@@ -1,8 +1,9 @@
 """Issue 9's abuse experiments from outside, against a whole studio on real processes:
-100 clients trickling bodies, 48 decompression-bomb PNGs, a forged X-Forwarded-For.
+100 clients trickling bodies, 600 sockets that send no request or trickle its head, 48
+decompression-bomb PNGs, 48 camera photos at once, a forged X-Forwarded-For.
 
 The studio trusts one proxy at 10.9.9.9 only (so 127.0.0.1 is a direct, untrusted peer) and
-cuts bodies at a short idle and total timeout, so the slow-body row takes seconds, not minutes.
+cuts bodies and request heads at short timeouts, so the slow rows take seconds, not minutes.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from tests.system.outsider import (
 pytestmark = pytest.mark.slow
 
 IDLE_S, TOTAL_S = 2, 6  # BODY_IDLE_TIMEOUT_S and BODY_TIMEOUT_S of this module's studio
+HEAD_S = 2  # HEAD_TIMEOUT_S of this module's studio
 TRICKLERS = 100
 
 
@@ -45,6 +47,7 @@ def abused(tmp_path_factory):
         tmp_path_factory.mktemp("abused"),
         BODY_IDLE_TIMEOUT_S=str(IDLE_S),
         BODY_TIMEOUT_S=str(TOTAL_S),
+        HEAD_TIMEOUT_S=str(HEAD_S),
         TRUSTED_PROXY_COUNT="1",
         TRUSTED_PROXY_IPS="10.9.9.9/32",
     )
@@ -127,6 +130,42 @@ def test_a_slow_loris_of_100_leaves_others_served(abused):
     assert p99(livez) < STARVED_MS and p99(jobs) < STARVED_MS, "others were not served"
 
 
+def test_silent_and_trickling_heads_are_closed_and_others_served(abused):
+    """Before HEAD_TIMEOUT_S such sockets were kept for ever: 9,000 of them from one client
+    made this 2-process backend answer 503 (uvicorn's limit of 4,096 connections a process)."""
+    studio = abused
+    started = time.monotonic()
+    silent = [connect(studio.url, timeout=HEAD_S + 5) for _ in range(500)]
+    trickling = [connect(studio.url, timeout=HEAD_S + 5) for _ in range(100)]
+    for sock in trickling:
+        sock.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\n")
+    served = []
+    with requests.Session() as probe:
+        while time.monotonic() - started < HEAD_S + 1.5:
+            for sock in trickling:
+                with contextlib.suppress(OSError):  # closed by the server: the point
+                    sock.send(b"X-Slow: 1\r\n")
+            served.append(probe.get(studio.url + "/livez", timeout=5).status_code)
+            time.sleep(0.3)
+    kept = 0
+    for sock in silent + trickling:
+        sock.settimeout(0.5)
+        try:
+            kept += sock.recv(1) != b""  # b"": closed by the server (it answers nothing)
+        except TimeoutError:
+            kept += 1  # still open, waiting for the rest of the head
+        except OSError:
+            pass  # reset: closed too
+        sock.close()
+    print(
+        f"\nrow 3: 500 silent + 100 trickling heads: {600 - kept} closed within "
+        f"{HEAD_S + 1.5:.1f} s (HEAD_TIMEOUT_S={HEAD_S}); /livez meanwhile "
+        f"{sorted(set(served))} x{len(served)}"
+    )
+    assert kept == 0, f"{kept} sockets still open"
+    assert set(served) == {200}, served
+
+
 def _bomb_png() -> bytes:
     """~2 KB of PNG that decodes to 4096x3900 (1 bit a pixel, all black)."""
     out = io.BytesIO()
@@ -190,6 +229,59 @@ def test_48_upload_bombs_are_answered_and_memory_is_returned(abused):
         stored = session.get(studio.url + made.json()["url"], timeout=30).content
         print(f"row 4: a clean {name} of {len(data)} B is stored as {len(stored)} B")
         assert len(stored) <= 1.1 * len(data) + 1024, (name, len(data), len(stored))
+
+
+def _photo() -> bytes:
+    """A 4096x3900 camera JPEG (~8 MB) with an EXIF orientation: decoded, turned, re-encoded."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    Image.effect_noise((4096, 3900), 40).convert("RGB").save(
+        out, format="JPEG", quality=80, exif=exif.tobytes()
+    )
+    return out.getvalue()
+
+
+@pytest.mark.skipif(not HAS_PROC, reason="reads the backend's memory from /proc")
+def test_a_burst_of_photo_uploads_decodes_a_few_at_a_time(abused):
+    """48 uploads at once from one user: a decode holds ~100 MB, and on every request thread
+    at once they took +3.1 GB (measured before UploadSlots bounded the decodes)."""
+    studio = abused
+    photo = _photo()
+    pids = process_tree(studio.backend.pid)
+    baseline = rss_mb(pids)
+    peak = [baseline]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak.append(rss_mb(pids))
+            time.sleep(0.02)
+
+    def send(_n):
+        # The admin's token: no login, so the forged-address row keeps its login budget.
+        files = {"file": ("photo.jpg", photo, "image/jpeg")}
+        return requests.post(
+            studio.url + "/api/uploads", files=files, headers=studio.headers, timeout=120
+        )
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    with ThreadPoolExecutor(48) as pool:
+        answers = list(pool.map(send, range(48)))
+    time.sleep(1)
+    after = rss_mb(pids)
+    done.set()
+    sampler.join()
+    codes = [r.status_code for r in answers]
+    print(
+        f"\nrow 4: 48 photos of {len(photo)} B at once -> 201 x{codes.count(201)}, "
+        f"429 x{codes.count(429)}; backend RSS {baseline:.0f} MB before, peak {max(peak):.0f} MB "
+        f"(+{max(peak) - baseline:.0f}), {after:.0f} MB after"
+    )
+    assert set(codes) <= {201, 429} and codes.count(201) >= 8, codes
+    assert all(r.headers["Content-Type"].startswith("application/json") for r in answers)
+    assert max(peak) - baseline < 1024, f"peak grew {max(peak) - baseline:.0f} MB"
 
 
 def test_a_forged_forwarded_for_does_not_pick_the_login_bucket(abused):
