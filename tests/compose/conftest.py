@@ -13,6 +13,8 @@ import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # A project name of its own: a user's real `comfyui-studio` stack and volumes are never touched.
 PROJECT = "comfyui-studio-ci"
 ADMIN_PASSWORD = "compose-admin-" + "pw9"
+STARTER = pytest.StashKey["StackStarter"]()
 # What the test's compose commands see of the caller's environment: nothing of the studio's
 # own variables (a COMFYUI_URL or DATABASE_URL exported in this shell would change the stack).
 PASS_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "DOCKER_HOST", "DOCKER_CONFIG",
@@ -154,21 +157,37 @@ class ComposeStack:
         self.project.exec("comfyui-sim", "python", "-c", code, json.dumps(patch))
 
 
-@pytest.fixture(scope="module")
-def compose_stack(tmp_path_factory):
-    """The shipped stack with the demo profile, up through the README's commands."""
-    work = tmp_path_factory.mktemp("compose")
-    engine = DockerEngine(work / "dockerd.log")
-    try:
-        engine.ensure()
-    except EngineUnavailable as exc:
-        _unavailable(str(exc))
-    project = None
-    try:
+class StackStarter:
+    """Brings the stack up (engine, Compose, stand-ins, the README's `cp` and `up`) and down.
+
+    Started in a thread as soon as collection ends when other tests run first (the compose
+    tests are moved to the end): the image builds and MySQL's first start then overlap the
+    rest of the suite instead of adding to it. Alone, the fixture starts it in place."""
+
+    def __init__(self, work: Path):
+        self.work = work
+        self.engine = DockerEngine(work / "dockerd.log")
+        self.project: ComposeProject | None = None
+        self.stack: ComposeStack | None = None
+        self.error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def start_in_background(self) -> None:
+        """Begin `run()` on a daemon thread."""
+        self._thread = threading.Thread(target=self._run_catching, name="compose-up", daemon=True)
+        self._thread.start()
+
+    def _run_catching(self) -> None:
         try:
-            base_env = compose_env(work / "docker-config")
-        except ComposeUnavailable as exc:
-            _unavailable(str(exc))
+            self.run()
+        except BaseException as exc:  # handed to the fixture, which raises it in the test
+            self.error = exc
+
+    def run(self) -> ComposeStack:
+        """Everything up to a signed-in admin; EngineUnavailable / ComposeUnavailable say why."""
+        self.engine.ensure()
+        base_env = compose_env(self.work / "docker-config")
         port = _free_port()
         env = {key: base_env[key] for key in PASS_THROUGH if key in base_env}
         env.update(
@@ -180,19 +199,88 @@ def compose_stack(tmp_path_factory):
             METRICS_TOKEN=secrets.token_urlsafe(16),
             STUDIO_PORT=str(port),
         )
-        project = ComposeProject(_copy_project(work / "project"), env)
+        self.project = ComposeProject(_copy_project(self.work / "project"), env)
         # A run that was interrupted may have left its containers and volumes.
-        project.run("--profile", "monitoring", "down", "-v", "--remove-orphans", check=False)
-        standin_images.ensure(_upstream_images(project))
+        self._down()
+        standin_images.ensure(_upstream_images(self.project))
         stack = ComposeStack(
-            project, read_quickstart(ROOT / "README.md"), f"http://127.0.0.1:{port}", port
+            self.project, read_quickstart(ROOT / "README.md"), f"http://127.0.0.1:{port}", port
         )
         stack.readme("cp")
         stack.readme("up")
         stack.sign_in()
+        self.stack = stack
+        return stack
+
+    def result(self, timeout: float = 1500) -> ComposeStack:
+        """The stack, waiting for the background start if there is one."""
+        if self._thread is None:
+            return self.run()
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise AssertionError(f"the compose stack was not up after {timeout} s")
+        if self.error is not None:
+            raise self.error
+        assert self.stack is not None
+        return self.stack
+
+    def _down(self) -> None:
+        assert self.project is not None
+        self.project.run("--profile", "monitoring", "down", "-v", "--remove-orphans", check=False)
+
+    def close(self) -> list[str]:
+        """Take the stack down and stop a dockerd started here; what differs in the network."""
+        if self._closed:
+            return []
+        self._closed = True
+        if self._thread is not None:
+            self._thread.join(1500)
+        if self.project is not None:
+            self._down()
+        left = self.engine.stop()
+        shutil.rmtree(self.work / "project", ignore_errors=True)
+        return left
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The compose tests go last, so their stack can come up while the others run."""
+    compose = [item for item in items if item.get_closest_marker("compose")]
+    if compose:
+        items[:] = [item for item in items if not item.get_closest_marker("compose")] + compose
+
+
+def pytest_collection_finish(session):
+    """Start the stack in the background when compose tests follow other tests."""
+    items = session.items
+    if not items or not items[-1].get_closest_marker("compose"):
+        return
+    if items[0].get_closest_marker("compose"):
+        return  # only compose tests: the fixture starts it in place
+    work = Path(tempfile.mkdtemp(prefix="studio-compose-"))
+    starter = StackStarter(work)
+    session.config.stash[STARTER] = starter
+    starter.start_in_background()
+
+
+def pytest_sessionfinish(session):
+    """An interrupted run still takes the stack down (the fixture's teardown may not run)."""
+    starter = session.config.stash.get(STARTER, None)
+    if starter is not None:
+        starter.close()
+
+
+@pytest.fixture(scope="module")
+def compose_stack(request, tmp_path_factory):
+    """The shipped stack with the demo profile, up through the README's commands."""
+    starter = request.config.stash.get(STARTER, None)
+    if starter is None:
+        starter = StackStarter(tmp_path_factory.mktemp("compose"))
+    try:
+        try:
+            stack = starter.result()
+        except (EngineUnavailable, ComposeUnavailable) as exc:
+            _unavailable(str(exc))
         yield stack
     finally:
-        if project is not None:
-            project.run("--profile", "monitoring", "down", "-v", "--remove-orphans", check=False)
-        left = engine.stop()
+        left = starter.close()
         assert not left, f"the network is not as it was before dockerd started: {left}"
