@@ -73,11 +73,10 @@ class ComposeProject:
         self.env = env
         self.profiles = profiles
 
-    def shell(self, line: str, timeout: float = 900) -> subprocess.CompletedProcess:
-        """Run one line as the README writes it (a shell line, in the project folder)."""
+    def _call(self, command: str | list[str], timeout: float) -> subprocess.CompletedProcess:
         return subprocess.run(
-            line,
-            shell=True,
+            command,
+            shell=isinstance(command, str),
             cwd=self.workdir,
             env=self.env,
             capture_output=True,
@@ -86,20 +85,16 @@ class ComposeProject:
             check=False,
         )
 
+    def shell(self, line: str, timeout: float = 900) -> subprocess.CompletedProcess:
+        """Run one line as the README writes it (a shell line, in the project folder)."""
+        return self._call(line, timeout)
+
     def run(self, *args: str, timeout: float = 600, check: bool = True) -> str:
         """`docker compose --profile ... <args>`; its stdout (stderr too in the error)."""
         argv = ["docker", "compose"]
         for profile in self.profiles:
             argv += ["--profile", profile]
-        done = subprocess.run(
-            [*argv, *args],
-            cwd=self.workdir,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        done = self._call([*argv, *args], timeout)
         if check and done.returncode != 0:
             raise AssertionError(
                 f"{shlex.join(argv + list(args))} -> {done.returncode}\n{done.stdout}\n{done.stderr}"

@@ -112,17 +112,13 @@ def ensure(images: list[str]) -> dict[str, str]:
 def _build(name: str, wanted: str) -> None:
     base = _ensure_base(wanted)
     logger.info("building stand-in %s", name)
-    _docker(
-        "build",
-        "-q",
-        "--label",
-        f"{LABEL}={wanted}",
-        "--build-arg",
-        f"BASE={base}",
-        "-t",
-        name,
-        str(RECIPES / STANDINS[name]),
-    )
+    _docker_build(name, RECIPES / STANDINS[name], f"BASE={base}", wanted)
+
+
+def _docker_build(tag: str, context: Path, build_arg: str, wanted: str) -> None:
+    # The label is how a later run tells a current stand-in from a stale one or a real image.
+    _docker("build", "-q", "--label", f"{LABEL}={wanted}", "--build-arg", build_arg, "-t", tag,
+            str(context))  # fmt: skip
 
 
 def _ensure_base(wanted: str) -> str:
@@ -138,17 +134,7 @@ def _ensure_base(wanted: str) -> str:
         for cert in _host_certs():
             shutil.copy(cert, certs / cert.name)
         logger.info("building stand-in base with %d host CA certificates", len(_host_certs()))
-        _docker(
-            "build",
-            "-q",
-            "--label",
-            f"{LABEL}={wanted}",
-            "--build-arg",
-            f"ROOTFS={ROOTFS_TAG}",
-            "-t",
-            BASE_TAG,
-            str(context),
-        )
+        _docker_build(BASE_TAG, context, f"ROOTFS={ROOTFS_TAG}", wanted)
     return BASE_TAG
 
 

@@ -173,27 +173,44 @@ def _bomb_png() -> bytes:
     return out.getvalue()
 
 
+class PeakRss:
+    """Samples the RSS of `pids` every 20 ms on a thread, from start() to stop()."""
+
+    def __init__(self, pids):
+        self.pids = pids
+        self.baseline = rss_mb(pids)
+        self.peak = [self.baseline]
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._done.is_set():
+            self.peak.append(rss_mb(self.pids))
+            time.sleep(0.02)
+
+    def start(self) -> None:
+        """Begin sampling."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop sampling (the peak list keeps what was seen)."""
+        self._done.set()
+        self._thread.join()
+
+
 @pytest.mark.skipif(not HAS_PROC, reason="reads the backend's memory from /proc")
 def test_48_upload_bombs_are_answered_and_memory_is_returned(abused):
     studio = abused
     session, _token = make_user(studio, "bomber")
     bomb = _bomb_png()
-    pids = process_tree(studio.backend.pid)
-    baseline = rss_mb(pids)
-    peak = [baseline]
-    done = threading.Event()
-
-    def sample():
-        while not done.is_set():
-            peak.append(rss_mb(pids))
-            time.sleep(0.02)
+    rss = PeakRss(process_tree(studio.backend.pid))
+    pids, baseline, peak = rss.pids, rss.baseline, rss.peak
 
     def send(_n):
         files = {"file": ("bomb.png", bomb, "image/png")}
         return session.post(studio.url + "/api/uploads", files=files, timeout=60)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    rss.start()
     afters = []
     for _batch in range(2):  # a second batch shows whether what stays held grows per upload
         with ThreadPoolExecutor(6) as pool:
@@ -203,8 +220,7 @@ def test_48_upload_bombs_are_answered_and_memory_is_returned(abused):
         codes = sorted({r.status_code for r in answers})
         assert all(200 <= r.status_code < 500 for r in answers), codes
         assert all(r.headers["Content-Type"].startswith("application/json") for r in answers)
-    done.set()
-    sampler.join()
+    rss.stop()
     print(
         f"\nrow 4: {len(bomb)} B bomb 2x48 -> {codes}; backend RSS ({len(pids)} processes) "
         f"{baseline:.0f} MB before, peak {max(peak):.0f} MB, after each batch "
@@ -248,15 +264,8 @@ def test_a_burst_of_photo_uploads_decodes_a_few_at_a_time(abused):
     at once they took +3.1 GB (measured before UploadSlots bounded the decodes)."""
     studio = abused
     photo = _photo()
-    pids = process_tree(studio.backend.pid)
-    baseline = rss_mb(pids)
-    peak = [baseline]
-    done = threading.Event()
-
-    def sample():
-        while not done.is_set():
-            peak.append(rss_mb(pids))
-            time.sleep(0.02)
+    rss = PeakRss(process_tree(studio.backend.pid))
+    pids, baseline, peak = rss.pids, rss.baseline, rss.peak
 
     def send(_n):
         # The admin's token: no login, so the forged-address row keeps its login budget.
@@ -265,14 +274,12 @@ def test_a_burst_of_photo_uploads_decodes_a_few_at_a_time(abused):
             studio.url + "/api/uploads", files=files, headers=studio.headers, timeout=120
         )
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    rss.start()
     with ThreadPoolExecutor(48) as pool:
         answers = list(pool.map(send, range(48)))
     time.sleep(1)
     after = rss_mb(pids)
-    done.set()
-    sampler.join()
+    rss.stop()
     codes = [r.status_code for r in answers]
     print(
         f"\nrow 4: 48 photos of {len(photo)} B at once -> 201 x{codes.count(201)}, "
