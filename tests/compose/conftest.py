@@ -164,8 +164,9 @@ class StackStarter:
     tests are moved to the end): the image builds and MySQL's first start then overlap the
     rest of the suite instead of adding to it. Alone, the fixture starts it in place."""
 
-    def __init__(self, work: Path):
+    def __init__(self, work: Path, *, owns_work: bool = False):
         self.work = work
+        self.owns_work = owns_work  # a folder of its own (not pytest's tmp_path): removed at close
         self.engine = DockerEngine(work / "dockerd.log")
         self.project: ComposeProject | None = None
         self.stack: ComposeStack | None = None
@@ -238,7 +239,7 @@ class StackStarter:
         if self.project is not None:
             self._down()
         left = self.engine.stop()
-        shutil.rmtree(self.work / "project", ignore_errors=True)
+        shutil.rmtree(self.work if self.owns_work else self.work / "project", ignore_errors=True)
         return left
 
 
@@ -257,7 +258,7 @@ def pytest_collection_finish(session):
     if items[0].get_closest_marker("compose"):
         return  # only compose tests: the fixture starts it in place
     work = Path(tempfile.mkdtemp(prefix="studio-compose-"))
-    starter = StackStarter(work)
+    starter = StackStarter(work, owns_work=True)
     session.config.stash[STARTER] = starter
     starter.start_in_background()
 
