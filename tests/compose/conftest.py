@@ -11,7 +11,6 @@ import json
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -22,6 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from studio_ops.processes import free_port
 from tests.compose import standin_images
 from tests.compose.compose_cli import ComposeProject, ComposeUnavailable, compose_env
 from tests.compose.docker_engine import DockerEngine, EngineUnavailable
@@ -43,12 +43,6 @@ def _unavailable(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"compose tests cannot run in CI: {reason}")
     pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _copy_project(dest: Path) -> Path:
@@ -189,7 +183,7 @@ class StackStarter:
         """Everything up to a signed-in admin; EngineUnavailable / ComposeUnavailable say why."""
         self.engine.ensure()
         base_env = compose_env(self.work / "docker-config")
-        port = _free_port()
+        port = free_port()
         env = {key: base_env[key] for key in PASS_THROUGH if key in base_env}
         env.update(
             COMPOSE_PROJECT_NAME=PROJECT,
