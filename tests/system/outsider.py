@@ -1,82 +1,15 @@
-"""Tools of a stranger on the network for the issue-9 experiments: raw HTTP over sockets,
+"""Tools of a stranger on the network for the issue-9 experiments (raw HTTP: tests.raw_http):
 accounts made through the public API, latency probes and the backend's resident memory."""
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import requests
 
 from studio_ops.live_stack import LiveStudio
-
-
-@dataclass
-class RawReply:
-    """A response read off a raw socket (the socket stays open for streams)."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    sock: socket.socket
-
-    def json(self) -> dict:
-        """The body as JSON."""
-        return json.loads(self.body)
-
-
-def connect(url: str, timeout: float = 10) -> socket.socket:
-    """A TCP connection to the studio's host and port."""
-    parts = urlsplit(url)
-    sock = socket.create_connection((parts.hostname, parts.port), timeout=timeout)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return sock
-
-
-def request_head(url: str, method: str, path: str, headers: dict[str, str]) -> bytes:
-    """The request line and headers of an HTTP/1.1 request, as bytes."""
-    host = urlsplit(url).netloc
-    lines = [
-        f"{method} {path} HTTP/1.1",
-        f"Host: {host}",
-        *(f"{k}: {v}" for k, v in headers.items()),
-    ]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-def read_reply(sock: socket.socket) -> RawReply:
-    """Read one response head and its Content-Length body (a stream's body stays unread)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError(f"closed before a response head: {data!r}")
-        data += chunk
-    head, body = data.split(b"\r\n\r\n", 1)
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in header_lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    length = int(headers.get("content-length", 0))
-    while len(body) < length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        body += chunk
-    return RawReply(int(status_line.split()[1]), headers, body, sock)
-
-
-def raw_get(url: str, path: str, headers: dict[str, str]) -> RawReply:
-    """GET over a fresh socket, left open (a stream goes on on it)."""
-    sock = connect(url)
-    sock.sendall(request_head(url, "GET", path, headers))
-    return read_reply(sock)
 
 
 def make_user(studio: LiveStudio, username: str, password: str = "user-password-0123"):

@@ -18,8 +18,9 @@ import requests
 from PIL import Image
 
 from studio_ops.live_stack import start_live_studio
+from tests.raw_http import raw_get
 from tests.system.helpers import png_bytes
-from tests.system.outsider import STARVED_MS, make_user, p99_ms, raw_get
+from tests.system.outsider import STARVED_MS, make_user, p99_ms
 
 pytestmark = pytest.mark.slow
 

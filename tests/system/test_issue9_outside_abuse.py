@@ -21,17 +21,9 @@ import requests
 from PIL import Image
 
 from studio_ops.live_stack import start_live_studio
+from tests.raw_http import connect, read_reply, request_head
 from tests.system.helpers import png_bytes
-from tests.system.outsider import (
-    HAS_PROC,
-    STARVED_MS,
-    connect,
-    make_user,
-    process_tree,
-    read_reply,
-    request_head,
-    rss_mb,
-)
+from tests.system.outsider import HAS_PROC, STARVED_MS, make_user, process_tree, rss_mb
 
 pytestmark = pytest.mark.slow
 
