@@ -1,8 +1,11 @@
 """Rate limits in Redis via Flask-Limiter, one bucket per user (per client IP before login).
 
-Reads get RATE_LIMIT_READS per route; the writes that cost work have buckets of their own:
-`POST /api/generate` RATE_LIMIT_GENERATE and `POST /api/uploads` (decoding and storing images)
-RATE_LIMIT_UPLOADS, so picking three images for a blend does not eat into the Generate clicks.
+Reads get RATE_LIMIT_READS per route; the writes that cost work are counted apart from them:
+`POST /api/generate` and `POST /api/uploads` (decoding and storing an image) draw on one
+shared RATE_LIMIT_GENERATE bucket (issue 9: an upload costs what a submit costs, and a
+script must not get a second budget of image decodes beside its generates; a person's blend
+of three images and a click is 4 of the default 60 a minute), and an admin's tool imports,
+publishes and edits (a file parsed, every engine's /object_info read) RATE_LIMIT_IMPORTS.
 Static files, images, health probes and CORS preflights are not counted: a gallery page loads
 dozens of thumbnails at once, and a monitor must never be locked out.
 
@@ -42,8 +45,7 @@ EXEMPT_ENDPOINTS = frozenset(
 )
 GENERATE_ENDPOINT = "jobs.generate"
 UPLOAD_ENDPOINT = "uploads.create"
-# An import or a publish parses a file and asks every engine for /object_info: the uploads'
-# bucket size, counted apart from image uploads.
+# An import or a publish parses a file and asks every engine for /object_info.
 ADMIN_TOOL_ENDPOINTS = (
     "admin_tools.import_tool",
     "admin_tools.publish_tool",
@@ -76,13 +78,17 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         key_prefix="studio:limits",
     )
     limiter.request_filter(_exempt)
-    # Writes that cost work: their own limit instead of the reads' (which they do not count in).
-    for endpoint, limit in (
-        (GENERATE_ENDPOINT, settings.rate_limit_generate),
-        (UPLOAD_ENDPOINT, settings.rate_limit_uploads),
-        *((endpoint, settings.rate_limit_uploads) for endpoint in ADMIN_TOOL_ENDPOINTS),
+    # Writes that cost work: limits instead of the reads' (which they do not count in).
+    # A shared limit is one bucket for every view it decorates; the scope names its key.
+    for endpoints, shared in (
+        (
+            (GENERATE_ENDPOINT, UPLOAD_ENDPOINT),
+            limiter.shared_limit(settings.rate_limit_generate, scope="generate"),
+        ),
+        (ADMIN_TOOL_ENDPOINTS, limiter.shared_limit(settings.rate_limit_imports, scope="imports")),
     ):
-        app.view_functions[endpoint] = limiter.limit(limit)(app.view_functions[endpoint])
+        for endpoint in endpoints:
+            app.view_functions[endpoint] = shared(app.view_functions[endpoint])
     # Login is limited per client address, whoever is already logged in on it.
     login = app.view_functions[LOGIN_ENDPOINT]
     app.view_functions[LOGIN_ENDPOINT] = limiter.limit(

@@ -84,7 +84,7 @@ class Settings:
     db_timeout_s: int = 5  # connect / read / write timeout of the MySQL driver and pool
     # Per user: a person clicking Generate / Repeat stays far below these; a script does not.
     rate_limit_generate: str = "60/minute;600/hour"
-    rate_limit_uploads: str = "60/minute;600/hour"
+    rate_limit_imports: str = "60/minute;600/hour"  # admin tool imports, publishes, edits
     rate_limit_login: str = "5/minute"
     rate_limit_reads: str = "20/second"
     demo_mode: str = "auto"
@@ -303,7 +303,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "disk_full_policy": _choice("wait", "fail"),
     "db_timeout_s": _int(1, 300),
     "rate_limit_generate": _rate,
-    "rate_limit_uploads": _rate,
+    "rate_limit_imports": _rate,
     "rate_limit_login": _rate,
     "rate_limit_reads": _rate,
     "demo_mode": _choice("auto", "on", "off"),

@@ -220,7 +220,7 @@ def start_live_studio(
         "COMFYUI_URL": sim.url,
         "HEARTBEAT_TTL_S": "3",
         "RATE_LIMIT_GENERATE": "10000/minute",
-        "RATE_LIMIT_UPLOADS": "10000/minute",
+        "RATE_LIMIT_IMPORTS": "10000/minute",
         "RATE_LIMIT_READS": "10000/second",
         "DEMO_MODE": "off",
         **env_extra,

@@ -20,7 +20,7 @@ from studio_core.engines import EngineInfo
 FAST_LIMITS = {
     "RATE_LIMIT_READS": "1000/second",
     "RATE_LIMIT_GENERATE": "1000/minute",
-    "RATE_LIMIT_UPLOADS": "1000/minute",
+    "RATE_LIMIT_IMPORTS": "1000/minute",
     "RATE_LIMIT_LOGIN": "1000/minute",
 }
 ADMIN_PASSWORD = "admin-password-for-tests"

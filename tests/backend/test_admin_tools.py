@@ -385,10 +385,10 @@ def test_an_unmapped_input_cannot_be_reached_through_generate(app, client):
     assert graph["6"]["inputs"]["text"] == "a fox" and graph["3"]["inputs"]["seed"] == 3
 
 
-def test_imports_and_publishes_share_the_uploads_rate_limit(make_app):
+def test_imports_and_publishes_share_the_imports_rate_limit(make_app):
     from tests.backend.helpers import token_client
 
-    client = token_client(make_app(RATE_LIMIT_UPLOADS="2/minute"))
+    client = token_client(make_app(RATE_LIMIT_IMPORTS="2/minute"))
     assert imported(client, invert_graph(), "a.json")["id"] == "a"
     assert import_file(client, as_file(invert_graph()), "b.json").status_code == 201
     limited = import_file(client, as_file(invert_graph()), "c.json")

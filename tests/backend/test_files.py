@@ -155,22 +155,23 @@ def test_output_path_tricks_are_404(client, app, path):
     assert b"SQLite" not in resp.data and b"root:" not in resp.data
 
 
-def test_uploads_and_generates_have_buckets_of_their_own(make_app):
-    """Decoding an image costs work: uploads draw on RATE_LIMIT_UPLOADS, generates on
-    RATE_LIMIT_GENERATE, and neither on the reads' limit."""
+def test_uploads_count_against_the_generate_limit_not_the_reads(make_app):
+    """Decoding an image costs work: uploads and generates draw on one RATE_LIMIT_GENERATE
+    bucket per user (issue 9), and neither on the reads' limit, nor the reads on theirs."""
     app = make_app(
-        RATE_LIMIT_READS="100/minute", RATE_LIMIT_GENERATE="1/minute", RATE_LIMIT_UPLOADS="2/minute"
+        RATE_LIMIT_READS="2/minute", RATE_LIMIT_GENERATE="3/minute", RATE_LIMIT_IMPORTS="1/minute"
     )
     make_user(app, "alice")
     client = login_client(app, "alice", USER_PASSWORD)  # the bucket is the user's
     client.environ_base["HTTP_X_CSRF_TOKEN"] = client.csrf
     assert _upload(client, png_bytes()).status_code == 201
     assert submit(client).status_code == 202
-    assert _upload(client, png_bytes()).status_code == 201  # the generate did not count here
-    limited = _upload(client, png_bytes())
-    assert limited.status_code == 429 and limited.get_json()["error"]["code"] == "rate_limited"
-    assert submit(client).status_code == 429
+    assert _upload(client, png_bytes()).status_code == 201  # the third of three
+    for refused in (_upload(client, png_bytes()), submit(client)):
+        assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "rate_limited"
+        assert int(refused.headers["Retry-After"]) >= 1
     assert client.get("/api/jobs").status_code == 200  # reads keep their own bucket
+    assert client.get("/api/jobs").status_code == 200  # ... untouched by the five writes
     other = token_client(app, make_user(app, "bob")["id"])
     assert _upload(other, png_bytes()).status_code == 201  # another user, another bucket
 

@@ -70,7 +70,7 @@ def schema_app(make_app, sim_url):
     app = make_app(
         RATE_LIMIT_READS="100000/second",
         RATE_LIMIT_GENERATE="100000/second",
-        RATE_LIMIT_UPLOADS="100000/second",
+        RATE_LIMIT_IMPORTS="100000/second",
     )
     services(app).queue.heartbeat("w1", {})
     publish_engine(app, simulator=False, url=sim_url)
