@@ -29,6 +29,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Playwright's waits. A whole suite on a 2-core CI machine runs at a load average of 3 or
+# more, where a cold page's first boot (every module fetched and parsed) was seen to pass
+# 10 s; a real defect still fails, only later.
+ACTION_MS = 20_000
+BOOT_MS = 30_000
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 

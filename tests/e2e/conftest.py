@@ -14,6 +14,8 @@ from typing import ClassVar
 import pytest
 
 from tests.e2e.browser import (
+    ACTION_MS,
+    BOOT_MS,
     CHROMIUM_ARGS,
     DESKTOP,
     FRONTEND,
@@ -64,14 +66,14 @@ def _open_pages(browser, origin: str, install=None, headers: dict | None = None)
             context.set_extra_http_headers(headers)
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(10000)
+        page.set_default_timeout(ACTION_MS)
         watch = PageWatch(origin)
         watch.attach(page)
         watches.append(watch)
         if install:
             install(page)
         page.goto(f"{origin}/{hash_}")
-        page.wait_for_selector("body:not(.booting)")
+        page.wait_for_selector("body:not(.booting)", timeout=BOOT_MS)
         page.watch = watch  # the test reads requests and dialogs from here
         return page
 

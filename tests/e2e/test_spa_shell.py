@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.e2e.browser import PHONE, screenshot
+from tests.e2e.browser import BOOT_MS, PHONE, screenshot
 from tests.e2e.fake_accounts import Answer
 
 pytestmark = pytest.mark.e2e
@@ -41,7 +41,7 @@ Object.defineProperty(Document.prototype, "hidden", {
 
 def _goto(page, hash_: str) -> None:
     page.goto(re.sub(r"#.*", hash_, page.url))
-    page.wait_for_selector("body:not(.booting)")
+    page.wait_for_selector("body:not(.booting)", timeout=BOOT_MS)
 
 
 def _wait_requests(page, fake_api, path: str, count: int, timeout_s: float = 10.0) -> None:
@@ -102,7 +102,7 @@ def test_job_end_notifies_once_only_when_enabled_and_hidden(open_app, fake_api):
     page = open_app("#/settings")
     page.add_init_script(NOTIFICATION_STUB)
     page.reload()
-    page.wait_for_selector("body:not(.booting)")
+    page.wait_for_selector("body:not(.booting)", timeout=BOOT_MS)
     toggle = page.locator("[data-testid=notify-toggle]")
     assert not toggle.is_checked()  # off by default
     toggle.check()
