@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+from werkzeug.datastructures import Headers
+
 from backend.security import STATIC_HEADERS
 
 _STATIC = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in STATIC_HEADERS.items()]
@@ -17,6 +19,11 @@ def header(scope: dict, name: bytes) -> str | None:
     """A request header's value (repeated headers joined with ", "), or None."""
     values = [v.decode("latin-1") for k, v in scope.get("headers", ()) if k == name]
     return ", ".join(values) if values else None
+
+
+def scope_headers(scope: dict) -> Headers:
+    """The request's headers as Werkzeug Headers (what backend.auth.identify reads)."""
+    return Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
 
 
 def response_headers(content_type: bytes, extra: list[tuple[bytes, bytes]] = ()) -> list:

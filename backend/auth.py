@@ -81,7 +81,7 @@ def identify(studio, headers: Mapping[str, str], remote_addr: str | None = None)
     )
 
 
-_ENVIRON_KEY = "studio.identity"
+ENVIRON_KEY = "studio.identity"  # also set by the ASGI server when it identified the caller
 
 
 def current_identity() -> Identity | None:
@@ -91,16 +91,16 @@ def current_identity() -> Identity | None:
     share with a still-open stream of another request (the test client does that).
     """
     environ = request.environ
-    if _ENVIRON_KEY not in environ:
+    if ENVIRON_KEY not in environ:
         from backend.services import studio
 
-        environ[_ENVIRON_KEY] = identify(studio(), request.headers, request.remote_addr)
-    return environ[_ENVIRON_KEY]
+        environ[ENVIRON_KEY] = identify(studio(), request.headers, request.remote_addr)
+    return environ[ENVIRON_KEY]
 
 
 def forget_identity() -> None:
     """Drop this request's cached identity (after a login or logout changed it)."""
-    request.environ.pop(_ENVIRON_KEY, None)
+    request.environ.pop(ENVIRON_KEY, None)
 
 
 def require_identity() -> Identity:

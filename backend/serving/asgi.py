@@ -4,6 +4,12 @@
     everything else    body read on the loop (backend.serving.body), then the Flask app in a
                        pool of THREADS threads (backend.serving.wsgi_bridge)
 
+A body is read only for a caller its headers identify (a session cookie or an API token,
+checked on a thread since it may read SQL) or for the login route: a stranger's POST goes to
+Flask without its body, which answers it (401 from backend.gate, with the headers every
+answer carries), and the connection closes. Strangers cannot make the backend wait for, or
+spool to disk, MAX_UPLOAD_MB of body each.
+
 Lifespan: startup connects the streams' Redis client; a shutdown signal ends every open
 stream at once (so the server's graceful wait is not spent on endless responses); shutdown
 closes Redis and the thread pool.
@@ -19,8 +25,10 @@ import time
 
 from flask import Flask
 
-from backend.asgi_http import send_json_error
+from backend.asgi_http import scope_headers, send_json_error
+from backend.auth import ENVIRON_KEY, identify
 from backend.client_address import ProxyTrust, scope_address
+from backend.gate import PUBLIC_ENDPOINTS
 from backend.serving.body import BodyRefused, ClientGone, declared_length, has_body, read_body
 from backend.serving.wsgi_bridge import WSGIBridge
 from backend.streams.sse import PATH, NativeEvents
@@ -28,6 +36,7 @@ from backend.streams.sse import PATH, NativeEvents
 logger = logging.getLogger(__name__)
 
 THREADS = 32  # Flask requests at once per process (streams take none)
+_UNKNOWN = object()  # see StudioASGI._identify
 _EXIT_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGBREAK") if hasattr(signal, name)
 )
@@ -38,13 +47,20 @@ class StudioASGI:
 
     def __init__(self, flask_app: Flask, threads: int = THREADS):
         self.flask_app = flask_app
-        self.settings = flask_app.extensions["studio"].settings
+        self.studio = flask_app.extensions["studio"]
+        self.settings = self.studio.settings
         # Read by the server's protocol (backend.serving.protocol) on every connection.
         self.head_timeout_s = self.settings.head_timeout_s
         self.proxy_trust = ProxyTrust.from_settings(self.settings)
         self.observe = flask_app.extensions["studio_observe"]
         self.events = NativeEvents(flask_app)
         self.wsgi = WSGIBridge(flask_app, threads)
+        # Routes anyone may send a body to (the login form's POST).
+        self.public_paths = frozenset(
+            rule.rule
+            for rule in flask_app.url_map.iter_rules()
+            if rule.endpoint in PUBLIC_ENDPOINTS
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def __call__(self, scope: dict, receive, send) -> None:
@@ -62,6 +78,12 @@ class StudioASGI:
         if not has_body(scope):
             await self.wsgi(scope, None, send)
             return
+        identity = None
+        if scope["path"] not in self.public_paths:
+            identity = await self._identify(scope)
+            if identity is None:  # see the module docstring
+                await self.wsgi(scope, None, send, close=True)
+                return
         try:
             body = await read_body(
                 receive,
@@ -81,10 +103,23 @@ class StudioASGI:
             )
             return
         try:
-            await self.wsgi(scope, body, send)
+            # The identity goes along: Flask's gate need not read it again.
+            known = identity is not None and identity is not _UNKNOWN
+            await self.wsgi(scope, body, send, {ENVIRON_KEY: identity} if known else None)
         finally:
             if body is not None:
                 body.close()
+
+    async def _identify(self, scope: dict):
+        """The caller's Identity, None for a stranger, or _UNKNOWN when the accounts cannot
+        be read (a database outage: the body is read and Flask answers as for any request)."""
+        ip = scope_address(scope, self.proxy_trust)
+        try:
+            # identify() may read SQL: a thread, so the loop never waits on it.
+            return await asyncio.to_thread(identify, self.studio, scope_headers(scope), ip)
+        except Exception as exc:  # any driver error: Flask reports it
+            logger.warning("caller not identified before the body error=%s", exc)
+            return _UNKNOWN
 
     async def _lifespan(self, receive, send) -> None:
         while True:

@@ -18,10 +18,9 @@ import uuid
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
-from werkzeug.datastructures import Headers
 
 from backend.api.events import RETRY_MS, job_frame
-from backend.asgi_http import response_headers, send_json_error
+from backend.asgi_http import response_headers, scope_headers, send_json_error
 from backend.auth import identify
 from backend.client_address import ProxyTrust, scope_address
 from backend.errors import OUTAGE_RETRY_AFTER
@@ -129,7 +128,7 @@ class NativeEvents:
 
     async def _open(self, scope: dict, ip: str | None) -> tuple[int, str, Listener]:
         """Identify the caller, take a slot, subscribe; raises Refusal."""
-        headers = Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
+        headers = scope_headers(scope)
         # identify() may read SQL: a thread, so the loop never waits on it.
         identity = await asyncio.to_thread(identify, self.studio, headers, ip)
         if identity is None:
