@@ -70,6 +70,7 @@ class FakeApi(AccountRoutes, AdminToolRoutes):
     generate_bodies: list[dict] = field(default_factory=list)
     graph_bodies: list[dict] = field(default_factory=list)  # POST /api/graph/params, as sent
     generate_error: Answer | None = None  # set: POST /api/generate answers this instead
+    jobs_status: int = 200  # not 200: GET /api/jobs answers the real API's error of that status
     violations: list[str] = field(default_factory=list)  # where the fake left the document
     users: dict[int, dict] = field(default_factory=default_users)  # id -> user + "password"
     session_user: int | None = 1  # who the browser is signed in as (None: signed out)
@@ -309,6 +310,8 @@ class FakeApi(AccountRoutes, AdminToolRoutes):
         return Answer(200, graph_params(self.tools, tool, body["graph"]))
 
     def _list(self, params, query, body) -> Answer:
+        if self.jobs_status != 200:
+            return error(self.jobs_status)
         jobs = sorted(self.jobs.values(), key=lambda j: j["created_at"], reverse=True)
         if query.get("all") == "1":  # the admin's "everyone" view: each job has its owner's id
             jobs = [{**j, "user_id": j.get("user_id", 1)} for j in jobs]

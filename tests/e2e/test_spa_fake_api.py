@@ -211,6 +211,46 @@ def test_gallery_infinite_scroll_thumbnails_search_and_filters(open_app, fake_ap
     assert _calls(fake_api, "/api/jobs")[-1][2]["status"] == "failed"
 
 
+# Scrolls to the bottom right after each page's cards are added: a MutationObserver callback
+# is a microtask, so it runs after the grid's own after-load check and before the next frame.
+SCROLL_AFTER_EACH_PAGE = """() => new MutationObserver((changes) => {
+  const cards = changes.some((c) => [...c.addedNodes].some((n) => n.matches?.('.gallery-item')));
+  if (cards) window.scrollTo(0, document.body.scrollHeight);
+}).observe(document.body, { childList: true, subtree: true })"""
+
+
+def test_gallery_keeps_paging_after_a_scroll_that_lands_before_the_next_frame(open_app, fake_api):
+    """The sentinel is in view when a page is asked for, and in view again (the user scrolled
+    to the bottom) at the next frame: the observer sees no change and fires nothing, so the
+    grid's own check must pick the next page up (it did not, and paging stopped at 30)."""
+    for n in range(1, 71):
+        fake_api.add_job(n)
+    page = open_app("#/settings")
+    page.evaluate(SCROLL_AFTER_EACH_PAGE)  # before the gallery's first page
+    page.evaluate("location.hash = '#/gallery'")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=gallery-item]').length === 70",
+        timeout=10000,
+    )
+    pages = [r[2]["offset"] for r in _calls(fake_api, "/api/jobs") if "offset" in r[2]]
+    assert pages == ["0", "30", "60"]  # each page once, none after the last
+
+
+def test_a_gallery_page_that_fails_offers_retry_and_asks_once(open_app, fake_api):
+    for n in range(1, 41):
+        fake_api.add_job(n)
+    fake_api.jobs_status = 503
+    page = open_app("#/gallery")
+    page.wait_for_selector("[data-testid=gallery-state] [data-retry]")
+    page.wait_for_timeout(500)  # time for a loop of failing requests to show
+    assert len([r for r in _calls(fake_api, "/api/jobs") if "offset" in r[2]]) == 1
+    fake_api.jobs_status = 200
+    page.click("[data-testid=gallery-state] [data-retry]")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=gallery-item]').length === 30"
+    )
+
+
 def test_favourite_lightbox_and_delete(open_app, fake_api):
     fake_api.add_job(1)
     fake_api.add_job(2, n_outputs=2)

@@ -96,11 +96,18 @@ export function createGalleryGrid({ fetchPage, onOpen, toolNames = {} }) {
       if (mine !== generation) return;
       drawState(html`${t("gallery.error")} <button type="button" class="btn small" data-retry>${t("common.retry")}</button>`);
       toastError(err, t);
+      return; // the Retry button goes on, not a loop of failing requests
     } finally {
       if (mine === generation) loading = false;
     }
     // A tall screen may show the sentinel still: keep filling until it scrolls out of view.
-    if (mine === generation && isSentinelVisible()) loadMore();
+    // Looked at in the next frame, where the observer looks too. Checked at once, a scroll to
+    // the bottom between this load and that frame was missed: the sentinel, intersecting before
+    // the load and again after the scroll, gave the observer no change to report, and paging
+    // stopped for good.
+    requestAnimationFrame(() => {
+      if (mine === generation && isSentinelVisible()) loadMore();
+    });
   }
 
   // The observer and the after-load check must agree on "near": with a narrower check, a sentinel
