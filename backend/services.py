@@ -22,6 +22,7 @@ from studio_core.engines import EngineInfo, EngineRegistry
 from studio_core.events import EventBus
 from studio_core.jobs.repo import JobRepository
 from studio_core.live import LiveState
+from studio_core.memory import trim_free_memory
 from studio_core.queue.job_queue import JobQueue
 from studio_core.redis_client import connect_redis
 from studio_core.storage import StoragePaths
@@ -79,7 +80,7 @@ def build_studio(settings: Settings) -> Studio:
         online_engines=TTLCache(settings.engines_cache_s, engines.online),
         catalog=LiveCatalog(Catalog.load(settings.catalog_dir), db, client),
         paths=paths,
-        upload_slots=UploadSlots(),
+        upload_slots=UploadSlots(when_idle=trim_free_memory),
     )
 
 

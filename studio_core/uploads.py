@@ -13,7 +13,7 @@ import hashlib
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any, Protocol
 
@@ -43,9 +43,19 @@ class Readable(Protocol):
 class UploadSlots:
     """At most `max_concurrent` image checks at once in this process (see the docstring)."""
 
-    def __init__(self, max_concurrent: int = MAX_CONCURRENT_CHECKS, wait_s: float = SLOT_WAIT_S):
+    def __init__(
+        self,
+        max_concurrent: int = MAX_CONCURRENT_CHECKS,
+        wait_s: float = SLOT_WAIT_S,
+        when_idle: Callable[[], object] | None = None,
+    ):
+        """`when_idle` runs each time the last check in progress ends (the backend gives the
+        decoders' freed memory back to the system there: studio_core.memory)."""
         self._slots = threading.BoundedSemaphore(max_concurrent)
         self.wait_s = wait_s
+        self._when_idle = when_idle
+        self._lock = threading.Lock()
+        self._busy = 0
 
     @contextmanager
     def slot(self) -> Iterator[None]:
@@ -55,10 +65,17 @@ class UploadSlots:
                 "too many images are being checked at once; send it again in a moment",
                 retry_after=2,
             )
+        with self._lock:
+            self._busy += 1
         try:
             yield
         finally:
+            with self._lock:
+                self._busy -= 1
+                idle = self._busy == 0
             self._slots.release()
+            if idle and self._when_idle is not None:
+                self._when_idle()
 
 
 def save_upload(
