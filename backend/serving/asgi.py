@@ -6,9 +6,12 @@
 
 A body is read only for a caller its headers identify (a session cookie or an API token,
 checked on a thread since it may read SQL) or for the login route: a stranger's POST goes to
-Flask without its body, which answers it (401 from backend.gate, with the headers every
-answer carries), and the connection closes. Strangers cannot make the backend wait for, or
-spool to disk, MAX_UPLOAD_MB of body each.
+Flask without its body, which answers it at once (401 from backend.gate, with the headers
+every answer carries). uvicorn then drops the rest of the body as it arrives and keeps the
+connection (closing it with body bytes unread would make the kernel reset it, and a client
+still sending could lose the 401); one that trickles it meets HEAD_TIMEOUT_S, since bytes
+after a response count as the next head (backend.serving.protocol). Strangers cannot make the
+backend wait for, or spool to disk, MAX_UPLOAD_MB of body each.
 
 Lifespan: startup connects the streams' Redis client; a shutdown signal ends every open
 stream at once (so the server's graceful wait is not spent on endless responses); shutdown
@@ -82,7 +85,7 @@ class StudioASGI:
         if scope["path"] not in self.public_paths:
             identity = await self._identify(scope)
             if identity is None:  # see the module docstring
-                await self.wsgi(scope, None, send, close=True)
+                await self.wsgi(scope, None, send)
                 return
         try:
             body = await read_body(

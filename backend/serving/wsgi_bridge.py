@@ -66,19 +66,12 @@ class WSGIBridge:
         self.app = wsgi_app
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="flask")
 
-    async def __call__(
-        self, scope: dict, body, send, extra_environ: dict | None = None, close: bool = False
-    ) -> None:
-        """Run the request (`body` a file or None) with `extra_environ` added to its environ;
-        `close` ends the connection after the response (a request body left unread)."""
+    async def __call__(self, scope: dict, body, send, extra_environ: dict | None = None) -> None:
+        """Run the request (`body` a file or None) with `extra_environ` added to its environ."""
         loop = asyncio.get_running_loop()
         environ = build_environ(scope, body)
         environ.update(extra_environ or {})
         status, headers, first, rest = await loop.run_in_executor(self.executor, self._run, environ)
-        if close:
-            headers = [(k, v) for k, v in headers if k != b"connection"] + [
-                (b"connection", b"close")
-            ]
         if rest is None:
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": first, "more_body": False})
