@@ -40,6 +40,32 @@ def test_throttled_sign_in_says_when_to_try_again(open_app, fake_api):
     _sign_in(page)
     page.wait_for_selector("[data-testid=login-error]")
     assert page.inner_text("[data-testid=login-error]") == "Too many attempts. Try again in 42 s."
+    submit = page.locator("[data-testid=login-submit]")
+    assert submit.is_disabled() and submit.inner_text() in (
+        "Try again in 42 s",
+        "Try again in 41 s",
+    )
+
+
+def test_the_sign_in_button_counts_the_wait_down_then_works_again(open_app, fake_api):
+    fake_api.session_user = None
+    fake_api.login_retry_after = 2
+    page = open_app("#/login")
+    _sign_in(page)
+    submit = page.locator("[data-testid=login-submit]")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=login-submit]').textContent === 'Try again in 1 s'"
+    )
+    assert submit.is_disabled()  # a click cannot send a try the server would refuse
+    fake_api.login_retry_after = None
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=login-submit]').disabled", timeout=5000
+    )
+    assert submit.inner_text() == "Sign in"
+    _sign_in(page)
+    page.wait_for_selector("[data-testid=account-name]")
+    logins = [r for r in fake_api.requests if r[1] == "/api/auth/login"]
+    assert len(logins) == 2  # one refused, one after the wait
 
 
 def test_sign_in_goes_back_to_where_the_user_was(open_app, fake_api):

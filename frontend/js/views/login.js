@@ -51,6 +51,27 @@ export function mountLogin(root, { onSignedIn }) {
     error.hidden = !text;
     setText(error, text || "");
   };
+  // Throttled: the server refuses every try until Retry-After has passed, so the button says
+  // how long, second by second, and stays off (the alert above is read out once, not per tick).
+  let waitTimer = null;
+  const waitThenEnable = (seconds) => {
+    const until = Date.now() + seconds * 1000;
+    const tick = () => {
+      const left = Math.ceil((until - Date.now()) / 1000);
+      if (left > 0 && form.isConnected) {
+        setText(submit, t("login.wait", { seconds: left }));
+        return;
+      }
+      clearInterval(waitTimer);
+      waitTimer = null;
+      setText(submit, t("login.submit"));
+      submit.disabled = false;
+    };
+    clearInterval(waitTimer);
+    submit.disabled = true;
+    tick();
+    waitTimer = setInterval(tick, 250);
+  };
   form.querySelector("[data-testid=login-language]").addEventListener("change", (event) => {
     setLanguage(event.target.value);
   });
@@ -70,8 +91,9 @@ export function mountLogin(root, { onSignedIn }) {
       password.value = "";
       showError(loginErrorText(err));
       password.focus();
+      if (err instanceof RateLimited) waitThenEnable(err.retryAfter ?? 60);
     } finally {
-      submit.disabled = false;
+      if (waitTimer === null) submit.disabled = false;
     }
   });
   username.value = expiredUsername();
