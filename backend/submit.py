@@ -29,7 +29,7 @@ from studio_core.jobs.inputs import mask_key
 from studio_core.jobs.params import PARAM_COLUMNS, param_columns
 from studio_core.jobs.states import JobStatus
 from studio_core.storage import decode_data_url
-from studio_core.uploads import UPLOAD_ID, get_upload, save_upload
+from studio_core.uploads import UPLOAD_ID, Readable, get_upload, save_upload
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,8 @@ class Submission:
     tool_id: str
     fields: dict[str, Any]
     image_refs: dict[str, str] = field(default_factory=dict)  # slot -> upload id | data URL
-    files: dict[str, bytes] = field(default_factory=dict)  # slot -> uploaded file bytes
+    # slot -> an uploaded file part, read only when it is stored (studio_core.uploads)
+    files: dict[str, bytes | Readable] = field(default_factory=dict)
     masks: dict[str, str] = field(default_factory=dict)  # slot -> mask upload id
     idempotency_key: str | None = None
 
@@ -75,7 +76,9 @@ def _json_object(value: Any, name: str, from_form: bool) -> dict:
     return value
 
 
-def parse_body(body: Any, files: Mapping[str, bytes] | None = None, key: str | None = None):
+def parse_body(
+    body: Any, files: Mapping[str, bytes | Readable] | None = None, key: str | None = None
+):
     """Build a Submission from a JSON object or multipart form fields (+ file parts)."""
     if not isinstance(body, Mapping):
         raise InvalidInput("the request body must be a JSON object")
@@ -133,7 +136,7 @@ def _gather_images(
 ) -> tuple[dict[str, dict], dict[str, bytes]]:
     """({slot: upload row} referenced, {slot: bytes} still to store); nothing is written."""
     known: dict[str, dict] = {}
-    pending: dict[str, bytes] = dict(sub.files)
+    pending: dict[str, bytes | Readable] = dict(sub.files)
     max_bytes = studio.settings.max_upload_bytes
     for slot, ref in sub.image_refs.items():
         if UPLOAD_ID.match(ref):

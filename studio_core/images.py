@@ -20,7 +20,7 @@ import os
 import struct
 import warnings
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import BinaryIO, NamedTuple, Protocol
 
 from PIL import Image, UnidentifiedImageError
 
@@ -181,17 +181,22 @@ def _reencode(image: Image.Image, fmt: str, orientation: int) -> CheckedImage:
     return CheckedImage(out.getvalue(), MIME[target], image.width, image.height)
 
 
-def upright_size(data: bytes) -> tuple[int, int] | None:
+def upright_size(data: bytes | BinaryIO) -> tuple[int, int] | None:
     """(width, height) an image will be stored with (EXIF rotation applied), read from its
-    header without decoding pixels; None when it cannot be read (check_image then says why)."""
+    header without decoding pixels; None when it cannot be read (check_image then says why).
+    A file is read from where it stands and put back there."""
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
+    start = source.tell()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", UserWarning)
-            with Image.open(io.BytesIO(data)) as image:
+            with Image.open(source) as image:
                 width, height = image.size
                 rotated = _orientation(image) in (5, 6, 7, 8)
     except (UnidentifiedImageError, InvalidImage, *_EXIF_ERRORS):
         return None
+    finally:
+        source.seek(start)
     return (height, width) if rotated else (width, height)
 
 

@@ -28,7 +28,8 @@ def generate():
     key = check_idempotency_key(request.headers.get("Idempotency-Key"))
     if request.mimetype == "multipart/form-data":
         form = {name: one_arg(request.form, name) or "" for name in request.form}
-        files = {slot: one_file(request.files, slot).read() for slot in request.files}
+        # Not read here: save_upload reads each part once it holds an image-check slot.
+        files = {slot: one_file(request.files, slot) for slot in request.files}
         submission = parse_body(form, files, key)
     elif request.is_json:
         submission = parse_body(json_object(), None, key)

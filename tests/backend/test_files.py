@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -199,3 +200,44 @@ def test_uploads_wait_for_a_free_decode_slot_then_are_json_429(app, client):
             assert int(resp.headers["Retry-After"]) >= 1
     assert _upload(client, photo, "p.jpg").status_code == 201
     assert client.get("/api/jobs").get_json()["total"] == 0  # the refused generate queued nothing
+
+
+class _RecordingSlots(UploadSlots):
+    """UploadSlots that note when a slot is taken, in one list with the file reads."""
+
+    def __init__(self, events: list[str]):
+        super().__init__(max_concurrent=1, wait_s=0.2)
+        self.events = events
+
+    def slot(self):
+        self.events.append("slot")
+        return super().slot()
+
+
+def test_both_ways_in_read_the_file_only_once_a_slot_is_held(app, client, monkeypatch):
+    """A request waiting for its turn holds no copy of its image (issue 9): the upload and the
+    multipart generate (with a mask, whose size check reads the part's header) read the part
+    after the slot is taken, once."""
+    from werkzeug.datastructures import FileStorage
+
+    from tests.backend.test_masks import mask_png, upload
+
+    publish_engine(app)
+    mask = upload(client, mask_png())
+    events: list[str] = []
+
+    def read(self, size=-1):
+        if size is None or size < 0:  # the whole part (Pillow reads a header in pieces)
+            events.append("read")
+        return self.stream.read(size)
+
+    # FileStorage hands read() to its stream through __getattr__; a class attribute comes first.
+    monkeypatch.setattr(FileStorage, "read", read, raising=False)
+    services(app).upload_slots = _RecordingSlots(events)
+    photo = png_bytes(64, 48)
+    assert _upload(client, photo).status_code == 201
+    form = {"workflow": "single_image_edit", "prompt": "a", "masks": json.dumps({"input": mask}),
+            "input": (io.BytesIO(photo), "p.png")}  # fmt: skip
+    resp = client.post("/api/generate", data=form, content_type="multipart/form-data")
+    assert resp.status_code == 202, resp.get_json()
+    assert events == ["slot", "read", "slot", "read"]
