@@ -180,3 +180,26 @@ def test_a_masked_job_survives_a_comfyui_restart_that_lost_its_files(tmp_path, r
     finally:
         teardown(built)
         sim.stop()
+
+
+@pytest.mark.parametrize(("fmt", "suffix"), [("JPEG", ".jpg"), ("WEBP", ".webp")])
+def test_an_input_reaches_comfyui_named_as_what_it_is(stack, sim_url, fmt, suffix):
+    """Uploads keep a clean JPEG/WebP as sent; ComfyUI's input folder gets it under its own
+    extension (it was `<job>_<slot>.png` whatever the bytes), and a mask's composite is a PNG."""
+    buf = io.BytesIO()
+    Image.new("RGB", (SIZE, SIZE), "green").save(buf, format=fmt)
+    job_id = stack.create_job("single_image_edit", images={"input": buf.getvalue()})
+    masked_id = stack.create_job(
+        "single_image_edit",
+        images={"input": buf.getvalue()},
+        masks={"input": half_transparent_mask()},
+    )
+    stack.start_worker()
+    for job in (job_id, masked_id):
+        assert stack.wait_status(job)["status"] == "finished"
+    graph = stack.sim(f"/history/{job_id}")[job_id]["prompt"][2]
+    assert graph["load_input"]["inputs"]["image"] == f"studio/{job_id}_input{suffix}"
+    assert sim_input(sim_url, f"studio/{job_id}_input{suffix}").format == fmt
+    masked = stack.sim(f"/history/{masked_id}")[masked_id]["prompt"][2]
+    assert masked["load_input"]["inputs"]["image"] == f"studio/{masked_id}_input_masked.png"
+    assert sim_input(sim_url, f"studio/{masked_id}_input{suffix}").format == fmt  # its original

@@ -31,7 +31,7 @@ def upload_inputs(client: ComfyClient, storage: StoragePaths, job: Mapping) -> d
     names: dict[str, str] = {}
     for slot, row in images.items():
         data = _read(storage, row, f"input image '{slot}'")
-        filename, _ = input_name(job_id, slot)
+        filename, _ = input_name(job_id, slot, row)
         names[slot] = _upload(
             f"input image '{slot}'",
             partial(client.upload_image, data, filename, subfolder=SUBFOLDER, overwrite=True),
@@ -41,7 +41,7 @@ def upload_inputs(client: ComfyClient, storage: StoragePaths, job: Mapping) -> d
         mask = _read(storage, masks[slot], f"mask of '{slot}'")
         subfolder, _, name = names[slot].rpartition("/")
         original = {"filename": name, "subfolder": subfolder, "type": "input"}
-        masked, _ = input_name(job_id, slot, masked=True)
+        masked, _ = input_name(job_id, slot, row, masked=True)
         names[slot] = _upload(
             f"mask of '{slot}'",
             partial(client.upload_mask, mask, masked, original, subfolder=SUBFOLDER),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from pathlib import PurePosixPath
 from typing import Any
 
 from studio_core.catalog.params import resolve_seed
@@ -14,6 +15,7 @@ from studio_core.jobs.params import stored_params
 logger = logging.getLogger(__name__)
 
 SUBFOLDER = "studio"  # where the studio's inputs land in ComfyUI's input folder
+INPUT_SUFFIXES = frozenset({".png", ".jpg", ".webp"})  # what stored uploads are named with
 
 
 def job_params(tool: Tool, job: Mapping[str, Any]) -> dict:
@@ -29,8 +31,16 @@ def job_params(tool: Tool, job: Mapping[str, Any]) -> dict:
     return params
 
 
-def input_name(job_id: str, slot: str, masked: bool = False) -> tuple[str, str]:
-    """(file name, LoadImage value) for a job's input image uploaded to ComfyUI; `masked`:
-    the file /upload/mask writes (the image with the painted mask as its alpha)."""
-    filename = f"{job_id}_{slot}_masked.png" if masked else f"{job_id}_{slot}.png"
+def input_name(
+    job_id: str, slot: str, row: Mapping[str, Any] | None = None, masked: bool = False
+) -> tuple[str, str]:
+    """(file name, LoadImage value) for a job's input image uploaded to ComfyUI, named with
+    the extension of the stored upload (`row`: its job_inputs row; uploads keep a clean
+    JPEG/WebP as sent); `masked`: the file /upload/mask writes, a PNG (the image with the
+    painted mask as its alpha)."""
+    if masked:
+        filename = f"{job_id}_{slot}_masked.png"
+    else:
+        suffix = PurePosixPath(str((row or {}).get("path", ""))).suffix.lower()
+        filename = f"{job_id}_{slot}{suffix if suffix in INPUT_SUFFIXES else '.png'}"
     return filename, f"{SUBFOLDER}/{filename}"

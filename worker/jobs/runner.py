@@ -109,7 +109,10 @@ class JobRunner:
             tool = s.catalog.get(job["tool"])
             params = job_params(tool, job)
             given, masks = split_inputs(job["inputs"])
-            images = {slot: input_name(job_id, slot, masked=slot in masks)[1] for slot in given}
+            images = {
+                slot: input_name(job_id, slot, row, masked=slot in masks)[1]
+                for slot, row in given.items()
+            }
             engine = s.monitor.info  # the files of the ComfyUI this graph will run on
             graph = build_graph(
                 tool,
