@@ -133,8 +133,9 @@ def _check_limits(studio: Studio, params: Mapping[str, Any]) -> None:
 
 def _gather_images(
     studio: Studio, user_id: int, sub: Submission
-) -> tuple[dict[str, dict], dict[str, bytes]]:
-    """({slot: upload row} referenced, {slot: bytes} still to store); nothing is written."""
+) -> tuple[dict[str, dict], dict[str, bytes | Readable]]:
+    """({slot: upload row} referenced, {slot: bytes or file part} still to store); nothing is
+    written."""
     known: dict[str, dict] = {}
     pending: dict[str, bytes | Readable] = dict(sub.files)
     max_bytes = studio.settings.max_upload_bytes

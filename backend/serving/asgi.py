@@ -39,7 +39,6 @@ from backend.streams.sse import PATH, NativeEvents
 logger = logging.getLogger(__name__)
 
 THREADS = 32  # Flask requests at once per process (streams take none)
-_UNKNOWN = object()  # see StudioASGI._identify
 _EXIT_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGBREAK") if hasattr(signal, name)
 )
@@ -83,10 +82,16 @@ class StudioASGI:
             return
         identity = None
         if scope["path"] not in self.public_paths:
-            identity = await self._identify(scope)
-            if identity is None:  # see the module docstring
-                await self.wsgi(scope, None, send)
-                return
+            ip = scope_address(scope, self.proxy_trust)
+            try:
+                # identify() may read SQL: a thread, so the loop never waits on it.
+                identity = await asyncio.to_thread(identify, self.studio, scope_headers(scope), ip)
+            except Exception as exc:  # any driver error: the body is read, Flask answers it
+                logger.warning("caller not identified before the body error=%s", exc)
+            else:
+                if identity is None:  # a stranger: see the module docstring
+                    await self.wsgi(scope, None, send)
+                    return
         try:
             body = await read_body(
                 receive,
@@ -107,22 +112,10 @@ class StudioASGI:
             return
         try:
             # The identity goes along: Flask's gate need not read it again.
-            known = identity is not None and identity is not _UNKNOWN
-            await self.wsgi(scope, body, send, {ENVIRON_KEY: identity} if known else None)
+            await self.wsgi(scope, body, send, {ENVIRON_KEY: identity} if identity else None)
         finally:
             if body is not None:
                 body.close()
-
-    async def _identify(self, scope: dict):
-        """The caller's Identity, None for a stranger, or _UNKNOWN when the accounts cannot
-        be read (a database outage: the body is read and Flask answers as for any request)."""
-        ip = scope_address(scope, self.proxy_trust)
-        try:
-            # identify() may read SQL: a thread, so the loop never waits on it.
-            return await asyncio.to_thread(identify, self.studio, scope_headers(scope), ip)
-        except Exception as exc:  # any driver error: Flask reports it
-            logger.warning("caller not identified before the body error=%s", exc)
-            return _UNKNOWN
 
     async def _lifespan(self, receive, send) -> None:
         while True:
