@@ -1,4 +1,5 @@
-"""Schemathesis against backend/openapi.json, in-process over WSGI: every operation, every
+"""Schemathesis against backend/openapi.json, through the real server (uvicorn and
+backend.serving, as `python -m backend` serves it, on a free port): every operation, every
 check, positive and negative examples. 0 server errors and 0 schema violations (issue 9).
 
 Bounded and repeatable: MAX_EXAMPLES per operation and mode, derandomized, no deadline.
@@ -38,6 +39,7 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from tests.backend.helpers import bearer, publish_engine, services
+from tests.backend.live_asgi import serve_in_thread
 
 MAX_EXAMPLES = 15
 DOCUMENT = Path(__file__).resolve().parents[2] / "backend" / "openapi.json"
@@ -85,8 +87,12 @@ def api_headers(schema_app) -> dict[str, str]:
 
 @pytest.fixture
 def api_schema(schema_app, api_headers):
-    """The app's own OpenAPI document, loaded through the app; calls are made in-process."""
-    return schemathesis.openapi.from_wsgi("/api/openapi.json", schema_app, headers=api_headers)
+    """The app's own OpenAPI document, loaded from the served app; calls go over HTTP, so the
+    server's body reading, head parsing and thread hand-over are under test too."""
+    with serve_in_thread(schema_app, threads=4) as url:
+        yield schemathesis.openapi.from_url(
+            url + "/api/openapi.json", headers=api_headers, timeout=30
+        )
 
 
 @pytest.mark.slow
