@@ -45,7 +45,12 @@ def live(browser, tmp_path_factory):
     from studio_ops.live_stack import start_live_studio
 
     studio = start_live_studio(
-        tmp_path_factory.mktemp("e2e-live"), sim_args=("--node-ms", "20", "--step-ms", str(STEP_MS))
+        tmp_path_factory.mktemp("e2e-live"),
+        sim_args=("--node-ms", "20", "--step-ms", str(STEP_MS)),
+        # Several tests sign in through the page from 127.0.0.1; at the default 5 a minute,
+        # running a few of them alone made the 6th a 429. The throttle has tests of its own
+        # (tests/backend/test_first_start_and_throttle.py, system row 7, the sign-in page's).
+        RATE_LIMIT_LOGIN="120/minute",
     )
     yield studio
     studio.stop()
