@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, request
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from backend.limits import breach_retry_after
 from studio_core.errors import AppError
-from studio_core.outages import DB_OUTAGES, REDIS_OUTAGES
+from studio_core.outages import DB_OUTAGES, REDIS_OUTAGES, is_lock_conflict
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,14 @@ def init_app(app: Flask) -> None:
             "The database is unavailable; retry shortly.",
             OUTAGE_RETRY_AFTER,
         )
+
+    @app.errorhandler(sa_exc.DBAPIError)
+    def handle_db_error(exc: sa_exc.DBAPIError):
+        # Any other driver error: a MySQL deadlock or lock wait timeout rolled the
+        # transaction back and a retry succeeds (503, as an outage); the rest is a bug.
+        if is_lock_conflict(exc):
+            return handle_db_outage(exc)
+        return handle_unexpected(exc)
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

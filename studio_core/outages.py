@@ -16,6 +16,21 @@ from studio_core.errors import StorageFull
 
 REDIS_OUTAGES = (redis.ConnectionError, redis.TimeoutError)
 DB_OUTAGES = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+MYSQL_RETRYABLE = frozenset({1213, 1205})  # ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    """MySQL/MariaDB chose this transaction as a deadlock's victim, or its lock wait timed
+    out: the transaction was rolled back and running it again is the remedy. mysql-connector
+    raises the deadlock as an InternalError, which is not one of DB_OUTAGES."""
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    code = getattr(exc.orig, "errno", None)
+    if code is None and getattr(exc.orig, "args", None):
+        code = exc.orig.args[0]
+    return code in MYSQL_RETRYABLE
+
+
 _DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
@@ -23,8 +38,10 @@ def outage_kind(exc: BaseException) -> str | None:
     """ "database", "redis" or "disk" when `exc` is an outage of that service, else None."""
     if isinstance(exc, StorageFull) or (isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS):
         return "disk"
-    if isinstance(exc, DB_OUTAGES) or (
-        isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
+    if (
+        isinstance(exc, DB_OUTAGES)
+        or (isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated)
+        or is_lock_conflict(exc)  # transient as an outage is: pause or answer 503, then again
     ):
         # SQLite on a full volume says "database or disk is full": the disk is the cause.
         return "disk" if "disk is full" in str(exc) else "database"

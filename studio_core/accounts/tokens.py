@@ -32,9 +32,10 @@ def token_hash(secret: str) -> str:
 
 
 def check_token_name(name: object) -> str:
-    """A token name: 1-100 characters after trimming; else 400."""
-    if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME:
-        raise InvalidInput(f"'name' must be 1-{MAX_NAME} characters", field="name")
+    """A token name: 1-100 characters, not all whitespace (as the OpenAPI document says:
+    maxLength on what is sent, a pattern for "not blank"); stored trimmed. Else 400."""
+    if not isinstance(name, str) or len(name) > MAX_NAME or not name.strip():
+        raise InvalidInput(f"'name' must be 1-{MAX_NAME} characters, not only spaces", field="name")
     return name.strip()
 
 

@@ -27,11 +27,11 @@ from sqlalchemy.exc import DBAPIError
 from studio_core.db.engine import write_transaction
 from studio_core.db.tables import job_counts, jobs, users
 from studio_core.jobs.states import JobStatus
+from studio_core.outages import is_lock_conflict
 
 logger = logging.getLogger(__name__)
 
 CountDeltas = Counter  # {(user_id, status): change in n}; pending changes of a transaction
-MYSQL_RETRYABLE = {1213, 1205}  # ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT
 SEED_ATTEMPTS = 3
 
 
@@ -60,14 +60,6 @@ def _insert_missing(conn: Connection, rows: list[dict]) -> None:
         raise NotImplementedError(f"job counters do not support the {name} dialect")
 
 
-def _is_deadlock(exc: DBAPIError) -> bool:
-    """True for MySQL's deadlock / lock wait timeout, after which a retry is the remedy."""
-    code = getattr(exc.orig, "errno", None)
-    if code is None and getattr(exc.orig, "args", None):
-        code = exc.orig.args[0]
-    return code in MYSQL_RETRYABLE
-
-
 def seed_owner(engine: Engine, user_id: int) -> None:
     """Make sure `user_id` has a zero row per status, in its own short transaction(s).
 
@@ -91,7 +83,7 @@ def seed_owner(engine: Engine, user_id: int) -> None:
                 _insert_missing(conn, rows)
             return
         except DBAPIError as exc:
-            if attempt == SEED_ATTEMPTS or not _is_deadlock(exc):
+            if attempt == SEED_ATTEMPTS or not is_lock_conflict(exc):
                 raise
             logger.info("job counter seeding retried user=%s attempt=%s", user_id, attempt)
 

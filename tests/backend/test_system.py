@@ -317,3 +317,36 @@ def test_prometheus_engine_busy_follows_held_jobs(client, app):
     publish_engine(app, url="http://gpu1:8188", online=False)
     body = client.get("/metrics").get_data(as_text=True)
     assert 'engine="http://gpu1:8188"' not in body  # offline engines are not "idle"
+
+
+class _DriverError(Exception):
+    """What mysql-connector raises, reduced to the error number backend.errors reads."""
+
+    def __init__(self, errno: int):
+        super().__init__(errno, "lock trouble")
+        self.errno = errno
+
+
+@pytest.mark.parametrize(
+    ("errno", "status", "code"),
+    [
+        (1213, 503, "database_unavailable"),
+        (1205, 503, "database_unavailable"),
+        (1146, 500, "internal"),
+    ],
+    ids=["deadlock", "lock-wait-timeout", "other-driver-error"],
+)
+def test_a_mysql_lock_conflict_is_503_not_500(client, monkeypatch, errno, status, code):
+    """mysql-connector raises a deadlock as an InternalError, which is no DB_OUTAGES class: it
+    answered 500. The transaction was rolled back and a retry succeeds, so 503 + Retry-After."""
+    import sqlalchemy as sa
+
+    from backend.api import jobs as jobs_api
+
+    def conflict(*_args):
+        raise sa.exc.InternalError("UPDATE jobs SET ...", {}, _DriverError(errno))
+
+    monkeypatch.setattr(jobs_api, "show_job", conflict)
+    resp = client.get("/api/status/" + "0" * 32)
+    assert resp.status_code == status and resp.get_json()["error"]["code"] == code
+    assert ("Retry-After" in resp.headers) == (status == 503)

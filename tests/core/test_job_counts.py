@@ -29,6 +29,7 @@ from studio_core.jobs.counts import (
 )
 from studio_core.jobs.repo import JobRepository
 from studio_core.jobs.states import JobStatus
+from studio_core.outages import is_lock_conflict
 from studio_core.retention import retention_sweep
 from studio_core.storage import StoragePaths
 from tests.core.helpers import add_user
@@ -58,6 +59,7 @@ class RandomDriver:
         self.repo, self.rng, self.owners, self.paths = repo, rng, owners, paths
         self.jobs: list[str] = []
         self.attempts: dict[str, int] = {}  # the attempt a "worker" holds per job
+        self.conflicts = 0  # transactions rolled back by a MySQL deadlock (see step)
 
     def step(self) -> str:
         """Run one random operation; returns its name."""
@@ -109,6 +111,13 @@ class RandomDriver:
                 retention_sweep(repo.engine, self.paths, utcnow(), 24, 0)
         except EXPECTED_USER_ERRORS:
             pass
+        except sa.exc.DBAPIError as exc:
+            # MariaDB picked this transaction as a deadlock's victim and rolled it back, as it
+            # may when 4 threads race on the same rows; the callers treat it as an outage (the
+            # worker runs the step again, the API answers 503). The counters must still match.
+            if not is_lock_conflict(exc):
+                raise
+            self.conflicts += 1
         return op
 
 
