@@ -88,6 +88,10 @@ CASES = {
     "repeated offset": lambda c: c.get("/api/history?offset=x&offset=0"),
     "repeated status": lambda c: c.get("/api/jobs?status=queued&status=nope"),
     "repeated favorite": lambda c: c.get("/api/jobs?favorite=1&favorite=maybe"),
+    # Flags are the document's enum, nothing near it (the server took these before).
+    "flag yes": lambda c: c.get("/api/jobs?favorite=yes"),
+    "flag TRUE": lambda c: c.get("/api/history?active=TRUE"),
+    "flag with a space": lambda c: c.get("/api/jobs?all=%201"),
     "repeated lang": lambda c: c.get("/api/tools?lang=en&lang=xx"),
     "repeated form field": lambda c: c.post(
         "/api/generate",
@@ -121,6 +125,8 @@ def test_the_same_requests_with_good_values_are_accepted(app, client):
     assert client.post("/api/generate", json={"prompt": "a", "model": None}).status_code == 202
     assert client.get("/api/jobs?offset=2147483647&limit=200").status_code == 200
     assert client.get("/api/jobs?limit=5&limit=5").get_json()["limit"] == 5
+    for flag in ("1", "0", "true", "false"):
+        assert client.get(f"/api/jobs?favorite={flag}&active={flag}").status_code == 200
     deep_enough = {"prompt": "a", "params": {"prompt": "b"}}
     assert _json(client, "/api/generate", json.dumps(deep_enough)).status_code == 202
     upload = _multipart(client, "/api/uploads", {}, {"file": png_bytes(fmt="JPEG")})
