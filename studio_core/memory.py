@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 import sys
 
@@ -23,15 +24,24 @@ M_MMAP_THRESHOLD = -3  # mallopt's parameter number in glibc's malloc.h
 LARGE_BLOCK_BYTES = 1024 * 1024
 
 
+@functools.cache
+def _glibc(name: str):
+    """glibc's function `name`, or None (not Linux, or not glibc: musl has no mallopt or
+    malloc_trim). Looked up once: find_library runs `ldconfig -p` in a subprocess (~3 ms),
+    too much for every upload that ends a burst."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), name)
+    except (OSError, AttributeError):
+        return None
+
+
 def return_large_blocks() -> bool:
     """Serve blocks >= 1 MB by mmap from now on in this process; True if glibc took it."""
-    if not sys.platform.startswith("linux"):
+    mallopt = _glibc("mallopt")
+    if mallopt is None:
         return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False  # not glibc (e.g. musl has no mallopt)
     taken = bool(mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK_BYTES))
     logger.debug("malloc mmap threshold set=%s bytes=%s", taken, LARGE_BLOCK_BYTES)
     return taken
@@ -40,10 +50,5 @@ def return_large_blocks() -> bool:
 def trim_free_memory() -> bool:
     """Give the free pages of every malloc arena back to the system now (glibc's
     malloc_trim); True if any memory was released. A few ms for a heap of a few hundred MB."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        malloc_trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return False  # not glibc
-    return bool(malloc_trim(0))
+    malloc_trim = _glibc("malloc_trim")
+    return malloc_trim is not None and bool(malloc_trim(0))
