@@ -94,6 +94,10 @@ class JobReporter:
         """ComfyUI is done with the prompt; the worker fetches and stores the images."""
         with self._lock:
             self._storing = True
+            # Every node has run, whatever the last update sent said (a stalled WebSocket
+            # thread can see the steps and the end together, and an ended prompt's steps are
+            # not replayed): 99, as a graph whose nodes are all done reads until it finishes.
+            self.progress = max(self.progress, 99)
         self._send()
 
     def on_watch_update(self, watch: PromptWatch) -> None:
