@@ -16,19 +16,29 @@ from studio_core.errors import StorageFull
 
 REDIS_OUTAGES = (redis.ConnectionError, redis.TimeoutError)
 DB_OUTAGES = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
-MYSQL_RETRYABLE = frozenset({1213, 1205})  # ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT
+MYSQL_DEADLOCK = 1213  # ER_LOCK_DEADLOCK
+MYSQL_RETRYABLE = frozenset({MYSQL_DEADLOCK, 1205})  # and ER_LOCK_WAIT_TIMEOUT
 
 
 def is_lock_conflict(exc: BaseException) -> bool:
     """MySQL/MariaDB chose this transaction as a deadlock's victim, or its lock wait timed
     out: the transaction was rolled back and running it again is the remedy. mysql-connector
     raises the deadlock as an InternalError, which is not one of DB_OUTAGES."""
+    return _mysql_errno(exc) in MYSQL_RETRYABLE
+
+
+def is_deadlock(exc: BaseException) -> bool:
+    """A deadlock's victim: rolled back at once, no wait spent (unlike a lock wait timeout)."""
+    return _mysql_errno(exc) == MYSQL_DEADLOCK
+
+
+def _mysql_errno(exc: BaseException) -> int | None:
     if not isinstance(exc, sa_exc.DBAPIError):
-        return False
+        return None
     code = getattr(exc.orig, "errno", None)
     if code is None and getattr(exc.orig, "args", None):
         code = exc.orig.args[0]
-    return code in MYSQL_RETRYABLE
+    return code
 
 
 _DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})

@@ -3,7 +3,8 @@
 A worker presumed dead cannot overwrite a newer attempt: every write here is conditional on
 `id`, `attempt` and `status='processing'`, and each state change goes through
 `transitions` in the same transaction: a `job_events` row and the status counters.
-Every public method is one transaction (commit at the boundary).
+Every public method is one transaction (commit at the boundary), run again when MySQL makes it
+a deadlock's victim (studio_core.db.retry).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from studio_core.db.engine import write_transaction as _write
+from studio_core.db.retry import rerun_deadlock_victims
 from studio_core.db.tables import job_outputs, jobs
 from studio_core.db.utc import utcnow
 from studio_core.jobs.states import ACTIVE, JobStatus
@@ -49,6 +51,7 @@ class JobAttempts:
     def __init__(self, engine: Engine):
         self.engine = engine
 
+    @rerun_deadlock_victims
     def claim(
         self, job_id: str, worker_id: str, *, give_up: bool = True, final: bool = False
     ) -> int | None:
@@ -80,6 +83,7 @@ class JobAttempts:
                 self._give_up(conn, job_id, now)
         return None
 
+    @rerun_deadlock_victims
     def give_up(self, job_id: str) -> bool:
         """Fail an active job whose attempts are spent ("gave up after N attempts")."""
         with _write(self.engine) as conn:
@@ -125,6 +129,7 @@ class JobAttempts:
         logger.warning("job poisoned job=%s attempts=%s", job_id, attempts)
         return True
 
+    @rerun_deadlock_victims
     def set_prompt_id(self, job_id: str, attempt: int, prompt_id: str) -> bool:
         """Record ComfyUI's prompt id for this attempt; False when fenced out."""
         with _write(self.engine) as conn:
@@ -136,6 +141,7 @@ class JobAttempts:
                 ).rowcount
             )
 
+    @rerun_deadlock_victims
     def set_progress(self, job_id: str, attempt: int, progress: int) -> bool:
         """Persist progress (monotonic, 0-100); False when fenced out or not higher."""
         progress = max(0, min(100, int(progress)))
@@ -163,6 +169,12 @@ class JobAttempts:
             }
             for o in outputs
         ]
+        return self._finish(job_id, attempt, rows, now)
+
+    @rerun_deadlock_victims
+    def _finish(self, job_id: str, attempt: int, rows: list[dict], now) -> bool:
+        # Apart from `finish`: a deadlock's victim runs again with the same rows (`outputs`
+        # may be an iterator, read once).
         finished = {"progress": 100, "error": None, "finished_at": now, "updated_at": now}
         with _write(self.engine) as conn:
             # The outputs are written between the status and the event (not through
@@ -187,6 +199,7 @@ class JobAttempts:
         logger.info("job finished job=%s attempt=%s images=%s", job_id, attempt, len(rows))
         return True
 
+    @rerun_deadlock_victims
     def fail(self, job_id: str, attempt: int | None, reason: str) -> bool:
         """Fail the job with a readable reason; attempt None fails it from any active state."""
         now = utcnow()
@@ -206,6 +219,7 @@ class JobAttempts:
         logger.info("job failed job=%s attempt=%s reason=%s", job_id, moved[1], reason)
         return True
 
+    @rerun_deadlock_victims
     def release(self, job_id: str, attempt: int, reason: str) -> bool:
         """Give a processing job back to the queue (worker shutdown); False when fenced out.
 
@@ -223,6 +237,7 @@ class JobAttempts:
             )
         return moved is not None
 
+    @rerun_deadlock_victims
     def mark_cancelled_by_worker(
         self, job_id: str, attempt: int, detail: str = "stopped by worker"
     ) -> bool:

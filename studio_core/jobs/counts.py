@@ -22,17 +22,15 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
 
 from studio_core.db.engine import write_transaction
+from studio_core.db.retry import rerun_deadlock_victims
 from studio_core.db.tables import job_counts, jobs, users
 from studio_core.jobs.states import JobStatus
-from studio_core.outages import is_lock_conflict
 
 logger = logging.getLogger(__name__)
 
 CountDeltas = Counter  # {(user_id, status): change in n}; pending changes of a transaction
-SEED_ATTEMPTS = 3
 
 
 def transition_deltas(user_id: int, old: str | None, new: str | None) -> CountDeltas:
@@ -77,15 +75,13 @@ def seed_owner(engine: Engine, user_id: int) -> None:
     if wanted <= present:
         return
     rows = [{"user_id": user_id, "status": s, "n": 0} for s in wanted - present]
-    for attempt in range(1, SEED_ATTEMPTS + 1):
-        try:
-            with write_transaction(engine) as conn:
-                _insert_missing(conn, rows)
-            return
-        except DBAPIError as exc:
-            if attempt == SEED_ATTEMPTS or not is_lock_conflict(exc):
-                raise
-            logger.info("job counter seeding retried user=%s attempt=%s", user_id, attempt)
+    _insert_missing_now(engine, rows)
+
+
+@rerun_deadlock_victims
+def _insert_missing_now(engine: Engine, rows: list[dict]) -> None:
+    with write_transaction(engine) as conn:
+        _insert_missing(conn, rows)
 
 
 def _update(conn: Connection, user_id: int, deltas: Mapping[str, int]) -> int:

@@ -1,6 +1,7 @@
 """The user's side of a job in SQL: `JobRepository` (create, read, cancel, favourite, delete).
 
-Every public method is one transaction (commit at the boundary). Every state change also
+Every public method is one transaction (commit at the boundary), run again when MySQL makes it
+a deadlock's victim (studio_core.db.retry). Every state change also
 writes a `job_events` row and moves the status counters in the same transaction
 (`transitions`). Writes go first in each transaction (conditional UPDATEs) so concurrent
 workers and API threads cannot interleave a read and a write. The worker's writes, fenced on
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from studio_core.db.engine import write_transaction as _write
+from studio_core.db.retry import rerun_deadlock_victims
 from studio_core.db.tables import job_inputs, jobs, uploads
 from studio_core.db.utc import utcnow
 from studio_core.errors import Conflict, InvalidInput, JobNotFound
@@ -73,6 +75,7 @@ class JobRepository:
 
     # -- creating and reading -------------------------------------------------------------
 
+    @rerun_deadlock_victims
     def create(
         self, job_fields: Mapping[str, Any], inputs: Mapping[str, str] | None = None
     ) -> tuple[dict, bool]:
@@ -215,6 +218,7 @@ class JobRepository:
 
     # -- the user's writes ----------------------------------------------------------------
 
+    @rerun_deadlock_victims
     def cancel(self, job_id: str, user_id: int | None) -> tuple[dict, str]:
         """Cancel a queued/processing job (idempotent); returns (job, previous status).
 
@@ -237,6 +241,7 @@ class JobRepository:
                 raise Conflict(f"job is already {status}")
             return load_job(conn, job_id), status
 
+    @rerun_deadlock_victims
     def set_favorite(self, job_id: str, user_id: int | None, favorite: bool) -> dict:
         """Mark or unmark a job as favourite (kept past retention); returns the job."""
         with _write(self.engine) as conn:
@@ -248,6 +253,7 @@ class JobRepository:
                 raise JobNotFound(f"job {job_id} not found")
             return load_job(conn, job_id)
 
+    @rerun_deadlock_victims
     def soft_delete(self, job_id: str, user_id: int | None) -> list[str]:
         """Hide a terminal job; returns storage-relative files to delete after the commit."""
         with _write(self.engine) as conn:

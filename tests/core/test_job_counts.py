@@ -112,9 +112,11 @@ class RandomDriver:
         except EXPECTED_USER_ERRORS:
             pass
         except sa.exc.DBAPIError as exc:
-            # MariaDB picked this transaction as a deadlock's victim and rolled it back, as it
-            # may when 4 threads race on the same rows; the callers treat it as an outage (the
-            # worker runs the step again, the API answers 503). The counters must still match.
+            # MariaDB picked this transaction as a deadlock's victim on each of its runs (the
+            # repository runs a victim again: studio_core.db.retry), or a sweep's (not run
+            # again), as it may when 4 threads race on the same rows; the callers treat it as an
+            # outage (the worker runs the step again, the API answers 503). The counters must
+            # still match.
             if not is_lock_conflict(exc):
                 raise
             self.conflicts += 1
