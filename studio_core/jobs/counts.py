@@ -24,7 +24,6 @@ from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from studio_core.db.engine import write_transaction
-from studio_core.db.retry import rerun_deadlock_victims
 from studio_core.db.tables import job_counts, jobs, users
 from studio_core.jobs.states import JobStatus
 
@@ -63,7 +62,8 @@ def seed_owner(engine: Engine, user_id: int) -> None:
 
     Idempotent. Runs before the owner's first job is recorded, so that transaction only
     UPDATEs rows: inserting there would take gap locks concurrent first jobs deadlock on.
-    Seeding changes no count, so retrying it after a MySQL deadlock is safe.
+    Seeding changes no count, so running it again after a MySQL deadlock is safe: its caller,
+    `JobRepository.create`, is run again whole when it is a deadlock's victim.
     """
     wanted = {s.value for s in JobStatus}
     with engine.connect() as conn:
@@ -75,11 +75,6 @@ def seed_owner(engine: Engine, user_id: int) -> None:
     if wanted <= present:
         return
     rows = [{"user_id": user_id, "status": s, "n": 0} for s in wanted - present]
-    _insert_missing_now(engine, rows)
-
-
-@rerun_deadlock_victims
-def _insert_missing_now(engine: Engine, rows: list[dict]) -> None:
     with write_transaction(engine) as conn:
         _insert_missing(conn, rows)
 
