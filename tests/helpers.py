@@ -91,3 +91,11 @@ def fill_volume(directory: Path) -> Path:
     finally:
         os.close(fd)
     return filler
+
+
+class MysqlDriverError(Exception):
+    """What mysql-connector raises, reduced to the error number the studio reads (`errno`)."""
+
+    def __init__(self, code: int):
+        super().__init__(code, "driver message")
+        self.errno = code

@@ -19,6 +19,7 @@ from tests.backend.helpers import (
     submit,
     token_client,
 )
+from tests.helpers import MysqlDriverError
 
 
 def _availability(client) -> dict:
@@ -319,14 +320,6 @@ def test_prometheus_engine_busy_follows_held_jobs(client, app):
     assert 'engine="http://gpu1:8188"' not in body  # offline engines are not "idle"
 
 
-class _DriverError(Exception):
-    """What mysql-connector raises, reduced to the error number backend.errors reads."""
-
-    def __init__(self, errno: int):
-        super().__init__(errno, "lock trouble")
-        self.errno = errno
-
-
 @pytest.mark.parametrize(
     ("errno", "status", "code"),
     [
@@ -344,7 +337,7 @@ def test_a_mysql_lock_conflict_is_503_not_500(client, monkeypatch, errno, status
     from backend.api import jobs as jobs_api
 
     def conflict(*_args):
-        raise sa.exc.InternalError("UPDATE jobs SET ...", {}, _DriverError(errno))
+        raise sa.exc.InternalError("UPDATE jobs SET ...", {}, MysqlDriverError(errno))
 
     monkeypatch.setattr(jobs_api, "show_job", conflict)
     resp = client.get("/api/status/" + "0" * 32)

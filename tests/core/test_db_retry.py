@@ -6,12 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from studio_core.db.retry import DEADLOCK_RUNS, rerun_deadlock_victims
-
-
-class _DriverError(Exception):
-    def __init__(self, errno: int):
-        super().__init__(errno, "driver message")
-        self.errno = errno
+from tests.helpers import MysqlDriverError
 
 
 def _failing(*errors: BaseException):
@@ -30,7 +25,7 @@ def _failing(*errors: BaseException):
 
 def deadlock() -> sa.exc.DBAPIError:
     # mysql-connector raises ER_LOCK_DEADLOCK as an InternalError.
-    return sa.exc.InternalError("UPDATE jobs SET ...", {}, _DriverError(1213))
+    return sa.exc.InternalError("UPDATE jobs SET ...", {}, MysqlDriverError(1213))
 
 
 def test_a_victim_runs_again_until_it_goes_through():
@@ -51,8 +46,8 @@ def test_a_victim_every_time_gets_the_error_after_the_last_run():
     [
         # A lock wait timeout already waited the whole timeout: the caller's outage handling
         # spaces the next try.
-        sa.exc.OperationalError("UPDATE jobs SET ...", {}, _DriverError(1205)),
-        sa.exc.IntegrityError("INSERT INTO jobs ...", {}, _DriverError(1062)),
+        sa.exc.OperationalError("UPDATE jobs SET ...", {}, MysqlDriverError(1205)),
+        sa.exc.IntegrityError("INSERT INTO jobs ...", {}, MysqlDriverError(1062)),
         sa.exc.OperationalError("SELECT 1", {}, ConnectionError("gone")),
         ValueError("not a database error"),
     ],

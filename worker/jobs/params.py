@@ -9,13 +9,15 @@ from typing import Any
 
 from studio_core.catalog.params import resolve_seed
 from studio_core.catalog.tools import Tool
+from studio_core.images import EXTENSIONS
 from studio_core.jobs.inputs import split_inputs
 from studio_core.jobs.params import stored_params
 
 logger = logging.getLogger(__name__)
 
 SUBFOLDER = "studio"  # where the studio's inputs land in ComfyUI's input folder
-INPUT_SUFFIXES = frozenset({".png", ".jpg", ".webp"})  # what stored uploads are named with
+# What stored uploads are named with (studio_core.storage names them by their checked type).
+INPUT_SUFFIXES = frozenset(f".{ext}" for ext in EXTENSIONS.values())
 
 
 def job_params(tool: Tool, job: Mapping[str, Any]) -> dict:
